@@ -1,0 +1,66 @@
+"""wattprint: measure, predict, report and reduce the energy and carbon footprint of ML work.
+
+>>> import wattprint
+>>> with wattprint.track(project="demo") as run:
+...     total = sum(range(1000))
+>>> run.result.energy_j >= 0
+True
+
+Submodules are imported on first use, so ``import wattprint`` stays fast.
+"""
+
+from __future__ import annotations
+
+from wattprint._version import __version__
+
+TYPE_CHECKING = False  # not imported from typing: it alone would double the import time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from wattprint.errors import ConfigError, TrackerStateError, WattprintError
+    from wattprint.results import ComponentEnergy, DeviceEnergy, DeviceInfo, RunResult, WindowResult
+    from wattprint.tracker import Tracker, Window, track
+
+__all__ = [
+    "__version__",
+    "track",
+    "Tracker",
+    "Window",
+    "RunResult",
+    "WindowResult",
+    "ComponentEnergy",
+    "DeviceEnergy",
+    "DeviceInfo",
+    "WattprintError",
+    "ConfigError",
+    "TrackerStateError",
+]
+
+_LAZY = {
+    "track": "wattprint.tracker",
+    "Tracker": "wattprint.tracker",
+    "Window": "wattprint.tracker",
+    "RunResult": "wattprint.results",
+    "WindowResult": "wattprint.results",
+    "ComponentEnergy": "wattprint.results",
+    "DeviceEnergy": "wattprint.results",
+    "DeviceInfo": "wattprint.results",
+    "WattprintError": "wattprint.errors",
+    "ConfigError": "wattprint.errors",
+    "TrackerStateError": "wattprint.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wattprint' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
