@@ -1,0 +1,207 @@
+"""Result types: plain frozen dataclasses with the unit in every field name.
+
+A measurement is split by component (``cpu``, ``gpu``, ``ram``, ``platform``) and by device (``package-0``,
+``gpu:1``, ...). Every figure carries the method that produced it and a relative uncertainty (one standard
+uncertainty, as a fraction of the value), so an estimate is never shown as a measurement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+COUNTER = "counter"
+"""A hardware energy counter (RAPL, NVML total energy, amdsmi) read at the window edges."""
+SAMPLED = "sampled"
+"""Power readings integrated over time."""
+MODEL = "model"
+"""An estimate from a power model (TDP and utilisation, W per GB of memory)."""
+
+METHODS = (COUNTER, SAMPLED, MODEL)
+"""From the most to the least direct."""
+
+J_PER_KWH = 3.6e6
+
+
+def weakest_method(methods: Iterable[str]) -> str:
+    """The least direct of ``methods``: a mix of measured and modelled energy is reported as modelled."""
+    rank = -1
+    for method in methods:
+        rank = max(rank, METHODS.index(method))
+    if rank < 0:
+        raise ValueError("weakest_method() needs at least one method")
+    return METHODS[rank]
+
+
+@dataclass(frozen=True)
+class DeviceEnergy:
+    """Energy of one device (a RAPL zone, a GPU, the modelled CPU) over a window."""
+
+    component: str
+    device: str
+    energy_j: float
+    avg_power_w: float
+    method: str
+    uncertainty_rel: float
+
+    @property
+    def energy_kwh(self) -> float:
+        return self.energy_j / J_PER_KWH
+
+
+@dataclass(frozen=True)
+class ComponentEnergy:
+    """Energy of one component (all its devices) over a window."""
+
+    component: str
+    energy_j: float
+    avg_power_w: float
+    method: str
+    uncertainty_rel: float
+    devices: tuple[str, ...]
+
+    @property
+    def energy_kwh(self) -> float:
+        return self.energy_j / J_PER_KWH
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What a sensor measures: the hardware model, its power limit, and how its energy is obtained."""
+
+    component: str
+    device: str
+    model: str | None
+    source: str
+    power_limit_w: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowResult:
+    """Energy over one measurement window: a task, an epoch, or a whole run."""
+
+    name: str
+    started_at: float
+    """Unix time (s) at the start of the window."""
+    duration_s: float
+    energy_j: float
+    uncertainty_rel: float
+    attribution: str
+    components: Mapping[str, ComponentEnergy]
+    devices: tuple[DeviceEnergy, ...]
+
+    @property
+    def energy_kwh(self) -> float:
+        return self.energy_j / J_PER_KWH
+
+    @property
+    def avg_power_w(self) -> float:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def method(self) -> str:
+        """The least direct method among the components that contributed energy."""
+        return _overall_method(self.components.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, derived figures (``energy_kwh``, ``avg_power_w``, ``method``) included."""
+        data = asdict(self)
+        data["components"] = {
+            name: {**asdict(c), "energy_kwh": c.energy_kwh} for name, c in self.components.items()
+        }
+        data["devices"] = [{**asdict(d), "energy_kwh": d.energy_kwh} for d in self.devices]
+        data["energy_kwh"] = self.energy_kwh
+        data["avg_power_w"] = self.avg_power_w
+        data["method"] = self.method if self.components else None
+        if isinstance(self, RunResult):
+            data["tasks"] = [task.to_dict() for task in self.tasks]
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult(WindowResult):
+    """A whole tracked run: the window totals plus identity, hardware, notes and the tasks measured in it."""
+
+    run_id: str
+    project: str | None
+    status: str
+    """``running`` (a live snapshot), ``finished`` or ``failed`` (the tracked code raised)."""
+    hardware: tuple[DeviceInfo, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Plain-language remarks on how the figures were obtained: fallbacks, missing permissions, and fixes."""
+    tasks: tuple[WindowResult, ...] = field(default=())
+
+    @property
+    def gpu_count(self) -> int:
+        return sum(1 for info in self.hardware if info.component == "gpu")
+
+
+def device_energy(
+    component: str,
+    device: str,
+    energy_by_method: Mapping[str, float],
+    uncertainty_by_method: Mapping[str, float],
+    duration_s: float,
+) -> DeviceEnergy:
+    """Combine the energy a device measured with one or more methods (a sensor can fall back mid-window)."""
+    total = sum(energy_by_method.values())
+    used = [m for m, e in energy_by_method.items() if e > 0] or list(energy_by_method) or [MODEL]
+    method = weakest_method(used)
+    if len(used) == 1:
+        uncertainty = uncertainty_by_method[used[0]]
+    elif total > 0:
+        absolute = sum(e * uncertainty_by_method[m] for m, e in energy_by_method.items())
+        uncertainty = absolute / total
+    else:
+        uncertainty = max(uncertainty_by_method[m] for m in used)
+    return DeviceEnergy(
+        component=component,
+        device=device,
+        energy_j=total,
+        avg_power_w=total / duration_s if duration_s > 0 else 0.0,
+        method=method,
+        uncertainty_rel=uncertainty,
+    )
+
+
+def aggregate(devices: Iterable[DeviceEnergy], duration_s: float) -> tuple[dict[str, ComponentEnergy], float]:
+    """Per-component totals and the overall relative uncertainty.
+
+    Devices of one component share their error source (the same model, the same kind of counter), so their
+    absolute uncertainties add linearly; components are independent, so theirs add in quadrature.
+    """
+    grouped: dict[str, list[DeviceEnergy]] = {}
+    for d in devices:
+        grouped.setdefault(d.component, []).append(d)
+    components: dict[str, ComponentEnergy] = {}
+    variance = 0.0
+    total = 0.0
+    for name in sorted(grouped):
+        members = grouped[name]
+        energy = sum(d.energy_j for d in members)
+        absolute = sum(d.energy_j * d.uncertainty_rel for d in members)
+        used = [d.method for d in members if d.energy_j > 0] or [d.method for d in members]
+        components[name] = ComponentEnergy(
+            component=name,
+            energy_j=energy,
+            avg_power_w=energy / duration_s if duration_s > 0 else 0.0,
+            method=weakest_method(used),
+            uncertainty_rel=absolute / energy if energy > 0 else max(d.uncertainty_rel for d in members),
+            devices=tuple(d.device for d in members),
+        )
+        variance += absolute**2
+        total += energy
+    overall = math.sqrt(variance) / total if total > 0 else 0.0
+    return components, overall
+
+
+def _overall_method(components: Iterable[ComponentEnergy]) -> str:
+    items = list(components)
+    used = [c.method for c in items if c.energy_j > 0] or [c.method for c in items]
+    return weakest_method(used) if used else MODEL
