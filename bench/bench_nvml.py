@@ -84,8 +84,10 @@ def main() -> None:
     handle = nvml.nvmlDeviceGetHandleByIndex(options.gpu)
     name = nvml.nvmlDeviceGetName(handle)
     print(f"GPU {options.gpu}: {name}, driver {nvml.nvmlSystemGetDriverVersion()}")
-    print(f"read nvmlDeviceGetTotalEnergyConsumption: {read_cost_us(nvml.nvmlDeviceGetTotalEnergyConsumption, handle):.1f} us")
-    print(f"read nvmlDeviceGetPowerUsage:             {read_cost_us(nvml.nvmlDeviceGetPowerUsage, handle):.1f} us")
+    energy_us = read_cost_us(nvml.nvmlDeviceGetTotalEnergyConsumption, handle)
+    power_us = read_cost_us(nvml.nvmlDeviceGetPowerUsage, handle)
+    print(f"read nvmlDeviceGetTotalEnergyConsumption: {energy_us:.1f} us")
+    print(f"read nvmlDeviceGetPowerUsage:             {power_us:.1f} us")
 
     with wattprint.track(name="window-cost") as run:
         n = 2000
@@ -109,7 +111,8 @@ def main() -> None:
         print(f"\n{label}: {what}, {elapsed:.1f} s")
         print(f"  wattprint ({gpu.method}):          {gpu.energy_j:10.1f} J  {gpu.avg_power_w:7.1f} W")
         print(f"  counter read directly:         {counter:10.1f} J  {counter / elapsed:7.1f} W")
-        print(f"  power sampled every 10 ms:     {sampled:10.1f} J  {sampled / elapsed:7.1f} W  ({sampler.samples} samples)")
+        print(f"  power sampled every 10 ms:     {sampled:10.1f} J  {sampled / elapsed:7.1f} W  "
+              f"({sampler.samples} samples)")
         print(f"  counter / sampled:             {counter / sampled if sampled else float('nan'):10.3f}")
         print(f"  wattprint notes: {list(run.result.notes)}")
 
