@@ -71,7 +71,6 @@ class Attribution:
     needs_updates = False
 
     def __init__(self) -> None:
-        self.key = "machine"
         self.shares: dict[str, float] = {}
 
     def share(self, sensor: Sensor) -> float:
@@ -162,7 +161,6 @@ class ProcessAttribution(_ShareAttribution):
         self._tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
         self._discover()
         super().__init__(proc_root)
-        self.key = f"process:{self.pid}"
 
     def refresh(self) -> None:
         """Rediscover the tree; called from the meter's thread, which is how we learn which thread it is."""
@@ -245,7 +243,6 @@ class CgroupAttribution(_ShareAttribution):
             )
         self._reader = CgroupReader(paths)
         super().__init__(proc_root)
-        self.key = f"cgroup:{self._reader.label}"
 
     def _cpu_s(self) -> float:
         return self._reader.cpu_usage_s() or 0.0

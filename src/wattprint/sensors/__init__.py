@@ -7,7 +7,7 @@ AMD GPUs, and the CPU and RAM power models for whatever has no counter.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wattprint.sensors.base import ProbeResult, Sensor
@@ -49,11 +49,6 @@ class SensorConfig:
     interval_s: float = 1.0
     proc_root: str = "/proc"
     cgroup_root: str = "/sys/fs/cgroup"
-    environ: tuple[tuple[str, str], ...] | None = None
-    """Snapshot of the environment variables that select devices (None: read os.environ at probe time)."""
-
-    def env(self) -> Mapping[str, str]:
-        return dict(self.environ) if self.environ is not None else os.environ
 
 
 def probe(config: SensorConfig, start_t: float) -> ProbeResult:
@@ -101,7 +96,7 @@ def probe(config: SensorConfig, start_t: float) -> ProbeResult:
     if "ram" not in found.covers:
         sensors += model_ram(start_t)
 
-    env = config.env()
+    env = os.environ
     nvidia_found = False
     if config.gpus and presence.nvidia_possible(config.nvml):
         from wattprint.sensors import nvidia
