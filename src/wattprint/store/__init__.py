@@ -1,0 +1,61 @@
+"""The run store: runs, their per-device totals, interval buckets and task windows, in SQLite or PostgreSQL.
+
+>>> from wattprint.store import open_store
+>>> store = open_store()            # the per-user SQLite file; WATTPRINT_STORE / store= pick another
+>>> store.runs(limit=5)             # doctest: +SKIP
+
+This package imports SQLAlchemy only when a store is opened (``open_store``, ``RunStore``), so the recorder and
+the tracker can use its records and URL helpers without slowing ``import wattprint``.
+"""
+
+from __future__ import annotations
+
+from wattprint.store.errors import StoreError
+from wattprint.store.records import STATUSES, ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.store.urls import default_store_url, resolve_store_url
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from wattprint.store.runstore import RunStore, open_store
+    from wattprint.store.spool import default_spool_dir, replay_spool, spool_save
+
+__all__ = [
+    "open_store",
+    "default_store_url",
+    "resolve_store_url",
+    "RunStore",
+    "StoreError",
+    "RunRecord",
+    "ComponentRecord",
+    "IntervalRecord",
+    "TaskRecord",
+    "STATUSES",
+    "spool_save",
+    "replay_spool",
+    "default_spool_dir",
+]
+
+_LAZY = {
+    "open_store": "wattprint.store.runstore",
+    "RunStore": "wattprint.store.runstore",
+    "spool_save": "wattprint.store.spool",
+    "replay_spool": "wattprint.store.spool",
+    "default_spool_dir": "wattprint.store.spool",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wattprint.store' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

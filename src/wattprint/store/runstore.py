@@ -1,0 +1,668 @@
+"""The run store on SQLAlchemy Core: one schema for the embedded SQLite file and a team's PostgreSQL database.
+
+Opening a store checks that it can be written and brings its schema to the newest migration (Alembic is imported
+only when a migration is due). Every write is an upsert of absolute values in one transaction, so a retried
+flush never duplicates anything. SQLite runs in WAL mode with a busy timeout and takes its write lock at the
+start of a write transaction (``BEGIN IMMEDIATE``), so several processes can write to one file at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, delete, event, select, text, update
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from wattprint.store import schema
+from wattprint.store.errors import StoreError
+from wattprint.store.records import (
+    STATUSES,
+    ComponentRecord,
+    IntervalRecord,
+    RunRecord,
+    TaskRecord,
+    component_from_dict,
+    component_to_dict,
+)
+from wattprint.store.urls import mask_password, resolve_store_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+REVISIONS = ("0001",)
+"""Every migration this version ships, oldest first (the last is ``schema.HEAD_REVISION``)."""
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite writer waits for another process's write to finish."""
+
+PG_CONNECT_TIMEOUT_S = 5
+STALE_AFTER_S = 15 * 60.0
+"""A ``running`` run not flushed for this long has lost its writer (a job killed on another host)."""
+
+_MIGRATION_LOCK_KEY = 0x7761747470726E74
+"""PostgreSQL advisory lock that serialises schema migrations of concurrent openers ("wattprnt")."""
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
+_MIN_PREFIX = 4
+
+_RUN_JSON_FIELDS = ("hardware", "notes", "extra")
+_RUN_COLUMNS = tuple(c.name for c in schema.runs.columns)
+
+
+def open_store(url: str | None = None) -> RunStore:
+    """Open the store at ``url`` (default: the per-user SQLite file), creating or migrating its schema.
+
+    Raises StoreError saying what failed (unwritable directory, bad URL, unreachable database, missing driver)
+    and how to fix it.
+    """
+    resolved = resolve_store_url(url)
+    if resolved is None:
+        raise StoreError(f"storing is turned off (store={url!r}); give a store URL or path to open one")
+    engine = _create_engine(resolved)
+    display = _display_url(resolved)
+    try:
+        _prepare(engine, display)
+    except BaseException:
+        engine.dispose()
+        raise
+    return RunStore(engine, display)
+
+
+class RunStore:
+    """Runs, their per-device totals, interval buckets and task windows in one database.
+
+    Safe to share between threads; open a new one in a forked child (``open_store`` again).
+    """
+
+    url: str
+    """The store's URL with any password masked, for display."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.url = url
+        self._engine = engine
+        self._writer = engine.execution_options(wattprint_write=True)
+        self._dialect = engine.dialect.name
+        self._hostname = os.uname().nodename
+        self._closed = False
+        _open_stores.add(self)
+
+    def __repr__(self) -> str:
+        return f"RunStore({self.url!r})"
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect
+
+    # -- writing -------------------------------------------------------------------------------------------------
+
+    def save(
+        self,
+        run: RunRecord,
+        components: Sequence[ComponentRecord] = (),
+        intervals: Sequence[IntervalRecord] = (),
+        tasks: Sequence[TaskRecord] = (),
+    ) -> None:
+        """Write a run in one transaction; saving the same records again changes nothing.
+
+        The run row is upserted by ``run_id`` (its project created if new); the run's component totals are
+        replaced by ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and
+        tasks by (run_id, seq).
+        """
+        _check_run(run)
+        run_row = _run_row(run)
+        # one row per key, the last given winning, as if the records had been saved one after the other
+        unique_components = list({(c.component, c.device): c for c in components}.values())
+        component_rows = [_component_row(run.run_id, i, c) for i, c in enumerate(unique_components)]
+        interval_rows = list({(i.bucket, i.device): _interval_row(run.run_id, i) for i in intervals}.values())
+        task_rows = list({t.seq: _task_row(run.run_id, t) for t in tasks}.values())
+        with self._write() as conn:
+            run_row["project_id"] = self._project_id(conn, run.project)
+            self._upsert(conn, schema.runs, [run_row], ("run_id",))
+            if component_rows:
+                rc = schema.run_components
+                conn.execute(delete(rc).where(rc.c.run_id == run.run_id))
+                conn.execute(rc.insert(), component_rows)
+            if interval_rows:
+                self._upsert(conn, schema.intervals, interval_rows, ("run_id", "bucket", "device"))
+            if task_rows:
+                self._upsert(conn, schema.tasks, task_rows, ("run_id", "seq"))
+
+    def _project_id(self, conn: Connection, project: str | None) -> int | None:
+        if project is None:
+            return None
+        table = schema.projects
+        query = select(table.c.project_id).where(table.c.name == project)
+        found = conn.execute(query).scalar()
+        if found is None:
+            stmt = self._insert(table).values(name=project, created_at=time.time())
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+            found = conn.execute(query).scalar_one()
+        return int(found)
+
+    def _insert(self, table: Table) -> Any:
+        if self._dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+        stmt = self._insert(table)
+        changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes), rows)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        self._check_open()
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except DBAPIError as error:
+            raise StoreError(f"cannot write to the store {self.url}: {_reason(error)}") from error
+
+    # -- reading -------------------------------------------------------------------------------------------------
+
+    def runs(self, project: str | None = None, limit: int | None = 20, status: str | None = None) -> list[RunRecord]:
+        """Runs, newest first; ``running`` runs whose writer is gone are reported (and stored) as ``killed``."""
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"status={status!r} is not valid; allowed values: {', '.join(STATUSES)}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+        self._reap()
+        query = _run_select()
+        if project is not None:
+            query = query.where(schema.projects.c.name == project)
+        if status is not None:
+            query = query.where(schema.runs.c.status == status)
+        query = query.order_by(schema.runs.c.started_at.desc(), schema.runs.c.run_id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [_run_from_row(row._mapping) for row in conn.execute(query)]
+
+    def run(self, ref: str) -> RunRecord:
+        """A run by id, by a unique prefix of at least 4 hex digits, or ``last`` (the newest run).
+
+        Raises LookupError saying that no run matches, or which runs an ambiguous prefix matches.
+        """
+        run_id = self._resolve(ref)
+        self._reap([run_id])
+        with self._read() as conn:
+            row = conn.execute(_run_select().where(schema.runs.c.run_id == run_id)).first()
+        if row is None:  # deleted between the two queries
+            raise LookupError(f"no run {run_id} in the store {self.url}")
+        return _run_from_row(row._mapping)
+
+    def _resolve(self, ref: str) -> str:
+        if not isinstance(ref, str):
+            raise LookupError(f"{ref!r} is not a run reference: give a run id, a prefix of one, or 'last'")
+        key = ref.strip().lower()
+        runs = schema.runs
+        if key == "last":
+            with self._read() as conn:
+                found = conn.execute(
+                    select(runs.c.run_id).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(1)
+                ).scalar()
+            if found is None:
+                raise LookupError(f"the store {self.url} has no runs yet")
+            return str(found)
+        if not _HEX_PREFIX.match(key):
+            raise LookupError(
+                f"{ref!r} is not a run reference: give a run id (32 hex digits), a unique prefix of at least "
+                f"{_MIN_PREFIX} hex digits, or 'last'"
+            )
+        with self._read() as conn:
+            if len(key) == 32:
+                matches = list(conn.execute(select(runs.c.run_id).where(runs.c.run_id == key)).scalars())
+            else:
+                # a range on the primary key uses its index (LIKE would not, in either database)
+                query = (
+                    select(runs.c.run_id)
+                    .where(runs.c.run_id >= key, runs.c.run_id < key + "g", runs.c.run_id.like(key + "%"))
+                    .order_by(runs.c.run_id)
+                )
+                matches = list(conn.execute(query).scalars())
+        if not matches:
+            raise LookupError(f"no run matches {ref!r} in the store {self.url}")
+        if len(matches) > 1:
+            shown = ", ".join(m[: max(len(key) + 4, 12)] + "..." for m in matches[:5])
+            more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+            raise LookupError(f"prefix {key} matches {len(matches)} runs: {shown}{more}; give more digits")
+        return str(matches[0])
+
+    def components(self, run_id: str) -> list[ComponentRecord]:
+        """The run's per-device totals, in the order they were saved."""
+        table = schema.run_components
+        query = select(table).where(table.c.run_id == run_id).order_by(table.c.position)
+        with self._read() as conn:
+            return [
+                ComponentRecord(
+                    component=row.component,
+                    device=row.device,
+                    energy_j=row.energy_j,
+                    avg_power_w=row.avg_power_w,
+                    method=row.method,
+                    uncertainty_rel=row.uncertainty_rel,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def intervals(self, run_id: str) -> list[IntervalRecord]:
+        """The run's interval buckets, ordered by bucket and device."""
+        table = schema.intervals
+        query = select(table).where(table.c.run_id == run_id).order_by(table.c.bucket, table.c.device)
+        with self._read() as conn:
+            return [
+                IntervalRecord(
+                    bucket=row.bucket,
+                    start_offset_s=row.start_offset_s,
+                    end_offset_s=row.end_offset_s,
+                    component=row.component,
+                    device=row.device,
+                    energy_j=row.energy_j,
+                    avg_power_w=row.avg_power_w,
+                    method=row.method,
+                    uncertainty_rel=row.uncertainty_rel,
+                    emissions_g=row.emissions_g,
+                    intensity_g_per_kwh=row.intensity_g_per_kwh,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def tasks(self, run_id: str) -> list[TaskRecord]:
+        """The run's task windows, in the order they ended."""
+        table = schema.tasks
+        query = select(table).where(table.c.run_id == run_id).order_by(table.c.seq)
+        with self._read() as conn:
+            return [
+                TaskRecord(
+                    seq=row.seq,
+                    name=row.name,
+                    started_at=row.started_at,
+                    duration_s=row.duration_s,
+                    energy_j=row.energy_j,
+                    uncertainty_rel=row.uncertainty_rel,
+                    method=row.method,
+                    components=tuple(component_from_dict(c) for c in json.loads(row.components)),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def projects(self) -> list[str]:
+        """Names of every project in the store, sorted."""
+        table = schema.projects
+        with self._read() as conn:
+            return [str(name) for name in conn.execute(select(table.c.name).order_by(table.c.name)).scalars()]
+
+    def close(self) -> None:
+        """Release the store's connections; the store cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+        _open_stores.discard(self)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        self._check_open()
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except DBAPIError as error:
+            raise StoreError(f"cannot read the store {self.url}: {_reason(error)}") from error
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store {self.url} was closed; open it again with open_store()")
+
+    # -- killed runs ---------------------------------------------------------------------------------------------
+
+    def _reap(self, run_ids: Iterable[str] | None = None) -> list[str]:
+        """Mark ``running`` runs whose writer is gone as ``killed``; returns their ids."""
+        runs = schema.runs
+        query = select(runs.c.run_id, runs.c.hostname, runs.c.pid, runs.c.updated_at).where(
+            runs.c.status == "running"
+        )
+        if run_ids is not None:
+            query = query.where(runs.c.run_id.in_(list(run_ids)))
+        with self._read() as conn:
+            candidates = conn.execute(query).all()
+        now = time.time()
+        gone = [row for row in candidates if self._writer_gone(row.hostname, row.pid, row.updated_at, now)]
+        if not gone:
+            return []
+        with self._write() as conn:
+            for row in gone:
+                # only if no flush came in since we looked: a live writer's update wins
+                conn.execute(
+                    update(runs)
+                    .where(runs.c.run_id == row.run_id, runs.c.status == "running", runs.c.updated_at == row.updated_at)
+                    .values(status="killed")
+                )
+        return [row.run_id for row in gone]
+
+    def _writer_gone(self, hostname: str, pid: int, updated_at: float, now: float) -> bool:
+        if now - updated_at > STALE_AFTER_S:
+            return True
+        if hostname != self._hostname or pid <= 0:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # PermissionError: alive, owned by someone else
+            return False
+        return False
+
+
+# -- rows ------------------------------------------------------------------------------------------------------
+
+
+def _check_run(run: RunRecord) -> None:
+    if not isinstance(run.run_id, str) or not _RUN_ID.match(run.run_id):
+        raise ValueError(f"run_id must be 32 lowercase hex digits, got {run.run_id!r}")
+    if run.status not in STATUSES:
+        raise ValueError(f"status={run.status!r} is not valid; allowed values: {', '.join(STATUSES)}")
+
+
+def _json(field: str, value: object) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"RunRecord.{field} must hold JSON values only: {error}") from error
+
+
+def _run_row(run: RunRecord) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in _RUN_COLUMNS:
+        if name == "project_id":
+            continue
+        value = getattr(run, name)
+        if name == "hardware":
+            value = _json(name, [dict(item) for item in value])
+        elif name == "notes":
+            value = _json(name, list(value))
+        elif name == "extra":
+            value = None if value is None else _json(name, value)
+        row[name] = value
+    return row
+
+
+def _run_select() -> Any:
+    runs, projects = schema.runs, schema.projects
+    return select(runs, projects.c.name.label("project_name")).select_from(
+        runs.outerjoin(projects, runs.c.project_id == projects.c.project_id)
+    )
+
+
+def _run_from_row(row: Any) -> RunRecord:
+    values = {name: row[name] for name in _RUN_COLUMNS if name != "project_id"}
+    values["hardware"] = tuple(dict(item) for item in json.loads(values["hardware"]))
+    values["notes"] = tuple(json.loads(values["notes"]))
+    values["extra"] = None if values["extra"] is None else json.loads(values["extra"])
+    return RunRecord(project=row["project_name"], **values)
+
+
+def _component_row(run_id: str, position: int, record: ComponentRecord) -> dict[str, Any]:
+    return {"run_id": run_id, "position": position, **component_to_dict(record)}
+
+
+def _interval_row(run_id: str, record: IntervalRecord) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "bucket": record.bucket,
+        "device": record.device,
+        "component": record.component,
+        "start_offset_s": record.start_offset_s,
+        "end_offset_s": record.end_offset_s,
+        "energy_j": record.energy_j,
+        "avg_power_w": record.avg_power_w,
+        "method": record.method,
+        "uncertainty_rel": record.uncertainty_rel,
+        "emissions_g": record.emissions_g,
+        "intensity_g_per_kwh": record.intensity_g_per_kwh,
+    }
+
+
+def _task_row(run_id: str, record: TaskRecord) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "seq": record.seq,
+        "name": record.name,
+        "started_at": record.started_at,
+        "duration_s": record.duration_s,
+        "energy_j": record.energy_j,
+        "uncertainty_rel": record.uncertainty_rel,
+        "method": record.method,
+        "components": json.dumps([component_to_dict(c) for c in record.components], separators=(",", ":")),
+    }
+
+
+# -- opening ---------------------------------------------------------------------------------------------------
+
+
+def _display_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return url
+    return mask_password(url)
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return _postgres_engine(url)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = url[len("sqlite:///"):]
+    memory = database in ("", ":memory:")
+    if not memory:
+        _check_sqlite_path(database)
+    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}}
+    if memory:
+        from sqlalchemy.pool import StaticPool
+
+        options["poolclass"] = StaticPool
+    try:
+        engine = create_engine(url, **options)
+    except ArgumentError as error:
+        raise StoreError(f"store URL {url!r} is not valid: {error}") from error
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            if not memory:
+                _sqlite_wal(cursor)
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # a writer takes the write lock up front, so it waits (busy timeout) instead of failing mid-transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("wattprint_write") else "BEGIN")
+
+    return engine
+
+
+def _sqlite_wal(cursor: Any) -> None:
+    """Switch to WAL; a database that another process is creating may be briefly locked, so retry."""
+    import sqlite3
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _check_sqlite_path(database: str) -> None:
+    """Fail now, with the fix, when the file cannot be written (SQLite would only fail at the first write)."""
+    path = os.path.abspath(database)
+    directory = os.path.dirname(path)
+    hint = "make it writable, or set WATTPRINT_STORE to a writable path (or to 'off' to store nothing)"
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)  # a new directory is private: runs name hosts and users
+    except OSError as error:
+        raise StoreError(f"cannot create the store directory {directory}: {error.strerror or error}; {hint}") from error
+    if not os.path.isdir(directory):
+        raise StoreError(f"the store directory {directory} is not a directory; {hint}")
+    if os.path.isdir(path):
+        raise StoreError(f"the store path {path} is a directory; give a file path such as {path}/runs.sqlite")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"the store directory {directory} is not writable (SQLite keeps its journal files next to the "
+            f"database); {hint}"
+        )
+    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"the store file {path} is read-only; {hint}")
+
+
+def _postgres_engine(url: str) -> Engine:
+    display = mask_password(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise StoreError(f"store URL {display!r} is not valid: {error}") from error
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    try:
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=4)
+    except ImportError as error:
+        raise StoreError(
+            f"the PostgreSQL store {display} needs the psycopg driver, which is not installed ({error}); "
+            'install it with: pip install "wattprint[postgres]"'
+        ) from error
+    except (ArgumentError, ValueError, TypeError) as error:
+        raise StoreError(f"store URL {display!r} is not valid: {error}") from error
+
+
+def _prepare(engine: Engine, display: str) -> None:
+    """Check the store can be written and bring its schema to the newest revision (one transaction)."""
+    dialect = engine.dialect.name
+    try:
+        with engine.execution_options(wattprint_write=True).begin() as conn:
+            if dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            current = _current_revisions(conn)
+            if current == [schema.HEAD_REVISION]:
+                return
+            unknown = [r for r in current if r not in REVISIONS]
+            if unknown:
+                from wattprint._version import __version__
+
+                raise StoreError(
+                    f"the store {display} has schema revision {', '.join(unknown)}, which wattprint {__version__} "
+                    "does not know: a newer wattprint wrote it. Upgrade wattprint (pip install -U wattprint), "
+                    "or point WATTPRINT_STORE at another store"
+                )
+            if not current:
+                _check_no_foreign_tables(conn, display)
+            _migrate(conn)
+    except StoreError:
+        raise
+    except DBAPIError as error:
+        raise StoreError(_open_failure(dialect, display, error)) from error
+    except SQLAlchemyError as error:
+        raise StoreError(f"cannot prepare the store {display}: {error}") from error
+
+
+def _current_revisions(conn: Connection) -> list[str]:
+    if conn.dialect.name == "sqlite":
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).scalar()
+    else:
+        exists = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar()
+    if not exists:
+        return []
+    return sorted(str(r) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+
+
+def _check_no_foreign_tables(conn: Connection, display: str) -> None:
+    from sqlalchemy import inspect
+
+    existing = set(inspect(conn).get_table_names()) & set(schema.metadata.tables)
+    if existing:
+        raise StoreError(
+            f"the database {display} already has table(s) {', '.join(sorted(existing))} that wattprint did not "
+            "create; point WATTPRINT_STORE at an empty database or an existing wattprint store"
+        )
+
+
+def _migrate(conn: Connection) -> None:
+    """Run the Alembic migrations up to head on ``conn`` (inside its transaction)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
+    return "; ".join(lines[:3]) if lines else type(original).__name__
+
+
+def _open_failure(dialect: str, display: str, error: DBAPIError) -> str:
+    reason = _reason(error)
+    if dialect == "sqlite":
+        lowered = reason.lower()
+        if "readonly" in lowered or "read-only" in lowered:
+            return (
+                f"the SQLite store {display} is read-only ({reason}); make the file and its directory writable, or "
+                "set WATTPRINT_STORE to a writable path (or to 'off' to store nothing)"
+            )
+        if "not a database" in lowered:
+            return f"{display} is not a SQLite database ({reason}); move it away, or set WATTPRINT_STORE to a new path"
+        return (
+            f"cannot open the SQLite store {display} ({reason}); check that the file and its directory exist and "
+            "are writable, or set WATTPRINT_STORE to another path"
+        )
+    return (
+        f"cannot connect to the PostgreSQL store {display} ({reason}); check that the server is running and "
+        "reachable and that the user, password and database in WATTPRINT_STORE are right"
+    )
+
+
+# -- forked children -------------------------------------------------------------------------------------------
+
+_open_stores: weakref.WeakSet[RunStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must not use its parent's connections: drop them without closing them."""
+    for store in list(_open_stores):
+        store._engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,134 @@
+"""The store's tables, as SQLAlchemy Core objects for queries (the migrations in ``migrations/`` create them).
+
+Times are unix seconds (UTC) as doubles; energies in joules; JSON values are TEXT holding JSON, so that SQLite and
+PostgreSQL keep them byte for byte (``hardware::jsonb`` reads them as JSON in PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+HEAD_REVISION = "0001"
+"""The newest migration; a store already at it is opened without importing Alembic."""
+
+metadata = MetaData()
+
+
+def _run_fk(name: str) -> ForeignKey:
+    return ForeignKey("runs.run_id", ondelete="CASCADE", name=name)
+
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("project_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String, nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("name", name="uq_projects_name"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.project_id", name="fk_runs_project"), nullable=True),
+    Column("name", Text),
+    Column("status", String, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Column("ended_at", Double),
+    Column("duration_s", Double, nullable=False),
+    Column("energy_j", Double, nullable=False),
+    Column("energy_uncertainty_rel", Double, nullable=False),
+    Column("attribution", String, nullable=False),
+    Column("hostname", Text, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("wattprint_version", String, nullable=False),
+    Column("command", Text),
+    Column("exit_code", Integer),
+    Column("config_fingerprint", String),
+    Column("hardware", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("location", Text),
+    Column("how_located", Text),
+    Column("intensity_g_per_kwh", Double),
+    Column("intensity_zone", Text),
+    Column("intensity_source", Text),
+    Column("intensity_year", Integer),
+    Column("intensity_kind", String),
+    Column("intensity_uncertainty_rel", Double),
+    Column("pue", Double),
+    Column("facility_energy_j", Double),
+    Column("emissions_g", Double),
+    Column("emissions_uncertainty_rel", Double),
+    Column("water_l", Double),
+    Column("embodied_g", Double),
+    Column("extra", Text),
+    CheckConstraint("status IN ('running', 'finished', 'failed', 'killed')", name="ck_runs_status"),
+    Index("ix_runs_started_at", "started_at"),
+    Index("ix_runs_project_started_at", "project_id", "started_at"),
+    Index("ix_runs_status", "status"),
+)
+
+run_components = Table(
+    "run_components",
+    metadata,
+    Column("run_id", String(32), _run_fk("fk_run_components_run"), nullable=False),
+    Column("component", String, nullable=False),
+    Column("device", String, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("energy_j", Double, nullable=False),
+    Column("avg_power_w", Double, nullable=False),
+    Column("method", String, nullable=False),
+    Column("uncertainty_rel", Double, nullable=False),
+    PrimaryKeyConstraint("run_id", "component", "device", name="pk_run_components"),
+)
+
+intervals = Table(
+    "intervals",
+    metadata,
+    Column("run_id", String(32), _run_fk("fk_intervals_run"), nullable=False),
+    Column("bucket", Integer, nullable=False),
+    Column("device", String, nullable=False),
+    Column("component", String, nullable=False),
+    Column("start_offset_s", Double, nullable=False),
+    Column("end_offset_s", Double, nullable=False),
+    Column("energy_j", Double, nullable=False),
+    Column("avg_power_w", Double, nullable=False),
+    Column("method", String, nullable=False),
+    Column("uncertainty_rel", Double, nullable=False),
+    Column("emissions_g", Double),
+    Column("intensity_g_per_kwh", Double),
+    PrimaryKeyConstraint("run_id", "bucket", "device", name="pk_intervals"),
+    sqlite_with_rowid=False,
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("run_id", String(32), _run_fk("fk_tasks_run"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("duration_s", Double, nullable=False),
+    Column("energy_j", Double, nullable=False),
+    Column("uncertainty_rel", Double, nullable=False),
+    Column("method", String, nullable=False),
+    Column("components", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "seq", name="pk_tasks"),
+    sqlite_with_rowid=False,
+)
