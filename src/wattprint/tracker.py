@@ -10,16 +10,17 @@ from collections.abc import Callable, Sequence
 
 from wattprint import _log
 from wattprint._log import warn_once
-from wattprint.attribution import MODES
-from wattprint.errors import ConfigError, TrackerStateError, check_choice, check_number
+from wattprint.errors import ConfigError, TrackerStateError, check_choice
 from wattprint.meter import Snapshot, Subscription, get_meter
-from wattprint.results import RunResult, WindowResult, aggregate, device_energy
+from wattprint.results import RunResult, WindowResult
 from wattprint.sensors import SensorConfig
-from wattprint.sensors.rapl import DOMAINS
+from wattprint.windows import window_result
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeVar
+
+    from wattprint.recorder import RunRecorder
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,32 +31,6 @@ def new_run_id() -> str:
 
 MAX_KEPT_TASKS = 10_000
 """Task windows a run keeps for its result; each window's own ``result`` is unaffected by the cap."""
-
-
-def window_result(name: str, start: Snapshot, end: Snapshot, attribution: str) -> WindowResult:
-    """The energy between two snapshots of the same subscription, per device and per component."""
-    duration = max(0.0, end.t_monotonic - start.t_monotonic)
-    before = start.values
-    per_sensor: dict[str, dict[str, float]] = {}
-    for index, value in enumerate(end.values):
-        key, method = end.slots[index]
-        per_sensor.setdefault(key, {})[method] = value - (before[index] if index < len(before) else 0.0)
-    devices = []
-    for key, meta in end.meta.items():
-        by_method = per_sensor.get(key) or {next(iter(meta.uncertainty_by_method)): 0.0}
-        devices.append(device_energy(meta.component, meta.device, by_method, meta.uncertainty_by_method, duration))
-    devices.sort(key=lambda d: (d.component, d.device))
-    components, uncertainty = aggregate(devices, duration)
-    return WindowResult(
-        name=name,
-        started_at=start.wall_time,
-        duration_s=duration,
-        energy_j=sum(d.energy_j for d in devices),
-        uncertainty_rel=uncertainty,
-        attribution=attribution,
-        components=components,
-        devices=tuple(devices),
-    )
 
 
 class Window:
@@ -132,59 +107,64 @@ class Tracker:
         project: str | None = None,
         name: str | None = None,
         *,
-        attribution: str = "machine",
-        interval_s: float = 1.0,
+        attribution: str | None = None,
+        interval_s: float | None = None,
         pid: int | None = None,
-        gpus: bool = True,
+        gpus: bool | None = None,
         cpu_tdp_w: float | None = None,
         powercap_root: str | Sequence[str] | None = None,
-        rapl_domains: Sequence[str] = ("package", "dram"),
+        rapl_domains: Sequence[str] | None = None,
         nvml: Any = None,
         amdsmi: Any = None,
+        store: str | None = None,
+        flush_interval_s: float | None = None,
     ) -> None:
+        from wattprint.config import load_config
+
         self._kwargs = dict(
             project=project, name=name, attribution=attribution, interval_s=interval_s, pid=pid, gpus=gpus,
             cpu_tdp_w=cpu_tdp_w, powercap_root=powercap_root, rapl_domains=rapl_domains, nvml=nvml, amdsmi=amdsmi,
+            store=store, flush_interval_s=flush_interval_s,
         )
         for argument, value in (("project", project), ("name", name)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigError(f"{argument} must be a non-empty string or None, got {value!r}")
-        self.project = project
+        if powercap_root is not None and not isinstance(powercap_root, str):
+            powercap_root = os.pathsep.join(powercap_root)
+        self.config = load_config({
+            "project": project, "attribution": attribution, "interval_s": interval_s, "gpus": gpus,
+            "cpu_tdp_w": cpu_tdp_w, "powercap_root": powercap_root, "rapl_domains": rapl_domains, "store": store,
+            "flush_interval_s": flush_interval_s,
+        })
+        """Every setting and where it came from (arguments, environment, project file, user config, default)."""
+        get = self.config.get
+        self.project: str | None = get("project")  # type: ignore[assignment]
         self.name = name
-        self.attribution = check_choice("attribution", attribution, MODES)
-        interval = check_number("interval_s", interval_s, minimum=0.01, maximum=3600)
+        self.attribution: str = get("attribution")  # type: ignore[assignment]
         if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
             raise ConfigError(f"pid must be a positive process id or None, got {pid!r}")
-        if pid is not None and attribution == "machine":
+        if pid is not None and self.attribution == "machine":
             raise ConfigError("pid= only applies to attribution='process' or 'cgroup'")
-        if pid is not None:
+        if pid is not None or self.attribution == "cgroup":
             from wattprint.attribution import make_attribution
 
-            make_attribution(attribution, pid=pid).close()  # fail now if the process or its cgroup is gone
-        elif attribution == "cgroup":
-            from wattprint.attribution import make_attribution
-
-            make_attribution("cgroup").close()
-        if isinstance(rapl_domains, str):
-            rapl_domains = (rapl_domains,)
-        for domain in rapl_domains:
-            check_choice("rapl_domains", domain, DOMAINS)
-        if cpu_tdp_w is not None:
-            cpu_tdp_w = check_number("cpu_tdp_w", cpu_tdp_w, minimum=1, maximum=10_000)
-        if not isinstance(gpus, bool):
-            raise ConfigError(f"gpus must be True or False, got {gpus!r}")
-        if powercap_root is not None and not isinstance(powercap_root, str):
-            powercap_root = tuple(powercap_root)
+            make_attribution(self.attribution, pid=pid).close()  # fail now if the process or its cgroup is gone
         self.pid = pid
         self._config = SensorConfig(
-            powercap_root=powercap_root,
-            rapl_domains=tuple(rapl_domains),
-            gpus=gpus,
+            powercap_root=get("powercap_root"),  # type: ignore[arg-type]
+            rapl_domains=tuple(get("rapl_domains")),  # type: ignore[arg-type]
+            gpus=bool(get("gpus")),
             nvml=nvml,
             amdsmi=amdsmi,
-            cpu_tdp_w=cpu_tdp_w,
-            interval_s=interval,
+            cpu_tdp_w=get("cpu_tdp_w"),  # type: ignore[arg-type]
+            interval_s=float(get("interval_s")),  # type: ignore[arg-type]
         )
+        self.store: str | None = get("store")  # type: ignore[assignment]
+        self.flush_interval_s = float(get("flush_interval_s"))  # type: ignore[arg-type]
+        self.command: str | None = None
+        """The command a ``wattprint run`` ran, stored with the run."""
+        self.exit_code: int | None = None
+        self._recorder: RunRecorder | None = None
         self._lock = threading.RLock()
         self._sub: Subscription | None = None
         self._start: Snapshot | None = None
@@ -217,10 +197,47 @@ class Tracker:
             self._dropped_tasks = 0
             self.run_id = new_run_id()
             self.result = None
+            self._recorder = None
+            url = self._store_url()
+            if url is not None:
+                from wattprint.recorder import RunRecorder, get_writer, track_live
+
+                self._recorder = RunRecorder(self, url, self.flush_interval_s, self._start)
+                get_writer().add(self._recorder)
+                track_live(self)
         return self
 
+    def _store_url(self) -> str | None:
+        from wattprint.store.urls import resolve_store_url
+
+        return resolve_store_url(self.store)
+
+    @property
+    def record_fields(self) -> dict[str, Any]:
+        """Fields of the stored run that the tracker knows beyond its result."""
+        return {"command": self.command, "exit_code": self.exit_code}
+
+    def wait_saved(self, timeout: float | None = 30.0) -> bool:
+        """Wait until the last run has been written to the store (or spooled); False on timeout."""
+        recorder = self._recorder
+        return True if recorder is None else recorder.saved.wait(timeout)
+
+    def _flush_state(self) -> tuple[Snapshot, RunResult] | None:
+        """A snapshot and the running result, for a periodic flush (None when not running)."""
+        with self._lock:
+            sub = self._sub
+            if sub is None or sub.stale:
+                return None
+            end = sub.meter.read(sub)
+            return end, self._result(end, "running", sub)
+
     def stop(self, status: str = "finished") -> RunResult | None:
-        """End the measurement and return the run's result. Stopping again returns the same result."""
+        """End the measurement and return the run's result. Stopping again returns the same result.
+
+        ``status`` is ``finished``, ``failed`` or ``killed``. The run is saved to the store in the background;
+        ``wait_saved()`` waits for it.
+        """
+        check_choice("status", status, ("finished", "failed", "killed"))
         with self._lock:
             sub = self._sub
             if sub is None:
@@ -237,6 +254,12 @@ class Tracker:
             self.result = self._result(end, status, sub)
             self._sub = None
             meter.unsubscribe(sub)
+            recorder = self._recorder
+            if recorder is not None:
+                from wattprint.recorder import forget_live, get_writer
+
+                forget_live(self)
+                get_writer().finish(recorder, recorder.payload(end, self.result, final=True))
             return self.result
 
     def snapshot(self) -> RunResult:
@@ -330,8 +353,13 @@ class Tracker:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        failed = exc_type is not None and not (isinstance(exc, SystemExit) and exc.code in (None, 0))
-        self.stop("failed" if failed else "finished")
+        if exc_type is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
+            status = "finished"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "killed"
+        else:
+            status = "failed"
+        self.stop(status)
 
     def clone(self) -> Tracker:
         """A new, stopped tracker with the same arguments."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SensorConfig", "probe", "powercap_roots", "Sensor", "ProbeResult"]
 
+RAPL_DOMAINS = ("package", "dram", "psys")
 POWERCAP_ROOT_VARIABLE = "WATTPRINT_POWERCAP_ROOT"
 DEFAULT_POWERCAP_ROOTS = ("/sys/class/powercap", "/sys/devices/virtual/powercap")
 

@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from wattprint.results import COUNTER, DeviceInfo
-from wattprint.sensors import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, powercap_roots
+from wattprint.sensors import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, RAPL_DOMAINS, powercap_roots
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
 
 __all__ = ["powercap_roots", "discover_zones", "select_zones", "RaplSensor", "RaplZone", "probe"]
 
 DEFAULT_ROOTS = DEFAULT_POWERCAP_ROOTS
 ENV_ROOT = POWERCAP_ROOT_VARIABLE
-DOMAINS = ("package", "dram", "psys")
+DOMAINS = RAPL_DOMAINS
 
 _ZONE_DIR = re.compile(r"^(?P<control>[a-z][a-z0-9-]*):(?P<index>\d+(?::\d+)*)$")
 _PACKAGE = re.compile(r"^package-(?P<socket>\d+)(?:-die-(?P<die>\d+))?$")

@@ -1,0 +1,464 @@
+"""Recording runs in the store, safely: periodic flushes from one background writer thread per process.
+
+A running tracker's recorder turns meter snapshots into store records: the run's totals, its task windows, and
+its energy in interval buckets whose width grows with the run's age (10 s for the first hour, 60 s for the first
+day, 600 s after), so a week on eight GPUs stays in megabytes while totals stay exact. Every record is written
+with its absolute value, never an increment, so a retried flush never duplicates anything.
+
+The writer thread opens the store (importing SQLAlchemy) on its own, so ``start()`` stays fast. When the store
+cannot be opened or written, the run goes to a local spool that the next successful open replays, and the
+reason is logged once; the user's job never sees an exception. Runs are flushed every ``flush_interval_s``, at
+``stop()``, at normal interpreter exit, and on SIGTERM; a job killed with SIGKILL loses at most one interval
+and is later shown as ``killed``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import getpass
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import asdict
+
+from wattprint import _log
+from wattprint._log import warn_once
+from wattprint._version import __version__
+from wattprint.meter import Snapshot
+from wattprint.results import RunResult, WindowResult
+from wattprint.windows import window_result
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+    from wattprint.store.runstore import RunStore
+    from wattprint.tracker import Tracker
+
+BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
+"""(run age up to which, bucket width): interval resolution by the age of the run."""
+
+STATUSES = ("running", "finished", "failed", "killed")
+
+
+def bucket_width_s(offset_s: float) -> float:
+    for age, width in BUCKET_WIDTHS_S:
+        if offset_s < age:
+            return width
+    return BUCKET_WIDTHS_S[-1][1]
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return str(os.getuid())
+
+
+def component_records(result: WindowResult) -> tuple[ComponentRecord, ...]:
+    from wattprint.store.records import ComponentRecord
+
+    return tuple(
+        ComponentRecord(d.component, d.device, d.energy_j, d.avg_power_w, d.method, d.uncertainty_rel)
+        for d in result.devices
+    )
+
+
+def task_record(seq: int, task: WindowResult) -> TaskRecord:
+    from wattprint.store.records import ComponentRecord, TaskRecord
+
+    return TaskRecord(
+        seq=seq,
+        name=task.name,
+        started_at=task.started_at,
+        duration_s=task.duration_s,
+        energy_j=task.energy_j,
+        uncertainty_rel=task.uncertainty_rel,
+        method=task.method,
+        components=tuple(
+            ComponentRecord(c.component, "all", c.energy_j, c.avg_power_w, c.method, c.uncertainty_rel)
+            for c in task.components.values()
+        ),
+    )
+
+
+def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, tracker: Tracker) -> RunRecord:
+    """The store's view of a run result, with who and where it ran."""
+    from wattprint.store.records import RunRecord
+
+    fields = dict(tracker.record_fields)
+    return RunRecord(
+        run_id=result.run_id,
+        project=result.project,
+        name=result.name,
+        status=result.status,
+        started_at=result.started_at,
+        updated_at=updated_at,
+        ended_at=ended_at,
+        duration_s=result.duration_s,
+        energy_j=result.energy_j,
+        energy_uncertainty_rel=result.uncertainty_rel,
+        attribution=result.attribution,
+        hostname=os.uname().nodename,
+        username=_username(),
+        pid=os.getpid(),
+        wattprint_version=__version__,
+        hardware=tuple(asdict(info) for info in result.hardware),
+        notes=tuple(result.notes),
+        **fields,
+    )
+
+
+class Payload:
+    """What one flush writes."""
+
+    __slots__ = ("run", "components", "intervals", "tasks")
+
+    def __init__(
+        self,
+        run: RunRecord,
+        components: tuple[ComponentRecord, ...],
+        intervals: list[IntervalRecord],
+        tasks: list[TaskRecord],
+    ) -> None:
+        self.run = run
+        self.components = components
+        self.intervals = intervals
+        self.tasks = tasks
+
+
+class RunRecorder:
+    """Builds the records of one run from its snapshots; all state stays in memory for spooling."""
+
+    def __init__(self, tracker: Tracker, url: str, flush_interval_s: float, start: Snapshot) -> None:
+        self.tracker = tracker
+        self.url = url
+        self.flush_interval_s = flush_interval_s
+        self.next_due = time.monotonic() + flush_interval_s
+        self.saved = threading.Event()
+        self._start = start
+        self._bucket = 0
+        self._bucket_start = start
+        self._buckets: dict[int, list[IntervalRecord]] = {}
+        self._tasks: list[TaskRecord] = []
+        self._lock = threading.Lock()
+
+    def payload(self, end: Snapshot, result: RunResult, *, final: bool) -> Payload:
+        """Records for the state at ``end``: the run, its totals, the buckets that changed and new tasks."""
+        from wattprint.store.records import IntervalRecord
+
+        with self._lock:
+            changed = []
+            bucket_result = window_result("bucket", self._bucket_start, end, result.attribution)
+            start_offset = self._bucket_start.t_monotonic - self._start.t_monotonic
+            end_offset = end.t_monotonic - self._start.t_monotonic
+            if bucket_result.duration_s > 0 or self._bucket not in self._buckets:
+                self._buckets[self._bucket] = [
+                    IntervalRecord(
+                        bucket=self._bucket,
+                        start_offset_s=start_offset,
+                        end_offset_s=end_offset,
+                        component=d.component,
+                        device=d.device,
+                        energy_j=d.energy_j,
+                        avg_power_w=d.avg_power_w,
+                        method=d.method,
+                        uncertainty_rel=d.uncertainty_rel,
+                    )
+                    for d in bucket_result.devices
+                ]
+                changed = list(self._buckets[self._bucket])
+            if end_offset - start_offset >= bucket_width_s(start_offset) and not final:
+                self._bucket += 1
+                self._bucket_start = end
+            new_tasks = [task_record(len(self._tasks) + i, t) for i, t in enumerate(result.tasks[len(self._tasks):])]
+            self._tasks.extend(new_tasks)
+            now = time.time()
+            run = run_record(
+                result, updated_at=now, ended_at=now if result.status != "running" else None, tracker=self.tracker
+            )
+            return Payload(run, component_records(result), changed, new_tasks)
+
+    def everything(self, payload: Payload) -> Payload:
+        """The whole run so far, for a spool file that must stand on its own."""
+        with self._lock:
+            intervals = [record for bucket in sorted(self._buckets) for record in self._buckets[bucket]]
+            return Payload(payload.run, payload.components, intervals, list(self._tasks))
+
+    def periodic(self) -> Payload | None:
+        """A flush of the running tracker (None once it has stopped: its final flush is queued instead)."""
+        state = self.tracker._flush_state()
+        if state is None:
+            return None
+        end, result = state
+        return self.payload(end, result, final=False)
+
+
+class StoreWriter:
+    """The process's store writer thread: periodic flushes of running trackers and their final saves."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._cond = threading.Condition()
+        self._recorders: list[RunRecorder] = []
+        self._finals: deque[tuple[RunRecorder, Payload]] = deque()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self._stores: dict[str, RunStore] = {}
+        self._retry_at: dict[str, float] = {}
+        self._replayed: set[str] = set()
+
+    def add(self, recorder: RunRecorder) -> None:
+        with self._cond:
+            self._recorders.append(recorder)
+            self._ensure_thread()
+            self._cond.notify()
+
+    def finish(self, recorder: RunRecorder, payload: Payload) -> None:
+        with self._cond:
+            if recorder in self._recorders:
+                self._recorders.remove(recorder)
+            self._finals.append((recorder, payload))
+            self._ensure_thread()
+            self._cond.notify()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued save is done; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._finals or self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every save is done and the thread has ended (no tracker running); False on timeout."""
+        if not self.drain(timeout):
+            return False
+        with self._cond:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="wattprint-store", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    now = time.monotonic()
+                    due = [r for r in self._recorders if r.next_due <= now]
+                    if self._finals or due:
+                        break
+                    if not self._recorders:
+                        self._thread = None
+                        self._cond.notify_all()
+                        return
+                    self._cond.wait(min(r.next_due for r in self._recorders) - now)
+                finals = list(self._finals)
+                self._finals.clear()
+                self._busy = True
+            try:
+                for recorder in due:
+                    recorder.next_due = time.monotonic() + recorder.flush_interval_s
+                    payload = recorder.periodic()
+                    if payload is not None:
+                        self._save(recorder, payload)
+                for recorder, payload in finals:
+                    try:
+                        self._save(recorder, payload)
+                    finally:
+                        recorder.saved.set()
+            except Exception:  # noqa: BLE001 - the writer must survive anything
+                _log.error("wattprint: the store writer failed")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _store(self, url: str) -> RunStore | None:
+        store = self._stores.get(url)
+        if store is not None:
+            return store
+        if time.monotonic() < self._retry_at.get(url, 0.0):
+            return None
+        from wattprint.store import open_store
+
+        try:
+            store = open_store(url)
+        except Exception as error:  # noqa: BLE001 - StoreError, driver missing, anything
+            self._retry_at[url] = time.monotonic() + 30.0
+            warn_once(
+                f"store-open:{url}",
+                f"wattprint: runs cannot be saved to the store ({error}). Measuring goes on; runs are kept in "
+                f"memory and in the local spool {spool_dir(url)}, and saved when the store works again.",
+            )
+            return None
+        self._stores[url] = store
+        if url not in self._replayed:
+            self._replayed.add(url)
+            self._replay(url, store)
+        return store
+
+    def _replay(self, url: str, store: RunStore) -> None:
+        directory = spool_dir(url)
+        if not os.path.isdir(directory):
+            return
+        from wattprint.store.spool import replay_spool
+
+        try:
+            count = replay_spool(directory, store)
+        except Exception as error:  # noqa: BLE001
+            warn_once(f"spool-replay:{url}", f"wattprint: spooled runs could not be replayed: {error}")
+            return
+        if count:
+            _log.info("wattprint: saved %d spooled run(s) to the store", count)
+
+    def _save(self, recorder: RunRecorder, payload: Payload) -> None:
+        store = self._store(recorder.url)
+        if store is not None:
+            try:
+                store.save(payload.run, payload.components, payload.intervals, payload.tasks)
+                return
+            except Exception as error:  # noqa: BLE001
+                self._stores.pop(recorder.url, None)
+                self._retry_at[recorder.url] = time.monotonic() + 10.0
+                warn_once(
+                    f"store-write:{recorder.url}",
+                    f"wattprint: a run could not be written to the store ({error}). Measuring goes on; the run "
+                    f"is kept in memory and in the local spool {spool_dir(recorder.url)}.",
+                )
+        self._spool(recorder, payload)
+
+    def _spool(self, recorder: RunRecorder, payload: Payload) -> None:
+        from wattprint.store.spool import spool_save
+
+        whole = recorder.everything(payload)
+        try:
+            spool_save(spool_dir(recorder.url), whole.run, whole.components, whole.intervals, whole.tasks)
+        except Exception as error:  # noqa: BLE001
+            warn_once(
+                f"spool-write:{recorder.url}",
+                f"wattprint: the local spool cannot be written either ({error}); the run is kept in memory only "
+                "(run.result).",
+            )
+
+
+def spool_dir(url: str) -> str:
+    """The spool of one store: one directory per store URL under the per-user spool directory."""
+    import hashlib
+
+    from wattprint.store.spool import default_spool_dir
+
+    return os.path.join(str(default_spool_dir()), hashlib.sha256(url.encode()).hexdigest()[:16])
+
+
+_writer: StoreWriter | None = None
+_writer_lock = threading.Lock()
+_live: weakref.WeakSet[Tracker] = weakref.WeakSet()
+_exit_status: str | None = None
+_hooks_installed = False
+
+
+def get_writer() -> StoreWriter:
+    global _writer
+    with _writer_lock:
+        if _writer is None or _writer.pid != os.getpid():
+            _writer = StoreWriter()
+        return _writer
+
+
+def current_writer() -> StoreWriter | None:
+    """The writer if this process has one (for tests and diagnostics)."""
+    return _writer if _writer is not None and _writer.pid == os.getpid() else None
+
+
+def track_live(tracker: Tracker) -> None:
+    """Remember a running tracker, so exit and SIGTERM can stop and save it."""
+    _install_exit_hooks()
+    _live.add(tracker)
+
+
+def forget_live(tracker: Tracker) -> None:
+    _live.discard(tracker)
+
+
+def _stop_all(status: str, timeout: float) -> None:
+    for tracker in list(_live):
+        try:
+            tracker.stop(status)
+        except Exception:  # noqa: BLE001
+            _log.debug("stopping a tracker at exit failed", exc_info=True)
+    writer = current_writer()
+    if writer is not None and not writer.drain(timeout):
+        warn_once("drain-timeout", f"wattprint: runs were still being saved after {timeout:g} s at exit")
+
+
+def _at_exit() -> None:
+    _stop_all(_exit_status or "finished", timeout=10.0)
+
+
+def _excepthook(exc_type, exc, tb) -> None:  # noqa: ANN001
+    global _exit_status
+    _exit_status = "killed" if issubclass(exc_type, KeyboardInterrupt) else "failed"
+    _previous_excepthook(exc_type, exc, tb)
+
+
+_previous_excepthook = sys.excepthook
+_previous_sigterm: object = None
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    global _exit_status
+    _exit_status = "killed"
+    # Saved from another thread: this handler may have interrupted the main thread inside a lock it holds.
+    saver = threading.Thread(target=_stop_all, args=("killed", 4.0), name="wattprint-sigterm", daemon=True)
+    saver.start()
+    saver.join(5.0)
+    previous = _previous_sigterm
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_exit_hooks() -> None:
+    """atexit, sys.excepthook (to tell a Ctrl-C from an error at exit) and SIGTERM, once per process."""
+    global _hooks_installed, _previous_excepthook, _previous_sigterm
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(_at_exit)
+    _previous_excepthook = sys.excepthook
+    sys.excepthook = _excepthook
+    if threading.current_thread() is threading.main_thread():
+        try:
+            current = signal.getsignal(signal.SIGTERM)
+            if current is not signal.SIG_IGN:
+                _previous_sigterm = current if callable(current) else None
+                signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):  # not the main interpreter, or signals unavailable
+            pass
+
+
+def _after_fork_in_child() -> None:
+    global _writer, _writer_lock
+    _writer = None
+    _writer_lock = threading.Lock()
+    _live.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
