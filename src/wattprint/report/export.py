@@ -1,0 +1,65 @@
+"""Exporting runs from the store as CSV or JSON, one row per run or per interval."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from wattprint.report.summary import iso8601, run_json
+
+RUN_COLUMNS = (
+    "run_id", "project", "name", "status", "started_at", "ended_at", "duration_s", "attribution", "energy_j",
+    "energy_kwh", "energy_uncertainty_rel", "method", "host", "user", "command", "exit_code",
+)
+INTERVAL_COLUMNS = (
+    "run_id", "project", "name", "bucket", "start", "start_offset_s", "end_offset_s", "component", "device",
+    "energy_j", "avg_power_w", "method", "uncertainty_rel",
+)
+
+
+def export_runs(store: Any, *, project: str | None = None, fmt: str = "csv", intervals: bool = False) -> str:
+    """All runs (of ``project``), oldest first, as CSV or JSON text; with ``intervals``, their interval records."""
+    if fmt not in ("csv", "json"):
+        raise ValueError(f"format={fmt!r} is not valid; allowed values: 'csv', 'json'")
+    runs = list(reversed(store.runs(project=project, limit=None)))
+    if fmt == "json":
+        items = []
+        for run in runs:
+            item = run_json(run, store.components(run.run_id), store.tasks(run.run_id))
+            if intervals:
+                item["intervals"] = [_interval_dict(i) for i in store.intervals(run.run_id)]
+            items.append(item)
+        return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if intervals:
+        writer.writerow(INTERVAL_COLUMNS)
+        for run in runs:
+            for i in store.intervals(run.run_id):
+                writer.writerow([
+                    run.run_id, run.project or "", run.name or "", i.bucket, iso8601(run.started_at + i.start_offset_s),
+                    f"{i.start_offset_s:.3f}", f"{i.end_offset_s:.3f}", i.component, i.device, repr(i.energy_j),
+                    repr(i.avg_power_w), i.method, repr(i.uncertainty_rel),
+                ])
+        return buffer.getvalue()
+    writer.writerow(RUN_COLUMNS)
+    for run in runs:
+        data = run_json(run, store.components(run.run_id))
+        writer.writerow(["" if data[c] is None else data[c] for c in RUN_COLUMNS])
+    return buffer.getvalue()
+
+
+def _interval_dict(record: Any) -> dict[str, Any]:
+    return {
+        "bucket": record.bucket,
+        "start_offset_s": record.start_offset_s,
+        "end_offset_s": record.end_offset_s,
+        "component": record.component,
+        "device": record.device,
+        "energy_j": record.energy_j,
+        "avg_power_w": record.avg_power_w,
+        "method": record.method,
+        "uncertainty_rel": record.uncertainty_rel,
+    }

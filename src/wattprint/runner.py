@@ -1,0 +1,122 @@
+"""Measuring a command: what ``wattprint run -- CMD`` does, as a library function.
+
+The command runs as a child process with the terminal and streams of the caller; its process tree is measured
+(``attribution="process"`` by default), signals sent to us are passed on to it, and its exit code is returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wattprint.results import RunResult
+from wattprint.tracker import Tracker
+
+FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT")
+
+
+@dataclass
+class CommandRun:
+    """The outcome of a measured command."""
+
+    exit_code: int
+    """The command's exit code; 128 + N when it was ended by signal N, as shells report it."""
+    result: RunResult
+    tracker: Tracker
+    signals: list[int] = field(default_factory=list)
+    """Signals received and passed on to the command."""
+
+
+def run_command(
+    argv: Sequence[str],
+    *,
+    on_status: Callable[[RunResult], None] | None = None,
+    status_interval_s: float = 1.0,
+    **tracker_kwargs: Any,
+) -> CommandRun:
+    """Run ``argv``, measuring its process tree, and return its exit code and the run's result.
+
+    ``on_status`` is called about every ``status_interval_s`` with a live snapshot (for a status line).
+    Raises FileNotFoundError / PermissionError when the command cannot be started.
+    """
+    if not argv:
+        raise ValueError("no command given: put it after --, e.g. wattprint run -- python train.py")
+    tracker_kwargs.setdefault("attribution", "process")
+    # Probe the sensors (and import what measuring needs) before the command starts, so that the tracker that
+    # needs the command's pid starts within milliseconds of it.
+    warm_kwargs = {k: v for k, v in tracker_kwargs.items() if k not in ("attribution", "pid", "project", "name")}
+    warm = Tracker(**{**warm_kwargs, "attribution": "machine", "store": "off"}).start()
+    if tracker_kwargs["attribution"] == "process":
+        import psutil  # noqa: F401 - imported now rather than after the command has started
+    try:
+        child = subprocess.Popen(list(argv))
+    except BaseException:
+        warm.stop()
+        raise
+    received: list[int] = []
+    previous: dict[int, Any] = {}
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        # A Ctrl-C typed at the terminal reaches the whole foreground process group, the command included.
+        if signum == signal.SIGINT and interactive:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for name in FORWARDED:
+            number = getattr(signal, name, None)
+            if number is not None:
+                previous[number] = signal.signal(number, forward)
+    try:
+        attribution = tracker_kwargs["attribution"]
+        if attribution in ("process", "cgroup") and tracker_kwargs.get("pid") is None:
+            tracker_kwargs["pid"] = child.pid
+        tracker = Tracker(**tracker_kwargs)
+        tracker.command = shlex.join(argv)
+        tracker.start()
+        warm.stop()
+        stop_status = threading.Event()
+        reporter = None
+        if on_status is not None:
+            def report() -> None:
+                while not stop_status.wait(status_interval_s):
+                    with contextlib.suppress(Exception):  # a status line must never break the run
+                        on_status(tracker.snapshot())
+
+            reporter = threading.Thread(target=report, name="wattprint-status", daemon=True)
+            reporter.start()
+        try:
+            returncode = child.wait()
+        finally:
+            stop_status.set()
+            if reporter is not None:
+                reporter.join()
+    except BaseException:
+        warm.stop()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        raise
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    exit_code = 128 - returncode if returncode < 0 else returncode
+    if returncode < 0 or (received and returncode >= 128):
+        status = "killed"  # ended by a signal (or exited 128+N after handling one we passed on)
+    else:
+        status = "finished" if returncode == 0 else "failed"
+    tracker.exit_code = exit_code
+    result = tracker.stop(status)
+    assert result is not None
+    return CommandRun(exit_code=exit_code, result=result, tracker=tracker, signals=received)
+
