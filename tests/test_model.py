@@ -92,7 +92,7 @@ def test_cpu_bound_work_on_this_machine_in_machine_attribution(model_only: dict[
     # one of this machine's logical CPUs was kept busy by this loop
     assert busy_power >= sensor_power.idle_w + span * (1 / cpu.logical_cpus) * 0.8
     assert busy_power <= sensor_power.max_w + 1e-9
-    assert busy_power > idle_power
+    assert sensor_power.idle_w - 1e-9 <= idle_power <= busy_power + 1e-9  # equal only if others load the machine
     assert work.result.components["cpu"].method == "model"
     ram = work.result.components["ram"]
     assert ram.method == "model" and ram.avg_power_w > 0
