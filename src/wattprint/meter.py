@@ -193,12 +193,16 @@ class Meter:
             if to_join is not threading.current_thread():
                 to_join.join(timeout=5)
 
-    def read(self, sub: Subscription) -> Snapshot:
-        """Read the subscription's sensors now and return the cumulative attributed energies."""
+    def read(self, sub: Subscription, *, final: bool = False) -> Snapshot:
+        """Read the subscription's sensors now and return the cumulative attributed energies.
+
+        ``final`` (a run's last reading) also brings the attribution shares up to date, however short the time
+        since they were last measured.
+        """
         with self._lock:
             now = time.monotonic()
             found = sub.probe
-            self._advance(found, found.sensors, now)
+            self._advance(found, found.sensors, now, update_shares=final)
             return Snapshot(now, time.time(), tuple(found.values[sub.attribution_key]), found.slots, found.meta)
 
     def notes(self, sub: Subscription) -> list[str]:
@@ -223,13 +227,13 @@ class Meter:
 
     # -- measuring ---------------------------------------------------------------------------------------------
 
-    def _advance(self, found: _Probe, sensors: list[Sensor], now: float) -> None:
+    def _advance(self, found: _Probe, sensors: list[Sensor], now: float, update_shares: bool = False) -> None:
         """Read ``sensors`` up to ``now`` and add their energy, attributed, to every subscribed attribution."""
         entries = [(values, self._attributions[key]) for key, values in found.values.items()]
         for _, entry in entries:
             attribution = entry.attribution
             if attribution.needs_updates and (
-                entry.last_update is None or now - entry.last_update >= SHARE_WINDOW_S
+                update_shares or entry.last_update is None or now - entry.last_update >= SHARE_WINDOW_S
             ):
                 try:
                     if attribution.update(now, found.sensors):

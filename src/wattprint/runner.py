@@ -7,6 +7,7 @@ The command runs as a child process with the terminal and streams of the caller;
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import signal
 import subprocess
@@ -96,7 +97,7 @@ def run_command(
             reporter = threading.Thread(target=report, name="wattprint-status", daemon=True)
             reporter.start()
         try:
-            returncode = child.wait()
+            returncode = _wait_unreaped(child)
         finally:
             stop_status.set()
             if reporter is not None:
@@ -116,7 +117,25 @@ def run_command(
     else:
         status = "finished" if returncode == 0 else "failed"
     tracker.exit_code = exit_code
-    result = tracker.stop(status)
+    # The command has exited but is not reaped yet: its CPU time (and its children's) is still readable, so the
+    # last reading charges it in full. Reaping it first would hand that time to this process, outside the tree.
+    try:
+        result = tracker.stop(status)
+    finally:
+        child.wait()
     assert result is not None
     return CommandRun(exit_code=exit_code, result=result, tracker=tracker, signals=received)
+
+
+def _wait_unreaped(child: subprocess.Popen[bytes]) -> int:
+    """Wait for the command to exit and return its return code (negative: the signal that ended it), leaving it
+    a zombie until the run has been read for the last time."""
+    if hasattr(os, "waitid") and hasattr(os, "WNOWAIT"):
+        try:
+            info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            return child.wait()
+        if info is not None:
+            return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+    return child.wait()
 
