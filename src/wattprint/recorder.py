@@ -91,6 +91,17 @@ def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, 
     from wattprint.store.records import RunRecord
 
     fields = dict(tracker.record_fields)
+    footprint = result.footprint
+    if footprint is not None:
+        fields.update(footprint.record_fields())
+        fields["extra"] = {
+            "pue_source": footprint.pue_source,
+            "wue_l_per_kwh": footprint.wue_l_per_kwh,
+            "wue_source": footprint.wue_source,
+            "intensity_name": footprint.intensity.zone_name,
+            "intensity_licence": footprint.intensity.licence,
+            "carbon_notes": list(footprint.notes),
+        }
     return RunRecord(
         run_id=result.run_id,
         project=result.project,
@@ -157,6 +168,8 @@ class RunRecorder:
             start_offset = self._bucket_start.t_monotonic - self._start.t_monotonic
             end_offset = end.t_monotonic - self._start.t_monotonic
             if bucket_result.duration_s > 0 or self._bucket not in self._buckets:
+                footprint = result.footprint
+                g_per_j = footprint.pue * footprint.intensity.g_per_kwh / 3.6e6 if footprint else None
                 self._buckets[self._bucket] = [
                     IntervalRecord(
                         bucket=self._bucket,
@@ -168,6 +181,8 @@ class RunRecorder:
                         avg_power_w=d.avg_power_w,
                         method=d.method,
                         uncertainty_rel=d.uncertainty_rel,
+                        emissions_g=d.energy_j * g_per_j if g_per_j is not None else None,
+                        intensity_g_per_kwh=footprint.intensity.g_per_kwh if footprint else None,
                     )
                     for d in bucket_result.devices
                 ]

@@ -15,6 +15,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from wattprint.accounting import Footprint
+    from wattprint.carbon import Intensity
+    from wattprint.equivalents import Equivalent
+
 COUNTER = "counter"
 """A hardware energy counter (RAPL, NVML total energy, amdsmi) read at the window edges."""
 SAMPLED = "sampled"
@@ -95,10 +99,47 @@ class WindowResult:
     attribution: str
     components: Mapping[str, ComponentEnergy]
     devices: tuple[DeviceEnergy, ...]
+    footprint: Footprint | None = None
+    """Facility energy, emissions, water and the intensity used (None when carbon accounting is off)."""
 
     @property
     def energy_kwh(self) -> float:
         return self.energy_j / J_PER_KWH
+
+    @property
+    def emissions_g(self) -> float | None:
+        """Operational emissions, g CO2e: energy x PUE x grid intensity."""
+        return self.footprint.emissions_g if self.footprint else None
+
+    @property
+    def emissions_uncertainty_rel(self) -> float | None:
+        return self.footprint.emissions_uncertainty_rel if self.footprint else None
+
+    @property
+    def facility_energy_kwh(self) -> float | None:
+        return self.footprint.facility_energy_kwh if self.footprint else None
+
+    @property
+    def pue(self) -> float | None:
+        return self.footprint.pue if self.footprint else None
+
+    @property
+    def water_l(self) -> float | None:
+        return self.footprint.water_l if self.footprint else None
+
+    @property
+    def intensity(self) -> Intensity | None:
+        """The grid intensity used, with its source, year and how the location was decided."""
+        return self.footprint.intensity if self.footprint else None
+
+    @property
+    def equivalents(self) -> list[Equivalent]:
+        """The emissions in everyday terms (smartphone charges, km by car, ...), with factor vintages."""
+        if self.footprint is None:
+            return []
+        from wattprint.equivalents import equivalents
+
+        return equivalents(self.footprint.emissions_g)
 
     @property
     def avg_power_w(self) -> float:
@@ -112,6 +153,16 @@ class WindowResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, derived figures (``energy_kwh``, ``avg_power_w``, ``method``) included."""
         data = asdict(self)
+        data.pop("footprint", None)
+        footprint = self.footprint
+        data["facility_energy_kwh"] = footprint.facility_energy_kwh if footprint else None
+        data["pue"] = footprint.pue if footprint else None
+        data["emissions_g"] = footprint.emissions_g if footprint else None
+        data["emissions_uncertainty_rel"] = footprint.emissions_uncertainty_rel if footprint else None
+        data["water_l"] = footprint.water_l if footprint else None
+        data["intensity"] = footprint.intensity.to_dict() if footprint else None
+        data["equivalents"] = [asdict(e) for e in self.equivalents]
+        data["footprint"] = footprint.to_dict() if footprint else None
         data["components"] = {
             name: {**asdict(c), "energy_kwh": c.energy_kwh} for name, c in self.components.items()
         }

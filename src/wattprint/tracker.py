@@ -20,6 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
+    from wattprint.carbon import Intensity
     from wattprint.recorder import RunRecorder
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -55,7 +56,9 @@ class Window:
         """The window's energy once it has stopped; None while it runs."""
         if self._result is None and self._end is not None:
             assert self._start is not None
-            self._result = window_result(self.name, self._start, self._end, self._tracker.attribution)
+            self._result = self._tracker._account(
+                window_result(self.name, self._start, self._end, self._tracker.attribution)
+            )
         return self._result
 
     def start(self) -> Window:
@@ -85,7 +88,9 @@ class Window:
             return self.result  # type: ignore[return-value]
         if self._start is None:
             raise TrackerStateError(f"task {self.name!r} was never started")
-        return window_result(self.name, self._start, self._tracker._edge(), self._tracker.attribution)
+        return self._tracker._account(
+            window_result(self.name, self._start, self._tracker._edge(), self._tracker.attribution)
+        )
 
     def __enter__(self) -> Window:
         return self.start()
@@ -118,13 +123,18 @@ class Tracker:
         amdsmi: Any = None,
         store: str | None = None,
         flush_interval_s: float | None = None,
+        location: str | None = None,
+        pue: float | None = None,
+        cloud_metadata: bool | None = None,
+        ip_geolocation: bool | None = None,
     ) -> None:
         from wattprint.config import load_config
 
         self._kwargs = dict(
             project=project, name=name, attribution=attribution, interval_s=interval_s, pid=pid, gpus=gpus,
             cpu_tdp_w=cpu_tdp_w, powercap_root=powercap_root, rapl_domains=rapl_domains, nvml=nvml, amdsmi=amdsmi,
-            store=store, flush_interval_s=flush_interval_s,
+            store=store, flush_interval_s=flush_interval_s, location=location, pue=pue,
+            cloud_metadata=cloud_metadata, ip_geolocation=ip_geolocation,
         )
         for argument, value in (("project", project), ("name", name)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -134,7 +144,8 @@ class Tracker:
         self.config = load_config({
             "project": project, "attribution": attribution, "interval_s": interval_s, "gpus": gpus,
             "cpu_tdp_w": cpu_tdp_w, "powercap_root": powercap_root, "rapl_domains": rapl_domains, "store": store,
-            "flush_interval_s": flush_interval_s,
+            "flush_interval_s": flush_interval_s, "location": location, "pue": pue, "cloud_metadata": cloud_metadata,
+            "ip_geolocation": ip_geolocation,
         })
         """Every setting and where it came from (arguments, environment, project file, user config, default)."""
         get = self.config.get
@@ -161,6 +172,13 @@ class Tracker:
         )
         self.store: str | None = get("store")  # type: ignore[assignment]
         self.flush_interval_s = float(get("flush_interval_s"))  # type: ignore[arg-type]
+        self._intensity: Intensity | None = None
+        self._intensity_lock = threading.Lock()
+        location_setting = self.config.setting("location")
+        if location_setting.value is not None:  # a location that does not exist fails now, not at the end of a job
+            from wattprint.carbon import lookup_location
+
+            lookup_location(str(location_setting.value), origin=location_setting.source)
         self.command: str | None = None
         """The command a ``wattprint run`` ran, stored with the run."""
         self.exit_code: int | None = None
@@ -198,6 +216,9 @@ class Tracker:
             self.run_id = new_run_id()
             self.result = None
             self._recorder = None
+            if self._intensity is None and (self.config.get("cloud_metadata") or self.config.get("ip_geolocation")):
+                # Network sources answer in a background thread; results wait for them only if they are slow.
+                threading.Thread(target=self.intensity, name="wattprint-locate", daemon=True).start()
             url = self._store_url()
             if url is not None:
                 from wattprint.recorder import RunRecorder, get_writer, track_live
@@ -206,6 +227,25 @@ class Tracker:
                 get_writer().add(self._recorder)
                 track_live(self)
         return self
+
+    def intensity(self) -> Intensity:
+        """The grid carbon intensity runs are priced with, and how the location was decided (resolved once)."""
+        with self._intensity_lock:
+            if self._intensity is None:
+                self._intensity = _locate(self.config)
+            return self._intensity
+
+    def _account(self, window: WindowResult) -> WindowResult:
+        """The window with its footprint: facility energy, emissions and water at this tracker's location."""
+        from dataclasses import replace
+
+        from wattprint.accounting import account
+
+        footprint = account(
+            window.energy_kwh, window.uncertainty_rel, self.intensity(),
+            pue=self.config.get("pue"), duration_s=window.duration_s,  # type: ignore[arg-type]
+        )
+        return replace(window, footprint=footprint)
 
     def _store_url(self) -> str | None:
         from wattprint.store.urls import resolve_store_url
@@ -247,7 +287,7 @@ class Tracker:
                 self._sub = None
                 return None
             meter = sub.meter
-            end = meter.read(sub)
+            end = meter.read(sub, final=True)
             self._final = end
             for window in list(self._open.values()):
                 window._finish(end)
@@ -322,7 +362,7 @@ class Tracker:
 
     def _result(self, end: Snapshot, status: str, sub: Subscription) -> RunResult:
         assert self._start is not None and self.run_id is not None
-        window = window_result(self.name or "run", self._start, end, self.attribution)
+        window = self._account(window_result(self.name or "run", self._start, end, self.attribution))
         meter = sub.meter
         notes = meter.notes(sub)
         if self._dropped_tasks:
@@ -345,6 +385,7 @@ class Tracker:
             hardware=tuple(meter.hardware(sub)),
             notes=tuple(notes),
             tasks=tuple(self.tasks),
+            footprint=window.footprint,
         )
 
     # -- context manager and decorator ------------------------------------------------------------------
@@ -409,6 +450,25 @@ class Tracker:
     def __repr__(self) -> str:
         state = f"running run {self.run_id}" if self.running else "stopped"
         return f"<Tracker project={self.project!r} name={self.name!r} attribution={self.attribution!r} {state}>"
+
+
+_located: dict[tuple[object, ...], Intensity] = {}
+_located_lock = threading.Lock()
+
+
+def _locate(config: Any) -> Intensity:
+    """Resolve the location once per process and set of settings (a cloud's metadata service is asked once)."""
+    from wattprint.carbon import locate
+
+    setting = config.setting("location")
+    key = (setting.value, setting.source == "argument", config.get("cloud_metadata"), config.get("ip_geolocation"))
+    with _located_lock:
+        cached = _located.get(key)
+    if cached is None:
+        cached = locate(config=config)
+        with _located_lock:
+            _located[key] = cached
+    return cached
 
 
 def track(project: str | Callable[..., Any] | None = None, /, **kwargs: Any) -> Any:

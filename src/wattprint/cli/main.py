@@ -14,7 +14,8 @@ EXAMPLES = {
     "run": """examples:
   wattprint run -- python train.py --epochs 3
   wattprint run --project mnist --name baseline -- python train.py
-  wattprint run --attribution machine --json -- ./benchmark.sh > run.json""",
+  wattprint run --attribution machine --json -- ./benchmark.sh > run.json
+  wattprint run --location gcp:europe-west1 -- python train.py""",
     "runs": """examples:
   wattprint runs
   wattprint runs --project mnist --limit 50
@@ -27,6 +28,10 @@ EXAMPLES = {
   wattprint export -o runs.csv
   wattprint export --project mnist --format json -o mnist.json
   wattprint export --intervals --format csv -o intervals.csv""",
+    "regions": """examples:
+  wattprint regions                     every country, zone and cloud region
+  wattprint regions europe-west         search keys and names
+  wattprint regions --kind cloud-region --json""",
     "doctor": """examples:
   wattprint doctor
   wattprint doctor --json""",
@@ -57,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--attribution", choices=("machine", "process", "cgroup"), default="process",
                      help="whose energy to count (default: the command's process tree)")
     run.add_argument("--interval", type=float, dest="interval_s", help="sampling interval in seconds (default 1)")
+    run.add_argument("--location", help="where the machine is: FR, US-CA, egrid:CAMX, gcp:europe-west1, ... "
+                                        "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
     run.add_argument("--json", action="store_true", help="print the run as one JSON object")
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
 
@@ -76,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--intervals", action="store_true", help="export the per-interval records")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
 
+    regions = command("regions", "list and search known locations and cloud regions with their grid intensity")
+    regions.add_argument("query", nargs="?", help="part of a key or name (e.g. 'FR', 'california', 'europe-west')")
+    regions.add_argument("--kind", help="only this kind of location (country, us-state, egrid, cloud-region, ...)")
+    regions.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    regions.add_argument("--json", action="store_true", help="print a JSON list")
+
     doctor = command("doctor", "check which sensors work here, why others do not, and how to fix them")
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     return parser
@@ -86,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from wattprint.errors import WattprintError
 
-    handler = {"run": _run, "runs": _runs, "show": _show, "export": _export, "doctor": _doctor}[args.command_name]
+    handler = {"run": _run, "runs": _runs, "show": _show, "export": _export, "regions": _regions,
+               "doctor": _doctor}[args.command_name]
     try:
         return handler(args, parser)
     except (WattprintError, LookupError) as error:
@@ -138,6 +152,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                               "attribution": args.attribution, "store": args.store}
     if args.interval_s is not None:
         kwargs["interval_s"] = args.interval_s
+    if args.location is not None:
+        kwargs["location"] = args.location
     try:
         outcome = run_command(argv, on_status=show if status_line else None, **kwargs)
     except (FileNotFoundError, PermissionError) as error:
@@ -206,6 +222,17 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _regions(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from wattprint.report.regions import list_regions, region_dict, regions_table
+
+    records = list_regions(args.query, kind=args.kind, limit=args.limit or None)
+    if args.json:
+        _print_json([region_dict(r) for r in records])
+    else:
+        print(regions_table(records))
+    return 0 if records else 1
 
 
 def _doctor(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

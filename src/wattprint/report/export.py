@@ -11,11 +11,13 @@ from wattprint.report.summary import iso8601, run_json
 
 RUN_COLUMNS = (
     "run_id", "project", "name", "status", "started_at", "ended_at", "duration_s", "attribution", "energy_j",
-    "energy_kwh", "energy_uncertainty_rel", "method", "host", "user", "command", "exit_code",
+    "energy_kwh", "energy_uncertainty_rel", "method", "facility_energy_kwh", "pue", "emissions_g",
+    "emissions_uncertainty_rel", "water_l", "intensity_g_per_kwh", "intensity_zone", "intensity_source",
+    "intensity_year", "how_located", "host", "user", "command", "exit_code",
 )
 INTERVAL_COLUMNS = (
     "run_id", "project", "name", "bucket", "start", "start_offset_s", "end_offset_s", "component", "device",
-    "energy_j", "avg_power_w", "method", "uncertainty_rel",
+    "energy_j", "avg_power_w", "method", "uncertainty_rel", "emissions_g", "intensity_g_per_kwh",
 )
 
 
@@ -42,12 +44,17 @@ def export_runs(store: Any, *, project: str | None = None, fmt: str = "csv", int
                     run.run_id, run.project or "", run.name or "", i.bucket, iso8601(run.started_at + i.start_offset_s),
                     f"{i.start_offset_s:.3f}", f"{i.end_offset_s:.3f}", i.component, i.device, repr(i.energy_j),
                     repr(i.avg_power_w), i.method, repr(i.uncertainty_rel),
+                    "" if i.emissions_g is None else repr(i.emissions_g),
+                    "" if i.intensity_g_per_kwh is None else repr(i.intensity_g_per_kwh),
                 ])
         return buffer.getvalue()
     writer.writerow(RUN_COLUMNS)
     for run in runs:
         data = run_json(run, store.components(run.run_id))
-        writer.writerow(["" if data[c] is None else data[c] for c in RUN_COLUMNS])
+        intensity = data.get("intensity") or {}
+        data.update({f"intensity_{k}": v for k, v in intensity.items() if k in ("g_per_kwh", "zone", "source", "year")})
+        data["how_located"] = intensity.get("how_located")
+        writer.writerow(["" if data.get(c) is None else data[c] for c in RUN_COLUMNS])
     return buffer.getvalue()
 
 
@@ -62,4 +69,6 @@ def _interval_dict(record: Any) -> dict[str, Any]:
         "avg_power_w": record.avg_power_w,
         "method": record.method,
         "uncertainty_rel": record.uncertainty_rel,
+        "emissions_g": record.emissions_g,
+        "intensity_g_per_kwh": record.intensity_g_per_kwh,
     }

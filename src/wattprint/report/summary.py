@@ -49,6 +49,7 @@ def run_json(
             }
             for c in components
         ],
+        **carbon_json(run),
         "tasks": [
             {
                 "name": t.name,
@@ -70,6 +71,76 @@ def run_json(
     }
 
 
+def carbon_json(run: RunRecord) -> dict[str, Any]:
+    """The carbon keys of a run's JSON: facility energy, PUE, emissions, water, the intensity and equivalents."""
+    from dataclasses import asdict
+
+    extra = run.extra or {}
+    if run.emissions_g is None:
+        return {"facility_energy_kwh": None, "pue": None, "emissions_g": None, "emissions_uncertainty_rel": None,
+                "water_l": None, "intensity": None, "equivalents": []}
+    from wattprint.equivalents import equivalents
+
+    return {
+        "facility_energy_kwh": (run.facility_energy_j or 0.0) / J_PER_KWH,
+        "pue": run.pue,
+        "pue_source": extra.get("pue_source"),
+        "emissions_g": run.emissions_g,
+        "emissions_uncertainty_rel": run.emissions_uncertainty_rel,
+        "water_l": run.water_l,
+        "embodied_g": run.embodied_g,
+        "intensity": {
+            "g_per_kwh": run.intensity_g_per_kwh,
+            "zone": run.intensity_zone,
+            "name": extra.get("intensity_name"),
+            "source": run.intensity_source,
+            "year": run.intensity_year,
+            "kind": run.intensity_kind,
+            "how_located": run.how_located,
+            "uncertainty_rel": run.intensity_uncertainty_rel,
+        },
+        "location": run.location,
+        "equivalents": [asdict(e) for e in equivalents(run.emissions_g)],
+    }
+
+
+def format_emissions(grams: float) -> str:
+    """Emissions in the unit that reads best: g, kg or t CO2e."""
+    if grams < 0.1:
+        return f"{grams * 1000:.3g} mg CO2e"
+    if grams < 1000:
+        return f"{grams:.3g} g CO2e"
+    if grams < 1e6:
+        return f"{grams / 1000:.3g} kg CO2e"
+    return f"{grams / 1e6:.3g} t CO2e"
+
+
+def carbon_lines(run: RunRecord) -> list[str]:
+    """The emissions line, where the intensity came from, everyday equivalents, and how to set an unknown location."""
+    if run.emissions_g is None:
+        return []
+    from wattprint.carbon import location_hint
+    from wattprint.carbon.location import HOW_UNKNOWN
+    from wattprint.equivalents import format_equivalents
+
+    extra = run.extra or {}
+    water = f"   water {run.water_l:.3g} L" if run.water_l is not None else ""
+    lines = [
+        f"  emissions {format_emissions(run.emissions_g)} ± {run.emissions_uncertainty_rel or 0:.0%}   "
+        f"facility energy {format_energy(run.facility_energy_j or 0.0)} (PUE {run.pue:.2f}){water}",
+        f"  intensity {run.intensity_g_per_kwh:.4g} gCO2e/kWh ± {run.intensity_uncertainty_rel or 0:.0%} "
+        f"({extra.get('intensity_name') or run.intensity_zone}; {run.intensity_source}"
+        f"{', ' + str(run.intensity_year) if run.intensity_year else ''}; {run.how_located})",
+    ]
+    if run.emissions_g >= 1.0:  # below a gram, everyday equivalents are all vanishing fractions
+        lines.append(f"  {format_equivalents(run.emissions_g)}")
+    if run.how_located == HOW_UNKNOWN:
+        hint = location_hint()
+        if hint:
+            lines.append(f"  {hint}")
+    return lines
+
+
 def format_energy(joules: float) -> str:
     """Energy in the unit that reads best: J, Wh or kWh."""
     wh = joules / 3600
@@ -81,7 +152,9 @@ def format_energy(joules: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{max(0.0, seconds):.1f} s"
+    seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"
@@ -96,6 +169,7 @@ def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Seque
         f"  {format_duration(run.duration_s)}   {format_energy(run.energy_j)} ± {run.energy_uncertainty_rel:.0%}"
         f"   average {power:.1f} W   attribution {run.attribution}"
     )
+    lines += carbon_lines(run)
     if run.command:
         exit_text = "" if run.exit_code is None else f" (exit {run.exit_code})"
         lines.append(f"  command: {run.command}{exit_text}")
