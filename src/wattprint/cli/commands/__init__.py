@@ -1,0 +1,5 @@
+"""One module per ``wattprint`` command. Each defines ``NAME``, ``HELP``, ``EXAMPLES``,
+``add_arguments(parser)`` and ``run(args, parser) -> int``, and imports what it needs inside ``run``."""
+
+COMMANDS = ("run", "runs", "show", "export", "regions", "doctor")
+"""Command modules, in the order ``wattprint --help`` lists them."""

@@ -1,0 +1,31 @@
+"""wattprint doctor: which sensors work here, why others do not, and how to fix them."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "doctor"
+HELP = "check which sensors work here, why others do not, and how to fix them"
+EXAMPLES = """examples:
+  wattprint doctor
+  wattprint doctor --json"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from wattprint.cli.common import print_json, store_setting
+    from wattprint.diagnostics import ERROR, diagnose
+
+    checks = diagnose(store=store_setting(args))
+    if args.json:
+        print_json([c.to_dict() for c in checks])
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "missing": "--  ", "error": "FAIL"}
+        for check in checks:
+            print(f"[{marks[check.status]}] {check.area:<7} {check.summary}")
+            if check.fix:
+                print(f"{'':14} fix: {check.fix}")
+    return 1 if any(c.status == ERROR for c in checks) else 0

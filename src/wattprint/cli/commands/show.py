@@ -1,0 +1,34 @@
+"""wattprint show: one run with its components, methods, uncertainties, tasks and status."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "show"
+HELP = "show one run: components, methods, uncertainties, tasks and status"
+EXAMPLES = """examples:
+  wattprint show last
+  wattprint show 01a2b3c4
+  wattprint show last --json"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="a run id, a unique prefix of one, or 'last'")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from wattprint.cli.common import open_store, print_json
+    from wattprint.report.summary import run_json, run_text
+
+    store = open_store(args)
+    try:
+        record = store.run(args.run)
+        components, tasks = store.components(record.run_id), store.tasks(record.run_id)
+        if args.json:
+            print_json(run_json(record, components, tasks))
+        else:
+            print(run_text(record, components, tasks))
+    finally:
+        store.close()
+    return 0
