@@ -17,8 +17,12 @@ TYPE_CHECKING = False  # not imported from typing: it alone would double the imp
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.errors import ConfigError, TrackerStateError, WattprintError
+    from wattprint.budget import Budget
+    from wattprint.errors import BudgetExceeded, ConfigError, TrackerStateError, WattprintError
+    from wattprint.estimation import estimate
+    from wattprint.predict import Prediction
     from wattprint.results import ComponentEnergy, DeviceEnergy, DeviceInfo, RunResult, WindowResult
+    from wattprint.schedule import GreenPause, wait_for_green
     from wattprint.tracker import Tracker, Window, track
 
 __all__ = [
@@ -34,6 +38,12 @@ __all__ = [
     "WattprintError",
     "ConfigError",
     "TrackerStateError",
+    "wait_for_green",
+    "GreenPause",
+    "BudgetExceeded",
+    "Budget",
+    "Prediction",
+    "estimate",
 ]
 
 _LAZY = {
@@ -48,6 +58,12 @@ _LAZY = {
     "WattprintError": "wattprint.errors",
     "ConfigError": "wattprint.errors",
     "TrackerStateError": "wattprint.errors",
+    "wait_for_green": "wattprint.schedule",
+    "GreenPause": "wattprint.schedule",
+    "BudgetExceeded": "wattprint.errors",
+    "Budget": "wattprint.budget",
+    "Prediction": "wattprint.predict",
+    "estimate": "wattprint.estimation",
 }
 
 

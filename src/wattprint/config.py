@@ -106,6 +106,43 @@ def _paths_value(value: str, base: str | None) -> str:
     return os.pathsep.join(_expand_path(part, base) for part in parts)
 
 
+class Secret:
+    """A setting that must never be shown (an API token, a password): masked in every repr and str;
+    ``reveal()`` gives the value to the one place that sends it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+
+def _secret_value(value: str, base: str | None) -> Secret:
+    return Secret(value.strip())
+
+
+def _url_value(value: str, base: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+    return value.strip().rstrip("/")
+
+
 KEYS: tuple[Key, ...] = (
     Key("project", "str", None, "Project name that runs are filed under."),
     Key("store", "str", None, "Where runs are stored; `off` stores nothing.", check=_store_value,
@@ -129,6 +166,35 @@ KEYS: tuple[Key, ...] = (
         "(a network call)."),
     Key("ip_geolocation", "bool", False, "Allow an IP geolocation lookup to find the location (a network call to a "
         "third party)."),
+    Key("predict_after", "int", 1, "Epochs (or steps) a training completes before its totals are first "
+        "predicted (docs/predict.md).", minimum=1),
+    Key("prediction_level", "float", 0.9, "Coverage of prediction intervals (0.9: a 90 % interval).",
+        minimum=0.5, maximum=0.999),
+    Key("budget_kwh", "float", None, "Energy budget of a run (IT energy, kWh).", minimum=0,
+        default_doc="no energy budget"),
+    Key("budget_g", "float", None, "Emissions budget of a run (g CO2e).", minimum=0,
+        default_doc="no emissions budget"),
+    Key("budget_policy", "str", "warn", "What happens when a run is predicted to exceed its budget: warn, raise "
+        "`BudgetExceeded` at the epoch boundary (callbacks stop the trainer), or ask on the terminal (warn in "
+        "batch jobs).", choices=("warn", "stop", "ask")),
+    Key("budget_basis", "str", "upper", "Which predicted total is held against the budget: the upper bound of "
+        "the prediction interval or its central value.", choices=("upper", "central")),
+    Key("intensity_provider", "str", "none", "Live carbon intensity provider for time-resolved accounting and "
+        "carbon-aware scheduling (network calls; see docs/live.md).",
+        choices=("none", "electricitymaps", "uk", "energidataservice", "watttime")),
+    Key("intensity_zone", "str", None, "Zone or region to ask the live provider for (`DE`, `DK1`, `region:13`, "
+        "`postcode:RG10`, `CAISO_NORTH`, or `lat,lon`).", default_doc="derived from `location`"),
+    Key("electricitymaps_token", "str", None, "Electricity Maps API token (sent as the `auth-token` header).",
+        check=_secret_value, allowed="a string (never shown)"),
+    Key("watttime_username", "str", None, "WattTime account name."),
+    Key("watttime_password", "str", None, "WattTime account password.", check=_secret_value,
+        allowed="a string (never shown)"),
+    Key("intensity_url", "str", None, "Base URL of the live provider's API, to use a proxy or a test server.",
+        check=_url_value, allowed="an `http://` or `https://` URL", default_doc="the provider's public API"),
+    Key("intensity_timeout_s", "float", 5.0, "Seconds a live provider may take to answer one request.",
+        minimum=0.1, maximum=60),
+    Key("intensity_disk_cache", "bool", True, "Also keep live provider answers in the per-user cache directory "
+        "(they are always cached in memory)."),
     Key("log_level", "str", "warning", "Level of the `wattprint` logger.",
         choices=("debug", "info", "warning", "error")),
 )

@@ -31,3 +31,23 @@ def check_number(argument: str, value: object, *, minimum: float, maximum: float
     if not (minimum <= number <= maximum):  # also rejects NaN
         raise ConfigError(f"{argument} must be between {minimum:g} and {maximum:g}, got {value!r}")
     return number
+
+
+class BudgetExceeded(WattprintError):
+    """A run's predicted (or spent) energy or emissions exceed its budget, and the budget policy says stop.
+
+    Raised at an epoch (or step-group) boundary by ``run.epoch_end()``, ``run.step()`` or the end of
+    ``with run.epoch():``, when ``budget_policy`` is ``stop`` (or ``ask`` and the answer was to stop). The run
+    is recorded up to that point. ``prediction`` is the :class:`wattprint.predict.Prediction` that exceeded the
+    budget (None when no total was given and the spent figures exceeded it), ``budget`` the
+    :class:`wattprint.budget.Budget`, and ``exceeded`` a tuple of ``(figure, value, limit)`` such as
+    ``("energy_kwh", 1.3, 1.0)``.
+    """
+
+    def __init__(
+        self, message: str, *, prediction: object = None, budget: object = None, exceeded: tuple = ()
+    ) -> None:
+        super().__init__(message)
+        self.prediction = prediction
+        self.budget = budget
+        self.exceeded = exceeded

@@ -13,10 +13,12 @@ fallback (the CPU or RAM model) measures from the last good reading on.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from wattprint import _log
 from wattprint._log import warn_once
@@ -125,6 +127,10 @@ class Meter:
         self._stop: threading.Event | None = None
         self._wake = threading.Event()
         self.ticks = 0
+        self._jobs: dict[int, list] = {}
+        """job id -> [function, next due (monotonic), name]; run by the sampler thread outside the lock."""
+        self._jobs_lock = threading.Lock()
+        self._job_ids = itertools.count(1)
 
     # -- subscriptions -------------------------------------------------------------------------------------
 
@@ -225,6 +231,46 @@ class Meter:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    # -- background jobs -------------------------------------------------------------------------------------
+
+    def add_job(self, job: Callable[[], float | None], *, name: str) -> int:
+        """Run ``job()`` in the sampler thread, outside the meter's lock, soon and then again after the seconds
+        it returns (None: not again). For periodic background work that must never run on the user's thread,
+        such as cutting a run at the periods of live carbon intensity and deciding when to fetch them. Jobs run
+        only while something is measured, one at a time between sensor ticks, so a job must return quickly and
+        hand anything slow (a network request) to a thread of its own; its exceptions are logged once. Returns
+        an id for :meth:`remove_job`."""
+        with self._jobs_lock:
+            job_id = next(self._job_ids)
+            self._jobs[job_id] = [job, 0.0, name]
+        self._wake.set()
+        return job_id
+
+    def remove_job(self, job_id: int) -> None:
+        """Stop calling a job (a call already under way finishes)."""
+        with self._jobs_lock:
+            self._jobs.pop(job_id, None)
+
+    def _run_jobs(self) -> float | None:
+        """Call the jobs that are due; return the seconds until the next one is (None: none is scheduled)."""
+        now = time.monotonic()
+        with self._jobs_lock:
+            due = [(job_id, entry[0], entry[2]) for job_id, entry in self._jobs.items() if entry[1] <= now]
+        for job_id, job, name in due:
+            try:
+                again = job()
+            except Exception as error:  # noqa: BLE001 - a job must not stop measuring
+                warn_once(f"meter-job:{name}", f"wattprint: background job {name} failed: {error}")
+                again = None
+            with self._jobs_lock:
+                entry = self._jobs.get(job_id)
+                if entry is not None:
+                    entry[1] = math.inf if again is None else time.monotonic() + max(0.0, again)
+        now = time.monotonic()
+        with self._jobs_lock:
+            soonest = min((entry[1] for entry in self._jobs.values()), default=math.inf)
+        return None if soonest == math.inf else max(0.0, soonest - now)
+
     # -- measuring ---------------------------------------------------------------------------------------------
 
     def _advance(self, found: _Probe, sensors: list[Sensor], now: float, update_shares: bool = False) -> None:
@@ -296,10 +342,13 @@ class Meter:
             try:
                 for entry in list(self._attributions.values()):
                     entry.attribution.refresh()  # slow (process tree scan): outside the lock
+                job_wait = self._run_jobs() if self._jobs else None  # background jobs: outside the lock too
                 with self._lock:
                     if stop.is_set():
                         return
                     wait = self._tick(time.monotonic())
+                if job_wait is not None:
+                    wait = job_wait if wait is None else min(wait, job_wait)
             except Exception:  # noqa: BLE001 - the thread must survive anything
                 _log.error("wattprint: meter tick failed")
                 wait = 1.0

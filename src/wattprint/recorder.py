@@ -24,6 +24,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict
 
 from wattprint import _log
@@ -86,8 +87,10 @@ def task_record(seq: int, task: WindowResult) -> TaskRecord:
     )
 
 
-def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, tracker: Tracker) -> RunRecord:
-    """The store's view of a run result, with who and where it ran."""
+def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, tracker: Tracker,
+               interval_status: Mapping[int, str] | None = None) -> RunRecord:
+    """The store's view of a run result, with who and where it ran. ``interval_status`` says how each interval
+    bucket was priced with live intensities (``live``, ``forecast``, ``carried``, ``fallback``)."""
     from wattprint.store.records import RunRecord
 
     fields = dict(tracker.record_fields)
@@ -102,6 +105,17 @@ def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, 
             "intensity_licence": footprint.intensity.licence,
             "carbon_notes": list(footprint.notes),
         }
+    progress = getattr(tracker, "record_extra", None)  # predictions, budget, fingerprint parts (docs/predict.md)
+    if progress:
+        fields["extra"] = {**(fields.get("extra") or {}), **progress}
+    if result.time_resolved is not None:  # live intensity: the time-resolved total and its timeline (docs/live.md)
+        live = result.time_resolved.to_dict()
+        by_status: dict[str, list[int]] = {}
+        for bucket, status in sorted((interval_status or {}).items()):
+            if status != "live":
+                by_status.setdefault(status, []).append(bucket)
+        live["bucket_status"] = by_status
+        fields["extra"] = {**(fields.get("extra") or {}), "time_resolved": live}
     return RunRecord(
         run_id=result.run_id,
         project=result.project,
@@ -156,6 +170,7 @@ class RunRecorder:
         self._bucket_start = start
         self._buckets: dict[int, list[IntervalRecord]] = {}
         self._tasks: list[TaskRecord] = []
+        self._bucket_status: dict[int, str] = {}
         self._lock = threading.Lock()
 
     def payload(self, end: Snapshot, result: RunResult, *, final: bool) -> Payload:
@@ -169,7 +184,11 @@ class RunRecorder:
             end_offset = end.t_monotonic - self._start.t_monotonic
             if bucket_result.duration_s > 0 or self._bucket not in self._buckets:
                 footprint = result.footprint
-                g_per_j = footprint.pue * footprint.intensity.g_per_kwh / 3.6e6 if footprint else None
+                g_per_kwh = footprint.intensity.g_per_kwh if footprint else None
+                live = self._live_intensity(start_offset, end_offset) if footprint else None
+                if live is not None:
+                    g_per_kwh, self._bucket_status[self._bucket] = live
+                g_per_j = footprint.pue * g_per_kwh / 3.6e6 if footprint and g_per_kwh is not None else None
                 self._buckets[self._bucket] = [
                     IntervalRecord(
                         bucket=self._bucket,
@@ -182,11 +201,13 @@ class RunRecorder:
                         method=d.method,
                         uncertainty_rel=d.uncertainty_rel,
                         emissions_g=d.energy_j * g_per_j if g_per_j is not None else None,
-                        intensity_g_per_kwh=footprint.intensity.g_per_kwh if footprint else None,
+                        intensity_g_per_kwh=g_per_kwh,
                     )
                     for d in bucket_result.devices
                 ]
                 changed = list(self._buckets[self._bucket])
+            if final and result.footprint is not None and self._bucket_status:
+                changed += self._repriced(result.footprint.pue)
             if end_offset - start_offset >= bucket_width_s(start_offset) and not final:
                 self._bucket += 1
                 self._bucket_start = end
@@ -194,9 +215,39 @@ class RunRecorder:
             self._tasks.extend(new_tasks)
             now = time.time()
             run = run_record(
-                result, updated_at=now, ended_at=now if result.status != "running" else None, tracker=self.tracker
+                result, updated_at=now, ended_at=now if result.status != "running" else None, tracker=self.tracker,
+                interval_status=dict(self._bucket_status),
             )
             return Payload(run, component_records(result), changed, new_tasks)
+
+    def _repriced(self, pue: float) -> list[IntervalRecord]:
+        """At the end of a run, the closed buckets priced without a live value that has arrived since."""
+        from dataclasses import replace
+
+        changed: list[IntervalRecord] = []
+        for bucket, status in list(self._bucket_status.items()):
+            records = self._buckets.get(bucket)
+            if status == "live" or bucket == self._bucket or not records:
+                continue
+            live = self._live_intensity(records[0].start_offset_s, records[0].end_offset_s)
+            if live is None or live[1] == status:
+                continue
+            g_per_kwh, self._bucket_status[bucket] = live
+            self._buckets[bucket] = [
+                replace(r, intensity_g_per_kwh=g_per_kwh, emissions_g=r.energy_j * pue * g_per_kwh / 3.6e6)
+                for r in records
+            ]
+            changed += self._buckets[bucket]
+        return changed
+
+    def _live_intensity(self, start_offset: float, end_offset: float) -> tuple[float, str] | None:
+        """A bucket's average intensity at its midpoint, and how it was priced, with a live provider (docs/live.md).
+        None without one, or with a marginal one: buckets then keep the location-based average (no mixing)."""
+        live = getattr(self.tracker, "live_intensity", None)
+        if live is None or live.kind != "average":
+            return None
+        priced = live.price(self._start.wall_time + (start_offset + end_offset) / 2.0)
+        return priced.intensity.g_per_kwh, priced.status
 
     def everything(self, payload: Payload) -> Payload:
         """The whole run so far, for a spool file that must stand on its own."""

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
     from wattprint.accounting import Footprint
     from wattprint.carbon import Intensity
+    from wattprint.carbon.live import TimeResolved
     from wattprint.equivalents import Equivalent
+    from wattprint.predict import Prediction
 
 COUNTER = "counter"
 """A hardware energy counter (RAPL, NVML total energy, amdsmi) read at the window edges."""
@@ -26,8 +28,11 @@ SAMPLED = "sampled"
 MODEL = "model"
 """An estimate from a power model (TDP and utilisation, W per GB of memory)."""
 
-METHODS = (COUNTER, SAMPLED, MODEL)
-"""From the most to the least direct."""
+IMPORTED = "imported"
+"""A figure brought in from another tool's files (CodeCarbon, Carbontracker), as that file states it."""
+
+METHODS = (COUNTER, SAMPLED, MODEL, IMPORTED)
+"""From the most to the least direct: what wattprint did not measure itself ranks last."""
 
 J_PER_KWH = 3.6e6
 
@@ -172,6 +177,7 @@ class WindowResult:
         data["method"] = self.method if self.components else None
         if isinstance(self, RunResult):
             data["tasks"] = [task.to_dict() for task in self.tasks]
+            data["time_resolved"] = self.time_resolved.to_dict() if self.time_resolved is not None else None
         return data
 
 
@@ -187,6 +193,13 @@ class RunResult(WindowResult):
     notes: tuple[str, ...] = ()
     """Plain-language remarks on how the figures were obtained: fallbacks, missing permissions, and fixes."""
     tasks: tuple[WindowResult, ...] = field(default=())
+    predictions: tuple[Prediction, ...] = ()
+    """Predictions of the whole training's totals made at its epoch (or step) boundaries, oldest first."""
+    config_fingerprint: str | None = None
+    """SHA-256 of the run's hyperparameters and code version (None when no hyperparameters were given)."""
+    time_resolved: TimeResolved | None = None
+    """Emissions priced interval by interval with a live provider's intensities, beside (never instead of) the
+    location-based ``footprint``; None unless ``intensity_provider`` is set (docs/live.md)."""
 
     @property
     def gpu_count(self) -> int:

@@ -40,12 +40,14 @@ def run_command(
     *,
     on_status: Callable[[RunResult], None] | None = None,
     status_interval_s: float = 1.0,
+    green_wait: Any = None,
     **tracker_kwargs: Any,
 ) -> CommandRun:
     """Run ``argv``, measuring its process tree, and return its exit code and the run's result.
 
     ``on_status`` is called about every ``status_interval_s`` with a live snapshot (for a status line).
-    Raises FileNotFoundError / PermissionError when the command cannot be started.
+    Raises FileNotFoundError / PermissionError when the command cannot be started. ``green_wait`` (a
+    ``wattprint.schedule.GreenWait``) is how long the start waited for a green window, stored with the run.
     """
     if not argv:
         raise ValueError("no command given: put it after --, e.g. wattprint run -- python train.py")
@@ -53,7 +55,12 @@ def run_command(
     # Probe the sensors (and import what measuring needs) before the command starts, so that the tracker that
     # needs the command's pid starts within milliseconds of it.
     warm_kwargs = {k: v for k, v in tracker_kwargs.items() if k not in ("attribution", "pid", "project", "name")}
-    warm = Tracker(**{**warm_kwargs, "attribution": "machine", "store": "off"}).start()
+    from wattprint.config import load_config
+
+    provider = load_config({"intensity_provider": tracker_kwargs.get("intensity_provider")}).get("intensity_provider")
+    if provider != "none":
+        Tracker(**{**warm_kwargs, "store": "off"})  # a bad live-intensity setting fails before the command starts
+    warm = Tracker(**{**warm_kwargs, "attribution": "machine", "store": "off", "intensity_provider": "none"}).start()
     if tracker_kwargs["attribution"] == "process":
         import psutil  # noqa: F401 - imported now rather than after the command has started
     try:
@@ -85,6 +92,8 @@ def run_command(
         tracker = Tracker(**tracker_kwargs)
         tracker.command = shlex.join(argv)
         tracker.start()
+        if green_wait is not None and tracker.live_intensity is not None:
+            tracker.live_intensity.record_wait(green_wait.waited_s)
         warm.stop()
         stop_status = threading.Event()
         reporter = None

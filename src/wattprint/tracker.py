@@ -18,9 +18,14 @@ from wattprint.windows import window_result
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any, TypeVar
 
+    from wattprint.budget import TrainingMonitor
     from wattprint.carbon import Intensity
+    from wattprint.carbon.live import LiveIntensity, TimeResolved
+    from wattprint.errors import BudgetExceeded
+    from wattprint.predict import Prediction
     from wattprint.recorder import RunRecorder
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -100,6 +105,38 @@ class Window:
             self._finish(self._tracker._edge_or_final())
 
 
+class EpochWindow(Window):
+    """An epoch: a task window whose end feeds the run's predictions and budget (``with run.epoch(): ...``).
+
+    An epoch that ends with an exception, or that the tracker's stop ends, is kept as a task but not predicted
+    from.
+    """
+
+    __slots__ = ("_total", "_raise", "_failed")
+
+    def __init__(self, tracker: Tracker, name: str, total_epochs: int | None, raise_on_budget: bool) -> None:
+        super().__init__(tracker, name)
+        self._total = total_epochs
+        self._raise = raise_on_budget
+        self._failed = False
+
+    def start(self) -> EpochWindow:
+        super().start()
+        monitor = self._tracker._monitor
+        if monitor is not None and self._start is not None:
+            monitor.epoch_started(self._start)
+        return self
+
+    def _finish(self, end: Snapshot) -> None:
+        super()._finish(end)
+        if not self._failed and self._tracker._final is None:
+            self._tracker._epoch_done(end, self._total, self._raise)
+
+    def __exit__(self, *exc: object) -> None:
+        self._failed = exc[0] is not None
+        super().__exit__(*exc)
+
+
 class Tracker:
     """Measures the energy of the code between ``start()`` and ``stop()``.
 
@@ -127,6 +164,18 @@ class Tracker:
         pue: float | None = None,
         cloud_metadata: bool | None = None,
         ip_geolocation: bool | None = None,
+        total_epochs: int | None = None,
+        total_steps: int | None = None,
+        predict_after: int | None = None,
+        prediction_level: float | None = None,
+        predict_every_steps: int | None = None,
+        budget_kwh: float | None = None,
+        budget_g: float | None = None,
+        budget_policy: str | None = None,
+        budget_basis: str | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        intensity_provider: str | None = None,
+        intensity_zone: str | None = None,
     ) -> None:
         from wattprint.config import load_config
 
@@ -136,6 +185,12 @@ class Tracker:
             store=store, flush_interval_s=flush_interval_s, location=location, pue=pue,
             cloud_metadata=cloud_metadata, ip_geolocation=ip_geolocation,
         )
+        self._kwargs.update(
+            total_epochs=total_epochs, total_steps=total_steps, predict_after=predict_after,
+            prediction_level=prediction_level, predict_every_steps=predict_every_steps, budget_kwh=budget_kwh,
+            budget_g=budget_g, budget_policy=budget_policy, budget_basis=budget_basis, hyperparameters=hyperparameters,
+        )
+        self._kwargs.update(intensity_provider=intensity_provider, intensity_zone=intensity_zone)
         for argument, value in (("project", project), ("name", name)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigError(f"{argument} must be a non-empty string or None, got {value!r}")
@@ -146,6 +201,9 @@ class Tracker:
             "cpu_tdp_w": cpu_tdp_w, "powercap_root": powercap_root, "rapl_domains": rapl_domains, "store": store,
             "flush_interval_s": flush_interval_s, "location": location, "pue": pue, "cloud_metadata": cloud_metadata,
             "ip_geolocation": ip_geolocation,
+            "predict_after": predict_after, "prediction_level": prediction_level, "budget_kwh": budget_kwh,
+            "budget_g": budget_g, "budget_policy": budget_policy, "budget_basis": budget_basis,
+            "intensity_provider": intensity_provider, "intensity_zone": intensity_zone,
         })
         """Every setting and where it came from (arguments, environment, project file, user config, default)."""
         get = self.config.get
@@ -172,8 +230,11 @@ class Tracker:
         )
         self.store: str | None = get("store")  # type: ignore[assignment]
         self.flush_interval_s = float(get("flush_interval_s"))  # type: ignore[arg-type]
+        self._init_training(total_epochs, total_steps, predict_every_steps, hyperparameters)
         self._intensity: Intensity | None = None
         self._intensity_lock = threading.Lock()
+        self._live: LiveIntensity | None = None
+        self._check_live()
         location_setting = self.config.setting("location")
         if location_setting.value is not None:  # a location that does not exist fails now, not at the end of a job
             from wattprint.carbon import lookup_location
@@ -216,6 +277,8 @@ class Tracker:
             self.run_id = new_run_id()
             self.result = None
             self._recorder = None
+            self._start_training()
+            self._start_live(self._sub)
             if self._intensity is None and (self.config.get("cloud_metadata") or self.config.get("ip_geolocation")):
                 # Network sources answer in a background thread; results wait for them only if they are slow.
                 threading.Thread(target=self.intensity, name="wattprint-locate", daemon=True).start()
@@ -234,6 +297,50 @@ class Tracker:
             if self._intensity is None:
                 self._intensity = _locate(self.config)
             return self._intensity
+
+    # -- live intensity (docs/live.md) ---------------------------------------------------------------------
+
+    @property
+    def live_intensity(self) -> LiveIntensity | None:
+        """The live intensities of the current (or last) run; None unless ``intensity_provider`` names one."""
+        return self._live
+
+    def _check_live(self) -> None:
+        """A live provider without its credential, a malformed zone, or a location the provider cannot serve fails
+        now, not at the end of a job."""
+        name = self.config.get("intensity_provider")
+        if name == "none":
+            return
+        from wattprint.carbon.providers import check_provider_settings, provider_class, zone_for
+
+        check_provider_settings(self.config)
+        location = self.config.get("location")
+        if self.config.get("intensity_zone") is None and location is not None:
+            zone_for(provider_class(str(name)), location=str(location))
+
+    def _start_live(self, sub: Subscription | None) -> None:
+        """Start fetching live intensities in the meter's thread and cutting the run at period edges."""
+        self._live = None
+        if self.config.get("intensity_provider") == "none" or sub is None:
+            return
+        from wattprint.carbon.live import live_for_config
+
+        live = live_for_config(self.config, self.intensity)
+        if live is not None:
+            self._live = live.start(self._start, lambda: sub.meter.read(sub))
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def _time_resolved(self, end: Snapshot) -> TimeResolved | None:
+        """The run priced interval by interval with the live intensities (None without a live provider)."""
+        live = self._live
+        if live is None:
+            return None
+        from wattprint.accounting import account_intervals
+
+        return live.time_resolved(end, account_intervals, pue=self.config.get("pue"))  # type: ignore[arg-type]
 
     def _account(self, window: WindowResult) -> WindowResult:
         """The window with its footprint: facility energy, emissions and water at this tracker's location."""
@@ -255,7 +362,16 @@ class Tracker:
     @property
     def record_fields(self) -> dict[str, Any]:
         """Fields of the stored run that the tracker knows beyond its result."""
-        return {"command": self.command, "exit_code": self.exit_code}
+        return {"command": self.command, "exit_code": self.exit_code, "config_fingerprint": self.config_fingerprint}
+
+    @property
+    def record_extra(self) -> dict[str, Any]:
+        """Data of the stored run without a column of its own: predictions, the budget, what was fingerprinted."""
+        monitor = self._monitor
+        extra = monitor.record() if monitor is not None else {}
+        if self._fingerprint_parts:
+            extra["fingerprint"] = self._fingerprint_parts
+        return extra
 
     def wait_saved(self, timeout: float | None = 30.0) -> bool:
         """Wait until the last run has been written to the store (or spooled); False on timeout."""
@@ -293,6 +409,7 @@ class Tracker:
                 window._finish(end)
             self.result = self._result(end, status, sub)
             self._sub = None
+            self._stop_live()
             meter.unsubscribe(sub)
             recorder = self._recorder
             if recorder is not None:
@@ -330,6 +447,155 @@ class Tracker:
             done = list(self._done)
         return [w.result for w in done if w.result is not None]
 
+    # -- epochs, steps, predictions and budgets (docs/predict.md) ------------------------------------------
+
+    def _init_training(
+        self,
+        total_epochs: int | None,
+        total_steps: int | None,
+        every_steps: int | None,
+        hyperparameters: Mapping[str, Any] | None,
+    ) -> None:
+        from collections.abc import Mapping
+
+        from wattprint.budget import Budget
+        from wattprint.predict import check_level, check_total
+
+        get = self.config.get
+        self.total_epochs = check_total("total_epochs", total_epochs)
+        self.total_steps = check_total("total_steps", total_steps)
+        self._every_steps = check_total("predict_every_steps", every_steps)
+        check_level(get("prediction_level"))
+        self.budget = Budget(
+            get("budget_kwh"), get("budget_g"), get("budget_policy"), get("budget_basis")  # type: ignore[arg-type]
+        )
+        """The run's energy and emissions budget, the policy when it is exceeded, and the basis of the check."""
+        if hyperparameters is not None:
+            from wattprint.fingerprint import canonical
+
+            if not isinstance(hyperparameters, Mapping):
+                raise ConfigError(f"hyperparameters must be a mapping of names to values or None, got "
+                                  f"{type(hyperparameters).__name__}")
+            canonical(hyperparameters)  # fail now on a value that cannot be fingerprinted
+        self.hyperparameters = hyperparameters
+        self.config_fingerprint: str | None = None
+        """SHA-256 of the hyperparameters, the git commit and the entry script (None without hyperparameters)."""
+        self._fingerprint_parts: dict[str, Any] = {}
+        self._monitor: TrainingMonitor | None = None
+
+    def _start_training(self) -> None:
+        """Fresh epoch/step bookkeeping and fingerprint for a run being started (under the lock)."""
+        from wattprint.budget import TrainingMonitor
+
+        assert self._start is not None and self.run_id is not None
+        if self.hyperparameters is not None:
+            from wattprint.fingerprint import run_fingerprint
+
+            self.config_fingerprint, self._fingerprint_parts = run_fingerprint(self.hyperparameters)
+        self._monitor = TrainingMonitor(
+            run_id=self.run_id,
+            start=self._start,
+            measure=self._measure_between,
+            total_epochs=self.total_epochs,
+            total_steps=self.total_steps,
+            predict_after=int(self.config.get("predict_after")),  # type: ignore[call-overload]
+            level=float(self.config.get("prediction_level")),  # type: ignore[arg-type]
+            every_steps=self._every_steps,
+            budget=self.budget,
+        )
+
+    def _measure_between(self, start: Snapshot, end: Snapshot) -> WindowResult:
+        return self._account(window_result("cycle", start, end, self.attribution))
+
+    def _running_monitor(self, what: str) -> TrainingMonitor:
+        monitor = self._monitor
+        if self._sub is None or monitor is None:
+            raise TrackerStateError(
+                f"run.{what}() needs a running tracker: call run.start() first or use "
+                "`with wattprint.track(...) as run:`"
+            )
+        return monitor
+
+    def epoch(self, *, total_epochs: int | None = None, raise_on_budget: bool = True) -> EpochWindow:
+        """A window for one epoch, ``with run.epoch(): train_one_epoch()``; its end updates the predictions.
+
+        ``total_epochs`` (here or on the tracker) is the number of epochs of the whole training. When the
+        budget policy says stop, the end of the epoch raises :class:`wattprint.BudgetExceeded`
+        (``raise_on_budget=False``: only ``run.should_stop`` is set).
+        """
+        monitor = self._running_monitor("epoch")
+        return EpochWindow(self, f"epoch-{monitor.epochs.done + 1}", total_epochs, raise_on_budget)
+
+    def epoch_end(self, *, total_epochs: int | None = None, raise_on_budget: bool = True) -> WindowResult:
+        """End the current epoch (begun at the previous ``epoch_end()`` or the start of the run) and begin the
+        next; returns the epoch's window. Raises :class:`wattprint.BudgetExceeded` as ``epoch()`` does."""
+        monitor = self._running_monitor("epoch_end")
+        end = self._edge()
+        window = Window(self, f"epoch-{monitor.epochs.done + 1}")
+        window._start = monitor.epoch_edge or self._start
+        window._finish(end)
+        self._epoch_done(end, total_epochs, raise_on_budget)
+        result = window.result
+        assert result is not None
+        return result
+
+    def step(
+        self, count: int = 1, *, total_steps: int | None = None, raise_on_budget: bool = True
+    ) -> Prediction | None:
+        """Count ``count`` training steps done; returns the new prediction when this step completed a group.
+
+        Cheap enough to call every step: the meter is read only once per group of steps (at most about 100
+        groups per training, each at least about half a second, or ``predict_every_steps``). Steps predict when
+        ``total_steps`` is known and ``total_epochs`` is not. Raises :class:`wattprint.BudgetExceeded` as
+        ``epoch()`` does.
+        """
+        monitor = self._monitor
+        if monitor is None or self._sub is None:
+            self._running_monitor("step")
+        assert monitor is not None
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"count must be a whole number of at least 1, got {count!r}")
+        if not monitor.step_due(count, total_steps):
+            return None
+        made = len(monitor.predictions)
+        self._raise_budget(monitor, monitor.step_boundary(self._edge), raise_on_budget)
+        return monitor.predictions[-1] if len(monitor.predictions) > made else None
+
+    def _epoch_done(self, end: Snapshot, total_epochs: int | None, raise_on_budget: bool) -> None:
+        monitor = self._monitor
+        if monitor is not None:
+            self._raise_budget(monitor, monitor.epoch_done(end, total_epochs), raise_on_budget)
+
+    @staticmethod
+    def _raise_budget(monitor: TrainingMonitor, exception: BudgetExceeded | None, raise_on_budget: bool) -> None:
+        if exception is not None and raise_on_budget and not monitor.raised:
+            monitor.raised = True
+            raise exception
+
+    @property
+    def predictions(self) -> list[Prediction]:
+        """The predictions of the current (or last) run's totals, in the order they were made."""
+        monitor = self._monitor
+        return list(monitor.predictions) if monitor is not None else []
+
+    @property
+    def prediction(self) -> Prediction | None:
+        """The latest prediction (None before the first)."""
+        monitor = self._monitor
+        return monitor.predictions[-1] if monitor is not None and monitor.predictions else None
+
+    @property
+    def budget_exceeded(self) -> BudgetExceeded | None:
+        """The first budget excess of the current (or last) run, whatever the policy; None while within budget."""
+        monitor = self._monitor
+        return monitor.exceeded if monitor is not None else None
+
+    @property
+    def should_stop(self) -> bool:
+        """Whether the budget policy wants the training stopped (framework callbacks stop their trainer)."""
+        monitor = self._monitor
+        return monitor.should_stop if monitor is not None else False
+
     # -- internals used by windows -------------------------------------------------------------------------
 
     def _edge(self) -> Snapshot:
@@ -365,6 +631,8 @@ class Tracker:
         window = self._account(window_result(self.name or "run", self._start, end, self.attribution))
         meter = sub.meter
         notes = meter.notes(sub)
+        if self._monitor is not None:
+            notes += self._monitor.notes
         if self._dropped_tasks:
             notes.append(
                 f"{self._dropped_tasks} task windows beyond the first {MAX_KEPT_TASKS} are not kept in this result "
@@ -386,6 +654,9 @@ class Tracker:
             notes=tuple(notes),
             tasks=tuple(self.tasks),
             footprint=window.footprint,
+            predictions=tuple(self._monitor.predictions) if self._monitor is not None else (),
+            config_fingerprint=self.config_fingerprint,
+            time_resolved=self._time_resolved(end),
         )
 
     # -- context manager and decorator ------------------------------------------------------------------
@@ -394,7 +665,7 @@ class Tracker:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc_type is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
+        if exc_type is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)) or _budget_stop(exc):
             status = "finished"
         elif issubclass(exc_type, KeyboardInterrupt):
             status = "killed"
@@ -450,6 +721,13 @@ class Tracker:
     def __repr__(self) -> str:
         state = f"running run {self.run_id}" if self.running else "stopped"
         return f"<Tracker project={self.project!r} name={self.name!r} attribution={self.attribution!r} {state}>"
+
+
+def _budget_stop(exc: BaseException | None) -> bool:
+    """A run ended by its budget policy ends as finished (a note says it was stopped), not as failed."""
+    from wattprint.errors import BudgetExceeded
+
+    return isinstance(exc, BudgetExceeded)
 
 
 _located: dict[tuple[object, ...], Intensity] = {}

@@ -50,6 +50,8 @@ def run_json(
             for c in components
         ],
         **carbon_json(run),
+        **live_json(run),
+        **prediction_json(run),
         "tasks": [
             {
                 "name": t.name,
@@ -141,6 +143,166 @@ def carbon_lines(run: RunRecord) -> list[str]:
     return lines
 
 
+def live_json(run: RunRecord) -> dict[str, Any]:
+    """The time-resolved total priced with a live provider (None without one) and the signal kind (docs/live.md).
+
+    It stands beside ``emissions_g``, the location-based average total; a ``marginal`` one is not comparable.
+    """
+    live = (run.extra or {}).get("time_resolved")
+    kind = live.get("kind") if isinstance(live, dict) else run.intensity_kind
+    return {"signal_kind": kind, "time_resolved": live if isinstance(live, dict) else None}
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def intensity_sparkline(timeline: Sequence[Sequence[Any]], width: int = 32) -> str:
+    """The intensity over a run as block characters, one per equal slice of time (a gap is a space)."""
+    known = [(float(a), float(b), float(g)) for a, b, g, *_ in timeline if g is not None and b > a]
+    if not known:
+        return ""
+    start, end = known[0][0], max(b for _, b, _ in known)
+    low, high = min(g for *_, g in known), max(g for *_, g in known)
+    step = (end - start) / width if end > start else 1.0
+    marks = []
+    for index in range(width):
+        a, b = start + index * step, start + (index + 1) * step
+        weight = total = 0.0
+        for left, right, value in known:
+            overlap = min(b, right) - max(a, left)
+            if overlap > 0:
+                weight += overlap
+                total += overlap * value
+        if weight <= 0:
+            marks.append(" ")
+            continue
+        level = 3 if high <= low else round((total / weight - low) / (high - low) * (len(_SPARKS) - 1))
+        marks.append(_SPARKS[level])
+    return "".join(marks).rstrip()
+
+
+def live_lines(run: RunRecord) -> list[str]:
+    """The time-resolved total beside the average one, the intensity over the run, waits and pauses."""
+    live = live_json(run)["time_resolved"]
+    if not live:
+        return []
+    where = f"{live.get('provider_title')}, zone {live.get('zone') or 'unknown'}"
+    grams, uncertainty = live.get("emissions_g"), live.get("emissions_uncertainty_rel") or 0.0
+    if live.get("kind") == "marginal":
+        figure = "no marginal value" if grams is None else f"{format_emissions(grams)} ± {uncertainty:.0%}"
+        lines = [f"  marginal {figure} ({where}; emissions caused at the margin, not comparable with the average "
+                 f"above; covers {live.get('coverage', 0.0):.0%} of the energy)"]
+    else:
+        shares = f"{live.get('live_share', 0.0):.0%} live"
+        if live.get("forecast_share"):
+            shares += f", {live['forecast_share']:.0%} forecast"
+        if live.get("fallback_share"):
+            shares += f", {live['fallback_share']:.0%} at the yearly average"
+        lines = [f"  time-resolved {format_emissions(grams or 0.0)} ± {uncertainty:.0%} ({where}, average signal; "
+                 f"{shares})"]
+    timeline = live.get("timeline") or []
+    values = [entry[2] for entry in timeline if entry[2] is not None]
+    if values:
+        spark = intensity_sparkline(timeline)
+        mean = live.get("intensity_g_per_kwh")
+        middle = f", mean {mean:.4g}" if mean is not None else ""
+        lines.append(f"  intensity over the run {spark}  {min(values):.4g}–{max(values):.4g}{middle} gCO2e/kWh")
+    actions = []
+    if live.get("waited_s"):
+        actions.append(f"waited {format_duration(live['waited_s'])} for a greener start")
+    if live.get("pauses"):
+        actions.append(f"paused {format_duration(live.get('paused_s') or 0.0)} at {live['pauses']} safe point(s)")
+    if actions:
+        lines.append("  carbon-aware: " + "; ".join(actions))
+    return lines
+
+
+_PREDICTED_FIGURES = ("energy_kwh", "emissions_g", "duration_s")
+
+
+def prediction_json(run: RunRecord) -> dict[str, Any]:
+    """The config fingerprint, the stored predictions, the budget, and against the actual totals: the last
+    prediction made while units remained (``prediction``) and the first one (``first_prediction``)."""
+    extra = run.extra or {}
+    predictions = list(extra.get("predictions") or [])
+    open_ended = [p for p in predictions if p.get("after", 0) < p.get("total", 0)]
+    last = (open_ended or predictions or [None])[-1]
+    return {
+        "config_fingerprint": run.config_fingerprint,
+        "prediction": _versus_actual(run, last),
+        "first_prediction": _versus_actual(run, predictions[0] if predictions else None),
+        "predictions": predictions,
+        "budget": extra.get("budget"),
+    }
+
+
+def _versus_actual(run: RunRecord, prediction: dict[str, Any] | None) -> dict[str, Any] | None:
+    if prediction is None:
+        return None
+    actual = {"energy_kwh": run.energy_j / J_PER_KWH, "emissions_g": run.emissions_g, "duration_s": run.duration_s}
+    comparison = {}
+    for figure in _PREDICTED_FIGURES:
+        predicted, value = prediction.get(figure), actual[figure]
+        low, high = prediction.get(figure + "_low"), prediction.get(figure + "_high")
+        if predicted is None or value is None:
+            continue
+        comparison[figure] = {
+            "predicted": predicted, "low": low, "high": high, "actual": value,
+            "error_rel": (value - predicted) / predicted if predicted else None,
+            "within_interval": low is not None and high is not None and low <= value <= high,
+        }
+    return {**prediction, "vs_actual": comparison}
+
+
+def prediction_lines(run: RunRecord) -> list[str]:
+    """The last prediction beside the actual totals, and the budget's outcome."""
+    data = prediction_json(run)
+    lines = []
+    last = data["prediction"]
+    if last is not None:
+        units = f"{last['unit']} {last['after']} of {last['total']}"
+        lines.append(f"  predicted after {units} ({last['level']:.0%} interval): " + ", ".join(
+            f"{_figure_text(figure, last[figure])} ({_figure_text(figure, last[figure + '_low'])}–"
+            f"{_figure_text(figure, last[figure + '_high'])})"
+            for figure in _PREDICTED_FIGURES if last.get(figure) is not None
+        ))
+        budget = data["budget"] or {}
+        so_far = " so far" if run.status == "running" else ""
+        if budget.get("stop_requested"):
+            so_far = " (stopped early by the budget)"
+        lines.append(f"  actual{so_far}: " + ", ".join(
+            f"{_figure_text(figure, c['actual'])} ({c['error_rel']:+.0%}, "
+            f"{'inside' if c['within_interval'] else 'outside'} the interval)"
+            if c["error_rel"] is not None else _figure_text(figure, c["actual"])
+            for figure, c in last["vs_actual"].items()
+        ))
+    budget = data["budget"]
+    if budget:
+        limits = " and ".join(
+            text for text in (
+                format_energy(budget["energy_kwh"] * J_PER_KWH) if budget.get("energy_kwh") is not None else "",
+                format_emissions(budget["emissions_g"]) if budget.get("emissions_g") is not None else "",
+            ) if text
+        )
+        outcome = "within budget"
+        if budget.get("exceeded"):
+            outcome = "exceeded: " + (budget.get("message") or "")
+            outcome += "; training was stopped" if budget.get("stop_requested") else "; training went on"
+        basis = "the upper bound" if budget.get("basis") == "upper" else "the central value"
+        lines.append(f"  budget {limits} (policy {budget.get('policy')}, on {basis}): {outcome}")
+    if run.config_fingerprint:
+        lines.append(f"  config fingerprint {run.config_fingerprint[:16]}")
+    return lines
+
+
+def _figure_text(figure: str, value: float) -> str:
+    if figure == "energy_kwh":
+        return format_energy(value * J_PER_KWH)
+    if figure == "emissions_g":
+        return format_emissions(value)
+    return format_duration(value)
+
+
 def format_energy(joules: float) -> str:
     """Energy in the unit that reads best: J, Wh or kWh."""
     wh = joules / 3600
@@ -170,6 +332,8 @@ def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Seque
         f"   average {power:.1f} W   attribution {run.attribution}"
     )
     lines += carbon_lines(run)
+    lines += live_lines(run)
+    lines += prediction_lines(run)
     if run.command:
         exit_text = "" if run.exit_code is None else f" (exit {run.exit_code})"
         lines.append(f"  command: {run.command}{exit_text}")

@@ -12,7 +12,9 @@ EXAMPLES = """examples:
   wattprint run -- python train.py --epochs 3
   wattprint run --project mnist --name baseline -- python train.py
   wattprint run --attribution machine --json -- ./benchmark.sh > run.json
-  wattprint run --location gcp:europe-west1 -- python train.py"""
+  wattprint run --location gcp:europe-west1 -- python train.py
+  wattprint run --provider uk --zone region:13 -- python train.py        time-resolved emissions too
+  wattprint run --provider uk --when-green --threshold 150 --deadline 8h -- python train.py"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +26,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--location", help="where the machine is: FR, US-CA, egrid:CAMX, gcp:europe-west1, ... "
                                            "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
     parser.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    live = parser.add_argument_group("live carbon intensity and a carbon-aware start (docs/live.md)")
+    live.add_argument("--provider", choices=("electricitymaps", "uk", "energidataservice", "watttime"),
+                      help="live intensity provider: also price the run hour by hour (default: intensity_provider)")
+    live.add_argument("--zone", help="the provider's zone (default: derived from the location)")
+    live.add_argument("--when-green", action="store_true", help="wait for a low-carbon window before starting")
+    live.add_argument("--threshold", type=float, metavar="G",
+                      help="with --when-green: start once the intensity is at most G gCO2e/kWh")
+    live.add_argument("--percentile", type=float, metavar="P",
+                      help="with --when-green: start once it is at most the P-th percentile of the forecast")
+    live.add_argument("--deadline", help="with --when-green: the latest start, an ISO time or a duration from now")
+    live.add_argument("--duration", help="with --when-green and no threshold: the job's length, to start at the "
+                                         "best planned time (default: one provider period)")
     parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
 
 
@@ -53,8 +67,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         kwargs["interval_s"] = args.interval_s
     if args.location is not None:
         kwargs["location"] = args.location
+    if args.provider is not None:
+        kwargs["intensity_provider"] = args.provider
+    if args.zone is not None:
+        kwargs["intensity_zone"] = args.zone
+    green = _wait_for_green(args, parser, kwargs) if args.when_green else None
     try:
-        outcome = run_command(argv, on_status=show if status_line else None, **kwargs)
+        outcome = run_command(argv, on_status=show if status_line else None, green_wait=green, **kwargs)
     except (FileNotFoundError, PermissionError) as error:
         print(f"wattprint: error: cannot run {argv[0]!r}: {error.strerror or error}", file=sys.stderr)
         return 127 if isinstance(error, FileNotFoundError) else 126
@@ -73,3 +92,30 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not saved:
             print("wattprint: the run is still being saved to the store", file=sys.stderr)
     return outcome.exit_code
+
+
+def _wait_for_green(args: argparse.Namespace, parser: argparse.ArgumentParser, kwargs: dict[str, Any]) -> Any:
+    """Wait for a green window as --when-green asks, saying on stderr what it waits for and how it ended."""
+    from wattprint.config import load_config
+    from wattprint.report.summary import format_duration
+    from wattprint.schedule import wait_for_green
+
+    if not args.deadline:
+        parser.error("--when-green needs --deadline (the latest start: an ISO time or a duration such as 8h)")
+    if args.threshold is not None and args.percentile is not None:
+        parser.error("give --threshold or --percentile, not both")
+    config = load_config({key: kwargs.get(key) for key in ("intensity_provider", "intensity_zone", "location")})
+    if args.threshold is not None:
+        aim = f"the intensity to fall to {args.threshold:g} gCO2e/kWh"
+    elif args.percentile is not None:
+        aim = f"the intensity to fall to the {args.percentile:g}th percentile of the forecast"
+    else:
+        aim = "the best planned start"
+    print(f"wattprint: waiting for {aim}, at the latest until {args.deadline}", file=sys.stderr)
+    green = wait_for_green(args.threshold, percentile_of_forecast=args.percentile, deadline=args.deadline,
+                           duration_s=args.duration, config=config)
+    value = f" at {green.g_per_kwh:.4g} gCO2e/kWh ({green.kind})" if green.g_per_kwh is not None else ""
+    print(f"wattprint: starting after {format_duration(green.waited_s)} ({green.reason}){value}", file=sys.stderr)
+    for note in green.notes:
+        print(f"wattprint: note: {note}", file=sys.stderr)
+    return green

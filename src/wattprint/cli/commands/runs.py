@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 NAME = "runs"
 HELP = "list recent runs, newest first"
 EXAMPLES = """examples:
   wattprint runs
   wattprint runs --project mnist --limit 50
-  wattprint runs --json | jq '.[].energy_kwh'"""
+  wattprint runs --json | jq '.[].energy_kwh'
+  wattprint runs --duplicates                 # repeated trainings and what the repeats cost
+  wattprint runs --duplicates --project mnist --json"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="only this project's runs")
     parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20; 0 for all)")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument("--duplicates", action="store_true",
+                        help="list groups of runs with the same config fingerprint (hyperparameters and code "
+                             "version) and the energy and emissions of the repeats; looks at all runs")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -23,6 +29,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.report.summary import run_json, runs_table
 
     store = open_store(args)
+    if args.duplicates:
+        return _duplicates(store, args)
     try:
         runs = store.runs(project=args.project, limit=args.limit or None)
         if args.json:
@@ -31,4 +39,20 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(runs_table(runs))
     finally:
         store.close()
+    return 0
+
+
+def _duplicates(store: Any, args: argparse.Namespace) -> int:
+    """``--duplicates``: groups of runs with one config fingerprint (closes ``store``, a RunStore)."""
+    from wattprint.cli.common import print_json
+    from wattprint.report.duplicates import duplicates_json, duplicates_text, find_duplicates
+
+    try:
+        groups = find_duplicates(store.runs(project=args.project, limit=None))
+    finally:
+        store.close()
+    if args.json:
+        print_json(duplicates_json(groups))
+    else:
+        print(duplicates_text(groups))
     return 0

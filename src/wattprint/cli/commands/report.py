@@ -1,0 +1,70 @@
+"""wattprint report: a run (or a project) as Markdown, HTML, LaTeX, or a Hugging Face model card block."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "report"
+HELP = "report a run or a project as Markdown, HTML, LaTeX for a paper, or a model card co2_eq_emissions block"
+EXAMPLES = """examples:
+  wattprint report last -o report.html                 # the format follows the extension (.md, .html, .tex)
+  wattprint report last --format latex                 # the paragraph and table for a paper
+  wattprint report last --format model-card --training-type fine-tuning
+  wattprint report last --update README.md             # merge co2_eq_emissions into a model card's front matter
+  wattprint report --project mnist --format html -o mnist.html"""
+
+FORMATS = ("md", "html", "latex", "model-card")  # as wattprint.report.render.FORMATS
+_EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "latex"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", nargs="?", help="a run id, a unique prefix of one, or 'last'")
+    parser.add_argument("--project", help="report every run of this project instead of one run")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="md, html, latex or model-card (default: from the -o extension, else md)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    parser.add_argument("--update", metavar="README", help="merge the co2_eq_emissions block into this model card")
+    parser.add_argument("--training-type", default="pre-training",
+                        help="the model card's training_type: pre-training (default) or fine-tuning")
+    parser.add_argument("--no-chart", action="store_true", help="leave the chart out of the HTML report")
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.update:
+        return "model-card"
+    if args.output:
+        from pathlib import Path
+
+        return _EXTENSIONS.get(Path(args.output).suffix.lower(), "md")
+    return "md"
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from wattprint.cli.common import open_store
+    from wattprint.errors import ConfigError
+    from wattprint.report.render import render_report
+
+    fmt = _format(args)
+    if (args.run is None) == (args.project is None):
+        raise ConfigError("give one run (an id, a prefix or 'last') or --project P, not both and not neither")
+    if args.update and fmt != "model-card":
+        raise ConfigError(f"--update merges the model card block; it cannot be used with --format {fmt}")
+    store = open_store(args)
+    try:
+        text = render_report(store, fmt, run=args.run, project=args.project, training_type=args.training_type,
+                      chart=not args.no_chart, update=args.update)
+    finally:
+        store.close()
+    if args.update:
+        print(f"updated {args.update}: co2_eq_emissions", file=sys.stderr)
+        if not args.output:
+            return 0
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0

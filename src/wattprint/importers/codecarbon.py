@@ -1,0 +1,249 @@
+"""Reading CodeCarbon's ``emissions.csv`` into wattprint runs.
+
+CodeCarbon appends one row per ``stop()`` and per ``flush()``; the rows of one run share its ``run_id`` and hold
+running totals, so a run is its row with the longest ``duration``. Its figures are kept as the file states them:
+``cpu_energy``, ``gpu_energy``, ``ram_energy`` and ``energy_consumed`` in kWh (CodeCarbon multiplies them by its
+``pue`` setting, so the IT energy is each divided by ``pue``), ``emissions`` in kg, ``water_consumed`` in L,
+``duration`` in s, ``timestamp`` the local time the row was written (no time zone: read as the local time of the
+machine importing it). The file states no method or uncertainty per component: components are marked
+``imported`` with the uncertainties in ``UNCERTAINTY`` (docs/reports.md says why).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+from wattprint._version import __version__
+from wattprint.importers.common import (
+    IMPORTED,
+    UNKNOWN_HOST,
+    ImportedRun,
+    ImportFormatError,
+    number,
+    stable_run_id,
+)
+from wattprint.store.records import J_PER_KWH, ComponentRecord, RunRecord
+
+TOOL = "codecarbon"
+REQUIRED = ("timestamp", "run_id", "duration", "emissions", "cpu_energy", "gpu_energy", "ram_energy",
+            "energy_consumed")
+UNCERTAINTY = {"cpu": 0.40, "gpu": 0.10, "ram": 0.50}
+"""CPU: CodeCarbon reads RAPL where it can, else models TDP x load, and the file does not say which: the TDP
+model's 40 %. GPU: NVML's total-energy counter, read by CodeCarbon: 10 %. RAM: a per-DIMM model: 50 %."""
+INTENSITY_UNCERTAINTY_UNLISTED = 0.20
+
+
+def read_codecarbon(path: str | Path) -> list[ImportedRun]:
+    """The runs of a CodeCarbon emissions CSV, every row checked first; ImportFormatError names what is wrong."""
+    path = Path(path)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as error:
+        raise ImportFormatError(path, f"cannot be read ({error.strerror or error})") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ImportFormatError(path, "is empty; expected CodeCarbon's emissions.csv with a header row")
+            header = [h.strip() for h in header]
+            missing = [name for name in REQUIRED if name not in header]
+            if missing:
+                raise ImportFormatError(
+                    path, f"lacks the column(s) {', '.join(missing)}: not a CodeCarbon emissions.csv (its header "
+                          f"starts {', '.join(header[:4]) or 'with nothing'})", line=1,
+                )
+            duplicated = sorted({h for h in header if header.count(h) > 1})
+            if duplicated:
+                raise ImportFormatError(path, f"repeats the column(s) {', '.join(duplicated)}", line=1)
+            rows: list[tuple[int, dict[str, str]]] = []
+            for values in reader:
+                line = reader.line_num
+                if not values or all(not v.strip() for v in values):
+                    continue
+                if len(values) != len(header):
+                    raise ImportFormatError(path, f"has {len(values)} fields where the header has {len(header)}",
+                                            line=line)
+                rows.append((line, dict(zip(header, values, strict=True))))
+        except csv.Error as error:
+            raise ImportFormatError(path, f"is not valid CSV ({error})", line=reader.line_num) from None
+        except UnicodeDecodeError as error:
+            raise ImportFormatError(path, f"is not UTF-8 text ({error})") from None
+    if not rows:
+        raise ImportFormatError(path, "has a header but no rows")
+    latest: dict[str, tuple[int, dict[str, str], float]] = {}
+    counts: dict[str, int] = {}
+    for line, row in rows:
+        run_id = row["run_id"].strip()
+        if not run_id:
+            raise ImportFormatError(path, "is empty; every row needs its run's id", line=line, field_name="run_id")
+        duration = number(path, row["duration"], "duration", line)
+        assert duration is not None
+        counts[run_id] = counts.get(run_id, 0) + 1
+        kept = latest.get(run_id)
+        if kept is None or duration >= kept[2]:
+            latest[run_id] = (line, row, duration)
+    source = path.resolve()
+    runs = [_run(source, line, row, counts[run_id]) for run_id, (line, row, _) in latest.items()]
+    # every row is checked, not only the ones kept: a broken row anywhere refuses the file
+    for line, row in rows:
+        _figures(source, line, row)
+    return runs
+
+
+def _figures(path: Path, line: int, row: Mapping[str, str]) -> dict[str, float]:
+    figures = {}
+    for name in ("duration", "emissions", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed"):
+        value = number(path, row[name], name, line)
+        assert value is not None
+        figures[name] = value
+    for name in ("cpu_power", "gpu_power", "ram_power", "water_consumed"):
+        value = number(path, row.get(name), name, line, optional=True)
+        figures[name] = 0.0 if value is None else value
+    pue = number(path, row.get("pue"), "pue", line, minimum=1.0, optional=True)
+    figures["pue"] = 1.0 if pue is None else pue
+    _timestamp(path, line, row["timestamp"])
+    return figures
+
+
+def _timestamp(path: Path, line: int, text: str) -> float:
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ImportFormatError(path, f"{text!r} is not an ISO 8601 time", line=line, field_name="timestamp") from None
+    return moment.timestamp()  # a naive time is local time, as CodeCarbon writes it
+
+
+def _text(row: Mapping[str, str], name: str) -> str | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value if value and value.lower() != "nan" else None
+
+
+def _location(row: Mapping[str, str]) -> tuple[str | None, str | None, str, float]:
+    """(our location key, its name, a description of what the file says, the intensity uncertainty)."""
+    from wattprint.carbon.intensity import HOW_ARGUMENT, intensity_uncertainty
+    from wattprint.data import intensity_records, lookup_intensity
+
+    provider, region = _text(row, "cloud_provider"), _text(row, "cloud_region")
+    iso3, state = _text(row, "country_iso_code"), _text(row, "region")
+    said = ", ".join(f"{k}={v}" for k, v in (("cloud_provider", provider), ("cloud_region", region),
+                                            ("country_iso_code", iso3), ("region", state)) if v)
+    record = None
+    if (_text(row, "on_cloud") or "N").upper() == "Y" and provider and region:
+        record = lookup_intensity(f"{provider}:{region}")
+    if record is None and iso3:
+        country = lookup_intensity(iso3)
+        if country is not None and state and country.country:
+            wanted = state.casefold()
+            record = next((r for r in intensity_records(country=country.country)
+                           if r.kind in ("us-state", "ca-province") and r.name.casefold() == wanted), None)
+        record = record or country
+    if record is None:
+        fallback = (f"{provider}:{region}" if provider and region else iso3) or None
+        return fallback, _text(row, "country_name"), said or "no location", INTENSITY_UNCERTAINTY_UNLISTED
+    return record.key, record.name, said, intensity_uncertainty(record, HOW_ARGUMENT)
+
+
+def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> ImportedRun:
+    figures = _figures(path, line, row)
+    own_id = row["run_id"].strip()
+    ended = _timestamp(path, line, row["timestamp"])
+    duration = figures["duration"]
+    pue = figures["pue"]
+    it_kwh = {c: figures[f"{c}_energy"] / pue for c in ("cpu", "gpu", "ram")}
+    energy_kwh = figures["energy_consumed"] / pue
+    notes = [f"imported from CodeCarbon's {path.name}, line {line}"]
+    parts = sum(figures[f"{c}_energy"] for c in ("cpu", "gpu", "ram"))
+    if abs(parts - figures["energy_consumed"]) > 1e-9 + 0.01 * figures["energy_consumed"]:
+        notes.append(f"cpu_energy + gpu_energy + ram_energy ({parts:.6g} kWh) differ from energy_consumed "
+                     f"({figures['energy_consumed']:.6g} kWh); the total is energy_consumed")
+    gpu_count = number(path, row.get("gpu_count"), "gpu_count", line, optional=True) or 0.0
+    components = []
+    for component in ("cpu", "gpu", "ram"):
+        if component == "gpu" and it_kwh["gpu"] <= 0 and gpu_count <= 0:
+            continue
+        energy_j = it_kwh[component] * J_PER_KWH
+        components.append(ComponentRecord(
+            component=component, device=component, energy_j=energy_j,
+            avg_power_w=energy_j / duration if duration > 0 else figures[f"{component}_power"] / pue,
+            method=IMPORTED, uncertainty_rel=UNCERTAINTY[component],
+        ))
+    energy_j = energy_kwh * J_PER_KWH
+    absolute = math.sqrt(sum((c.energy_j * c.uncertainty_rel) ** 2 for c in components))
+    energy_u = absolute / energy_j if energy_j > 0 else max(UNCERTAINTY.values())
+    key, name, said, intensity_u = _location(row)
+    facility_kwh = figures["energy_consumed"]
+    emissions_g = figures["emissions"] * 1000.0
+    intensity = emissions_g / facility_kwh if facility_kwh > 0 else None
+    version = _text(row, "codecarbon_version")
+    hardware = [{"component": "cpu", "device": "cpu", "model": _text(row, "cpu_model"), "source": TOOL,
+                 "power_limit_w": None, "detail": f"cpu_count {_text(row, 'cpu_count') or '?'} (from the file)"}]
+    if gpu_count > 0 or it_kwh["gpu"] > 0:
+        hardware.append({"component": "gpu", "device": "gpu", "model": _text(row, "gpu_model"), "source": TOOL,
+                         "power_limit_w": None, "detail": f"gpu_count {gpu_count:g} (from the file)"})
+    ram = _text(row, "ram_total_size")
+    ram_model = f"{float(ram):.3g} GB" if ram and _is_number(ram) else ram
+    hardware.append({"component": "ram", "device": "ram", "model": ram_model,
+                     "source": TOOL, "power_limit_w": None, "detail": "ram_total_size (from the file)"})
+    mode = _text(row, "tracking_mode") or "machine"
+    run = RunRecord(
+        run_id=stable_run_id(TOOL, own_id),
+        project=_text(row, "project_name"),
+        name=f"codecarbon {own_id[:8]}",
+        status="finished",
+        started_at=ended - duration,
+        updated_at=ended,
+        ended_at=ended,
+        duration_s=duration,
+        energy_j=energy_j,
+        energy_uncertainty_rel=energy_u,
+        attribution=mode,
+        hostname=UNKNOWN_HOST,
+        username=UNKNOWN_HOST,
+        pid=0,
+        wattprint_version=__version__,
+        hardware=tuple(hardware),
+        notes=tuple(notes),
+        location=key,
+        how_located=f"imported from codecarbon ({said})",
+        intensity_g_per_kwh=intensity,
+        intensity_zone=key,
+        intensity_source=f"CodeCarbon {version or '(version not stated)'} data for {name or key or 'an unknown place'}",
+        intensity_year=None,
+        intensity_kind="average",
+        intensity_uncertainty_rel=intensity_u,
+        pue=pue,
+        facility_energy_j=facility_kwh * J_PER_KWH,
+        emissions_g=emissions_g,
+        emissions_uncertainty_rel=math.hypot(energy_u, intensity_u),
+        water_l=figures["water_consumed"] if "water_consumed" in row else None,
+        extra={
+            "imported_from": TOOL,
+            "tool_version": version,
+            "file": str(path),
+            "line": line,
+            "rows_of_run": rows_of_run,
+            "source_run_id": own_id,
+            "source_fields": dict(row),
+            "pue_source": f"CodeCarbon's pue setting, as the file states ({pue:g})",
+            "intensity_name": name,
+            "timestamp_zone": "CodeCarbon writes local time without a zone; read as this machine's local time",
+            "uncertainty_source": "assigned by wattprint: the file states none (docs/reports.md)",
+        },
+    )
+    return ImportedRun(run, tuple(components))
+
+
+def _is_number(text: str | None) -> bool:
+    try:
+        float(text or "")
+    except ValueError:
+        return False
+    return True

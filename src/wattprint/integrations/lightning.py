@@ -1,0 +1,110 @@
+"""PyTorch Lightning: ``Trainer(callbacks=[WattprintCallback(project="mnist")])``.
+
+Starts a run at fit start, marks every training batch as a step and every training epoch as an epoch, logs
+``wattprint/*`` metrics (energy and emissions so far, the predicted totals and their bounds) through
+``LightningModule.log`` at the end of each training epoch (so they reach the trainer's loggers and
+``trainer.callback_metrics``), stops the trainer gracefully when the budget policy says stop, and stores the
+run when fitting ends. Only the global rank zero process tracks. Imports Lightning (``lightning.pytorch``, or
+the older ``pytorch_lightning``) when imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+try:
+    from lightning.pytorch.callbacks import Callback
+except ImportError:  # the standalone package
+    from pytorch_lightning.callbacks import Callback  # type: ignore[assignment]
+
+from wattprint.integrations._training import TrackedTraining, finite_count
+from wattprint.results import RunResult
+from wattprint.tracker import Tracker
+
+
+class WattprintCallback(Callback):
+    """Measure, predict and budget a Lightning training.
+
+    ``hyperparameters`` (for the config fingerprint) default to the module's ``hparams`` (those saved with
+    ``save_hyperparameters()``). ``unit``: ``epoch`` or ``step`` predictions (default: epochs when there are at
+    least two, else steps). Other keyword arguments are those of :class:`wattprint.Tracker` (``budget_kwh``,
+    ``budget_policy``, ``store``, ``location``, ...).
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        *,
+        hyperparameters: Mapping[str, Any] | None = None,
+        unit: str | None = None,
+        log_metrics: bool = True,
+        **tracker_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        self.training = TrackedTraining("lightning", project, name, hyperparameters, unit, log_metrics, tracker_kwargs)
+
+    @property
+    def run(self) -> Tracker | None:
+        """The tracker of the current (or last) fit."""
+        return self.training.tracker
+
+    @property
+    def result(self) -> RunResult | None:
+        tracker = self.training.tracker
+        return tracker.result if tracker is not None else None
+
+    def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
+        if not trainer.is_global_zero:
+            return
+        total_epochs = finite_count(trainer.max_epochs)
+        self.training.start(
+            total_epochs=total_epochs,
+            total_steps=None,  # known once the data is set up: on_train_start
+            name=type(pl_module).__name__,
+            framework_hyperparameters=lambda: dict(getattr(pl_module, "hparams", None) or {}),
+        )
+
+    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        if self.training.running:
+            self.training.set_total_steps(_total_batches(trainer, finite_count(trainer.max_epochs)))
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.training.step():
+            trainer.should_stop = True
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        if not self.training.running:
+            return
+        stop = self.training.epoch_end()
+        metrics = self.training.metrics()
+        if metrics:
+            pl_module.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=False, logger=True,
+                               rank_zero_only=True)
+        if stop:
+            trainer.should_stop = True
+
+    def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
+        self.training.stop("finished")
+
+    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        self.training.stop("killed" if isinstance(exception, KeyboardInterrupt) else "failed")
+
+    def teardown(self, trainer: Any, pl_module: Any, stage: str) -> None:
+        if stage == "fit":
+            self.training.stop("finished")
+
+
+def _total_batches(trainer: Any, total_epochs: int | None) -> int | None:
+    """Training batches of the whole fit (what ``on_train_batch_end`` counts), when known."""
+    try:
+        per_epoch = finite_count(trainer.num_training_batches)
+    except Exception:  # noqa: BLE001 - not set up yet
+        per_epoch = None
+    total = per_epoch * total_epochs if per_epoch is not None and total_epochs is not None else None
+    max_steps = finite_count(getattr(trainer, "max_steps", None))
+    if max_steps is not None:
+        batches = max_steps * max(1, int(getattr(trainer, "accumulate_grad_batches", 1) or 1))
+        total = batches if total is None else min(total, batches)
+    return total

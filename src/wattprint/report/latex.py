@@ -1,0 +1,83 @@
+"""A LaTeX fragment for a paper: the paragraph and a table of energy by component, needing no extra package.
+
+Every piece of text from the run (names, sources, notes) is escaped, so the fragment compiles whatever the run
+was called; the few non-ASCII symbols wattprint writes (±, x, ≈, ·) become math-mode commands.
+"""
+
+from __future__ import annotations
+
+from wattprint._version import __version__
+from wattprint.report.content import RunContent, energy_text
+from wattprint.report.summary import format_emissions
+
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "±": r"$\pm$",
+    "×": r"$\times$",
+    "≈": r"$\approx$",
+    "·": r"$\cdot$",
+    "…": r"\ldots{}",
+    "–": "--",
+    "—": "---",
+    "→": r"$\rightarrow$",
+    "µ": r"$\mu$",
+    "°": r"$^\circ$",
+    "\n": " ",
+}
+
+
+def escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped (safe inside a paragraph or a table cell)."""
+    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def latex_report(content: RunContent) -> str:
+    """The paragraph, then a ``table`` of energy by component with methods and uncertainties."""
+    from wattprint.report.paper import paper_paragraph
+
+    run = content.run
+    label = f"tab:wattprint-{run.run_id[:8]}"
+    lines = [
+        f"% Energy and carbon footprint of {escape(content.title)}, written by wattprint {__version__}.",
+        "% Paste the paragraph and the table into your paper; they need no extra LaTeX package.",
+        r"\paragraph{Energy and carbon footprint.}",
+        paper_paragraph(content, latex=True) + f" Table~\\ref{{{label}}} gives the energy by component.",
+        "",
+        r"\begin{table}[ht]",
+        r"  \centering",
+        f"  \\caption{{Energy use by component of {escape(content.title)}, measured with wattprint "
+        f"{escape(run.wattprint_version)}.}}",
+        f"  \\label{{{label}}}",
+        r"  \begin{tabular}{llrrlr}",
+        r"    \hline",
+        r"    Component & Device & Energy & Average power (W) & Method & Uncertainty \\",
+        r"    \hline",
+    ]
+    for c in content.components:
+        lines.append(
+            f"    {escape(c.component)} & {escape(c.device)} & {escape(energy_text(c.energy_j))} & "
+            f"{c.avg_power_w:.3g} & {escape(c.method)} & {escape(f'±{c.uncertainty_rel:.0%}')} \\\\"
+        )
+    lines.append(r"    \hline")
+    lines.append(
+        f"    Total & & {escape(energy_text(run.energy_j))} & & & "
+        f"{escape(f'±{run.energy_uncertainty_rel:.0%}')} \\\\"
+    )
+    if run.emissions_g is not None:
+        lines.append(
+            f"    Emissions & & {escape(format_emissions(run.emissions_g))} & & & "
+            f"{escape(f'±{run.emissions_uncertainty_rel or 0:.0%}')} \\\\"
+        )
+    lines += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
+    return "\n".join(lines)
