@@ -218,6 +218,18 @@ def test_epoch_end_predicts_after_every_epoch_and_the_last_matches_the_total(
     assert "actual:" in text and "the interval)" in text
 
 
+def test_show_says_when_the_training_ended_before_its_last_epoch(no_rapl: str, tmp_path: Path) -> None:
+    store = str(tmp_path / "runs.sqlite")
+    with gpu_tracker(no_rapl, total_epochs=6, store=store) as run:
+        for _ in range(3):
+            time.sleep(0.05)
+            run.epoch_end()
+    assert run.wait_saved()
+    text = subprocess.run([WATTPRINT, "--store", store, "show", "last"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "actual (the training ended after 3 of 6 epochs):" in text
+
+
 def test_epoch_windows_predict_and_an_epoch_that_raised_does_not(no_rapl: str) -> None:
     with gpu_tracker(no_rapl, total_epochs=4, store="off") as run:
         time.sleep(0.02)  # setup before the first epoch: spent, but not an epoch

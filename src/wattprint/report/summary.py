@@ -270,6 +270,10 @@ def prediction_lines(run: RunRecord) -> list[str]:
         so_far = " so far" if run.status == "running" else ""
         if budget.get("stop_requested"):
             so_far = " (stopped early by the budget)"
+        else:
+            done = ((run.extra or {}).get("predictions") or [last])[-1]["after"]
+            if run.status != "running" and done < last["total"]:
+                so_far = f" (the training ended after {done} of {last['total']} {last['unit']}s)"
         lines.append(f"  actual{so_far}: " + ", ".join(
             f"{_figure_text(figure, c['actual'])} ({c['error_rel']:+.0%}, "
             f"{'inside' if c['within_interval'] else 'outside'} the interval)"
