@@ -144,3 +144,25 @@ def test_several_processes_recording_into_one_store(
         assert sorted(store.projects()) == ["w0", "w1", "w2"]
         assert all(r.status == "finished" for r in runs)
         assert all(len(store.tasks(r.run_id)) == 1 for r in runs)
+
+
+def test_a_tracked_process_saves_into_an_existing_store_without_sqlalchemy(tmp_path: Path, no_rapl: str) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    code = (
+        "import sys, time, wattprint\n"
+        f"with wattprint.track(store={url!r}, project='light', gpus=False, powercap_root={no_rapl!r}) as run:\n"
+        "    with run.task('t'):\n"
+        "        time.sleep(0.05)\n"
+        "assert run.wait_saved(30)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "['alembic', 'sqlalchemy']"  # a new store is created through the migrations
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "[]"  # an existing one is written with sqlite3 alone
+    with open_store(url) as store:
+        runs = store.runs(project="light", limit=None)
+        assert len(runs) == 2 and all(r.status == "finished" for r in runs)
+        assert all(store.tasks(r.run_id)[0].name == "t" for r in runs)

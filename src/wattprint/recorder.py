@@ -5,7 +5,8 @@ its energy in interval buckets whose width grows with the run's age (10 s for th
 day, 600 s after), so a week on eight GPUs stays in megabytes while totals stay exact. Every record is written
 with its absolute value, never an increment, so a retried flush never duplicates anything.
 
-The writer thread opens the store (importing SQLAlchemy) on its own, so ``start()`` stays fast. When the store
+The writer thread opens the store on its own, so ``start()`` stays fast; an existing SQLite store is written with
+``sqlite3`` alone (``store.open_writer``), sparing each tracked process the import of SQLAlchemy. When the store
 cannot be opened or written, the run goes to a local spool that the next successful open replays, and the
 reason is logged once; the user's job never sees an exception. Runs are flushed every ``flush_interval_s``, at
 ``stop()``, at normal interpreter exit, and on SIGTERM; a job killed with SIGKILL loses at most one interval
@@ -38,6 +39,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
     from wattprint.store.runstore import RunStore
+    from wattprint.store.sqlite_writer import SqliteWriter
     from wattprint.tracker import Tracker
 
 BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
@@ -274,7 +276,7 @@ class StoreWriter:
         self._finals: deque[tuple[RunRecorder, Payload]] = deque()
         self._busy = False
         self._thread: threading.Thread | None = None
-        self._stores: dict[str, RunStore] = {}
+        self._stores: dict[str, RunStore | SqliteWriter] = {}
         self._retry_at: dict[str, float] = {}
         self._replayed: set[str] = set()
 
@@ -353,16 +355,16 @@ class StoreWriter:
                     self._busy = False
                     self._cond.notify_all()
 
-    def _store(self, url: str) -> RunStore | None:
+    def _store(self, url: str) -> RunStore | SqliteWriter | None:
         store = self._stores.get(url)
         if store is not None:
             return store
         if time.monotonic() < self._retry_at.get(url, 0.0):
             return None
-        from wattprint.store import open_store
+        from wattprint.store import open_writer
 
         try:
-            store = open_store(url)
+            store = open_writer(url)
         except Exception as error:  # noqa: BLE001 - StoreError, driver missing, anything
             self._retry_at[url] = time.monotonic() + 30.0
             warn_once(
@@ -377,7 +379,7 @@ class StoreWriter:
             self._replay(url, store)
         return store
 
-    def _replay(self, url: str, store: RunStore) -> None:
+    def _replay(self, url: str, store: RunStore | SqliteWriter) -> None:
         directory = spool_dir(url)
         if not os.path.isdir(directory):
             return

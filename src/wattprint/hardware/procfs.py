@@ -51,6 +51,9 @@ def _psutil_cpu_times() -> tuple[float, float]:
     return total - idle, total
 
 
+_MEMINFO_KEYS = (b"MemTotal", b"MemAvailable", b"MemFree", b"Buffers", b"Cached")
+
+
 class MemInfo:
     """Machine memory from /proc/meminfo: total and in use (total minus available), in bytes."""
 
@@ -66,10 +69,15 @@ class MemInfo:
             return vm.total, vm.total - vm.available
         text = os.pread(self._fd, 8192, 0)
         values: dict[bytes, int] = {}
-        for line in text.splitlines():
-            key, _, rest = line.partition(b":")
-            if key in (b"MemTotal", b"MemAvailable", b"MemFree", b"Buffers", b"Cached"):
-                values[key] = int(rest.split()[0]) * 1024
+        # Linux lists MemTotal, MemFree and MemAvailable first: parse the other ~50 lines only when they are not
+        # there (kernels before 3.14, other layouts), since the meter reads this file every interval
+        for lines in (text.split(b"\n", 3)[:3], text.splitlines()):
+            for line in lines:
+                key, _, rest = line.partition(b":")
+                if key in _MEMINFO_KEYS:
+                    values[key] = int(rest.split()[0]) * 1024
+            if b"MemTotal" in values and b"MemAvailable" in values:
+                break
         total = values.get(b"MemTotal", 0)
         if b"MemAvailable" in values:
             available = values[b"MemAvailable"]

@@ -5,7 +5,8 @@
 >>> store.runs(limit=5)             # doctest: +SKIP
 
 This package imports SQLAlchemy only when a store is opened (``open_store``, ``RunStore``), so the recorder and
-the tracker can use its records and URL helpers without slowing ``import wattprint``.
+the tracker can use its records and URL helpers without slowing ``import wattprint``; ``open_writer`` saves runs
+into an existing SQLite store without SQLAlchemy at all.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ if TYPE_CHECKING:
 
     from wattprint.store.runstore import RunStore, open_store
     from wattprint.store.spool import default_spool_dir, replay_spool, spool_save
+    from wattprint.store.sqlite_writer import SqliteWriter, open_writer
 
 __all__ = [
     "open_store",
+    "open_writer",
+    "SqliteWriter",
     "default_store_url",
     "resolve_store_url",
     "RunStore",
@@ -40,6 +44,8 @@ __all__ = [
 _LAZY = {
     "open_store": "wattprint.store.runstore",
     "RunStore": "wattprint.store.runstore",
+    "open_writer": "wattprint.store.sqlite_writer",
+    "SqliteWriter": "wattprint.store.sqlite_writer",
     "spool_save": "wattprint.store.spool",
     "replay_spool": "wattprint.store.spool",
     "default_spool_dir": "wattprint.store.spool",

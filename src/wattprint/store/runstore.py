@@ -31,8 +31,8 @@ from wattprint.store.records import (
     RunRecord,
     TaskRecord,
     component_from_dict,
-    component_to_dict,
 )
+from wattprint.store.rows import save_rows
 from wattprint.store.urls import mask_password, resolve_store_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -50,7 +50,6 @@ STALE_AFTER_S = 15 * 60.0
 _MIGRATION_LOCK_KEY = 0x7761747470726E74
 """PostgreSQL advisory lock that serialises schema migrations of concurrent openers ("wattprnt")."""
 
-_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
 _MIN_PREFIX = 4
 
@@ -124,13 +123,7 @@ class RunStore:
         replaced by ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and
         tasks by (run_id, seq).
         """
-        _check_run(run)
-        run_row = _run_row(run)
-        # one row per key, the last given winning, as if the records had been saved one after the other
-        unique_components = list({(c.component, c.device): c for c in components}.values())
-        component_rows = [_component_row(run.run_id, i, c) for i, c in enumerate(unique_components)]
-        interval_rows = list({(i.bucket, i.device): _interval_row(run.run_id, i) for i in intervals}.values())
-        task_rows = list({t.seq: _task_row(run.run_id, t) for t in tasks}.values())
+        run_row, component_rows, interval_rows, task_rows = save_rows(run, components, intervals, tasks)
         with self._write() as conn:
             run_row["project_id"] = self._project_id(conn, run.project)
             self._upsert(conn, schema.runs, [run_row], ("run_id",))
@@ -374,36 +367,6 @@ class RunStore:
 # -- rows ------------------------------------------------------------------------------------------------------
 
 
-def _check_run(run: RunRecord) -> None:
-    if not isinstance(run.run_id, str) or not _RUN_ID.match(run.run_id):
-        raise ValueError(f"run_id must be 32 lowercase hex digits, got {run.run_id!r}")
-    if run.status not in STATUSES:
-        raise ValueError(f"status={run.status!r} is not valid; allowed values: {', '.join(STATUSES)}")
-
-
-def _json(field: str, value: object) -> str:
-    try:
-        return json.dumps(value, separators=(",", ":"))
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"RunRecord.{field} must hold JSON values only: {error}") from error
-
-
-def _run_row(run: RunRecord) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for name in _RUN_COLUMNS:
-        if name == "project_id":
-            continue
-        value = getattr(run, name)
-        if name == "hardware":
-            value = _json(name, [dict(item) for item in value])
-        elif name == "notes":
-            value = _json(name, list(value))
-        elif name == "extra":
-            value = None if value is None else _json(name, value)
-        row[name] = value
-    return row
-
-
 def _run_select() -> Any:
     runs, projects = schema.runs, schema.projects
     return select(runs, projects.c.name.label("project_name")).select_from(
@@ -417,41 +380,6 @@ def _run_from_row(row: Any) -> RunRecord:
     values["notes"] = tuple(json.loads(values["notes"]))
     values["extra"] = None if values["extra"] is None else json.loads(values["extra"])
     return RunRecord(project=row["project_name"], **values)
-
-
-def _component_row(run_id: str, position: int, record: ComponentRecord) -> dict[str, Any]:
-    return {"run_id": run_id, "position": position, **component_to_dict(record)}
-
-
-def _interval_row(run_id: str, record: IntervalRecord) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "bucket": record.bucket,
-        "device": record.device,
-        "component": record.component,
-        "start_offset_s": record.start_offset_s,
-        "end_offset_s": record.end_offset_s,
-        "energy_j": record.energy_j,
-        "avg_power_w": record.avg_power_w,
-        "method": record.method,
-        "uncertainty_rel": record.uncertainty_rel,
-        "emissions_g": record.emissions_g,
-        "intensity_g_per_kwh": record.intensity_g_per_kwh,
-    }
-
-
-def _task_row(run_id: str, record: TaskRecord) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "seq": record.seq,
-        "name": record.name,
-        "started_at": record.started_at,
-        "duration_s": record.duration_s,
-        "energy_j": record.energy_j,
-        "uncertainty_rel": record.uncertainty_rel,
-        "method": record.method,
-        "components": json.dumps([component_to_dict(c) for c in record.components], separators=(",", ":")),
-    }
 
 
 # -- opening ---------------------------------------------------------------------------------------------------

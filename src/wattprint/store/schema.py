@@ -21,8 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-HEAD_REVISION = "0001"
-"""The newest migration; a store already at it is opened without importing Alembic."""
+from wattprint.store.rows import HEAD_REVISION  # noqa: F401 - the newest migration, kept with the rows it fills
 
 metadata = MetaData()
 
