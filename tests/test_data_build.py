@@ -379,6 +379,27 @@ def test_lookup_intensity(key: str, expected_key: str, kind: str, country: str |
     assert record.intensity_g_per_kwh > 0 and record.source and record.licence
 
 
+def test_a_cold_lookup_finds_what_the_index_finds() -> None:
+    """The first lookup of a process reads only the lines that name the key; it must agree with the full index
+    for every key and alias of both tables (cloud regions always use the index)."""
+    from wattprint.data import _intensity, _names
+
+    checked = 0
+    for table in ("intensity.csv", "intensity_electricitymaps.csv"):
+        index = _intensity._index(table)
+        for canonical, record in index.items():
+            if canonical.partition(":")[0] in _names.CLOUD_PROVIDERS:
+                continue
+            assert _intensity._lookup_cold(table, canonical) == record, canonical
+            checked += 1
+        for missing in ("xx", "us-xx", "egrid:nope", "em:xx", "world2"):
+            assert _intensity._lookup_cold(table, missing) is None
+    assert checked > 800
+    code = "from wattprint import data; print(data.lookup_intensity('FRA').key, data.lookup_intensity('WORLD').key)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["FR", "WORLD"]
+
+
 @pytest.mark.parametrize("key", ["", "  ", "XX", "US-XX", "egrid:NOPE", "gcp:mars-north1", "em:XX"])
 def test_lookup_intensity_unknown(key: str) -> None:
     assert data.lookup_intensity(key) is None

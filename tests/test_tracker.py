@@ -177,6 +177,24 @@ def test_windows_open_when_the_run_stops_end_with_it(model_only: dict[str, objec
     assert result is not None and [t.name for t in result.tasks] == ["left-open"]
 
 
+def test_the_first_footprint_is_prepared_in_the_background_while_running(model_only: dict[str, object]) -> None:
+    from wattprint.meter import get_meter
+
+    with wattprint.Tracker(location="FR", **model_only) as run:
+        deadline = time.monotonic() + 10
+        while run._intensity is None and time.monotonic() < deadline:  # nothing on the user's thread asked for it
+            time.sleep(0.05)
+        prepared = run._intensity
+    assert prepared is not None and prepared.zone == "FR"
+    assert run.result is not None and run.result.footprint is not None
+    assert run.result.footprint.intensity is prepared
+    with wattprint.Tracker(location="DE", **model_only) as quick:
+        pass  # stopped before the job ran: stop prices the run itself, and the job is gone
+    assert quick.result is not None and quick.result.footprint is not None
+    assert quick.result.footprint.intensity.zone == "DE"
+    assert not [job for job in get_meter()._jobs.values() if job[2] == "prepare-footprint"]
+
+
 def test_a_hundred_start_stop_cycles_leave_no_thread(model_only: dict[str, object]) -> None:
     before = threading.active_count()
     run = wattprint.Tracker(**model_only)

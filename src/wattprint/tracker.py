@@ -35,6 +35,9 @@ def new_run_id() -> str:
     return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
 
 
+PREPARE_AFTER_S = 0.5
+"""When, after start, the meter's thread prepares the first footprint of a process (``_prepare_footprint``)."""
+
 MAX_KEPT_TASKS = 10_000
 """Task windows a run keeps for its result; each window's own ``result`` is unaffected by the cap."""
 
@@ -234,6 +237,7 @@ class Tracker:
         self._intensity: Intensity | None = None
         self._intensity_lock = threading.Lock()
         self._live: LiveIntensity | None = None
+        self._prepare_job: int | None = None
         self._check_live()
         location_setting = self.config.setting("location")
         if location_setting.value is not None:  # a location that does not exist fails now, not at the end of a job
@@ -279,6 +283,7 @@ class Tracker:
             self._recorder = None
             self._start_training()
             self._start_live(self._sub)
+            self._prepare_job = meter.add_job(self._prepare_footprint(), name="prepare-footprint")
             if self._intensity is None and (self.config.get("cloud_metadata") or self.config.get("ip_geolocation")):
                 # Network sources answer in a background thread; results wait for them only if they are slow.
                 threading.Thread(target=self.intensity, name="wattprint-locate", daemon=True).start()
@@ -290,6 +295,30 @@ class Tracker:
                 get_writer().add(self._recorder)
                 track_live(self)
         return self
+
+    def _prepare_footprint(self) -> Callable[[], float | None]:
+        """A meter job that, half a second after start, does the one-off work of a process's first footprint
+        (resolving the location, loading the grid and PUE tables, importing the accounting), so that ``stop()``
+        does not: it is most of a first stop's time otherwise."""
+        first = True
+
+        def job() -> float | None:
+            nonlocal first
+            if first:
+                first = False
+                return PREPARE_AFTER_S
+            network = self.config.get("cloud_metadata") or self.config.get("ip_geolocation")
+            if self._intensity is None and network:
+                return None  # the locate thread started by start() resolves it
+            try:
+                from wattprint.accounting import account
+
+                account(0.0, 0.0, self.intensity(), pue=self.config.get("pue"), duration_s=0.0)  # type: ignore[arg-type]
+            except Exception as error:  # noqa: BLE001 - stop() reports the problem where it belongs
+                _log.debug("wattprint: preparing the footprint failed: %s", error)
+            return None
+
+        return job
 
     def intensity(self) -> Intensity:
         """The grid carbon intensity runs are priced with, and how the location was decided (resolved once)."""
@@ -407,6 +436,9 @@ class Tracker:
             self._final = end
             for window in list(self._open.values()):
                 window._finish(end)
+            if self._prepare_job is not None:
+                meter.remove_job(self._prepare_job)
+                self._prepare_job = None
             self.result = self._result(end, status, sub)
             self._sub = None
             self._stop_live()

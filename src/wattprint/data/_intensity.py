@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from ._io import opt_float, opt_int, opt_str, read_table
-from ._names import canonical_location_key
+from ._io import opt_float, opt_int, opt_str, read_table, read_text
+from ._names import CLOUD_PROVIDERS, canonical_location_key
 
 __all__ = [
     "INTENSITY_KINDS",
@@ -125,7 +125,28 @@ def lookup_intensity(key: str) -> IntensityRecord | None:
         return None
     canonical = canonical_location_key(key)
     table = _ODBL_TABLE if canonical.startswith("em:") else _MAIN_TABLE
-    return _index(table).get(canonical)
+    if _index.cache_info().currsize or canonical.partition(":")[0] in CLOUD_PROVIDERS:
+        return _index(table).get(canonical)
+    return _lookup_cold(table, canonical)
+
+
+def _lookup_cold(table: str, canonical: str) -> IntensityRecord | None:
+    """The record of one key found without parsing the whole table: the first footprint of a process looks up
+    one location (often the world average), and building the index for it cost most of the first ``stop()``.
+
+    Lines are prefiltered by substring (one table row is one line) and the last row naming the key wins, as in
+    the index. Cloud-region names lose spaces when made canonical, so those always go through the index.
+    """
+    import csv
+
+    lines = read_text(table).splitlines()
+    hits = [line for line in lines[1:] if canonical in line.casefold()]
+    found = None
+    for row in csv.DictReader(hits, fieldnames=next(csv.reader(lines[:1]))):
+        names = (row["key"], *row["aliases"].split(";"))
+        if any(name and canonical_location_key(name) == canonical for name in names):
+            found = row
+    return None if found is None else _record(found)
 
 
 def world_intensity() -> IntensityRecord:
