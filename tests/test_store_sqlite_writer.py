@@ -135,16 +135,22 @@ def test_a_closed_writer_refuses_to_save(tmp_path: Path) -> None:
         open_writer(str(path)).save(make_run("not-a-run-id"))
 
 
-def test_saving_through_the_writer_imports_neither_sqlalchemy_nor_alembic(tmp_path: Path) -> None:
-    path = tmp_path / "runs.sqlite"
-    open_store(str(path)).close()
+def writer_script(path: Path) -> str:
+    """The start of a child process's script: the shared record builders and a writer opened on ``path``."""
     here = Path(__file__).resolve().parent
-    code = (
+    return (
         "import sys\n"
         f"sys.path.insert(0, {str(here)!r})\n"
         "from pg import make_run, make_components, make_intervals, make_tasks, run_id\n"
         "from wattprint.store import open_writer\n"
         f"writer = open_writer({str(path)!r})\n"
+    )
+
+
+def test_saving_through_the_writer_imports_neither_sqlalchemy_nor_alembic(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    open_store(str(path)).close()
+    code = writer_script(path) + (
         "writer.save(make_run(run_id(10, 1)), make_components(), make_intervals(2), make_tasks(2))\n"
         "writer.close()\n"
         "print(type(writer).__name__, sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))\n"
@@ -159,13 +165,7 @@ def test_saving_through_the_writer_imports_neither_sqlalchemy_nor_alembic(tmp_pa
 def test_writer_processes_at_once_and_a_forked_child(tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite"
     open_store(str(path)).close()
-    here = Path(__file__).resolve().parent
-    code = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(here)!r})\n"
-        "from pg import make_run, make_components, make_intervals, run_id\n"
-        "from wattprint.store import open_writer\n"
-        f"writer = open_writer({str(path)!r})\n"
+    code = writer_script(path) + (
         "worker = int(sys.argv[1])\n"
         "for index in range(15):\n"
         "    for flush in range(3):\n"

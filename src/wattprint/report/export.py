@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from wattprint.report.summary import iso8601, run_json
+from wattprint.store.records import interval_to_dict
 
 RUN_COLUMNS = (
     "run_id", "project", "name", "status", "started_at", "ended_at", "duration_s", "attribution", "energy_j",
@@ -31,7 +32,7 @@ def export_runs(store: Any, *, project: str | None = None, fmt: str = "csv", int
         for run in runs:
             item = run_json(run, store.components(run.run_id), store.tasks(run.run_id))
             if intervals:
-                item["intervals"] = [_interval_dict(i) for i in store.intervals(run.run_id)]
+                item["intervals"] = [interval_to_dict(i) for i in store.intervals(run.run_id)]
             items.append(item)
         return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
     buffer = io.StringIO()
@@ -56,19 +57,3 @@ def export_runs(store: Any, *, project: str | None = None, fmt: str = "csv", int
         data["how_located"] = intensity.get("how_located")
         writer.writerow(["" if data.get(c) is None else data[c] for c in RUN_COLUMNS])
     return buffer.getvalue()
-
-
-def _interval_dict(record: Any) -> dict[str, Any]:
-    return {
-        "bucket": record.bucket,
-        "start_offset_s": record.start_offset_s,
-        "end_offset_s": record.end_offset_s,
-        "component": record.component,
-        "device": record.device,
-        "energy_j": record.energy_j,
-        "avg_power_w": record.avg_power_w,
-        "method": record.method,
-        "uncertainty_rel": record.uncertainty_rel,
-        "emissions_g": record.emissions_g,
-        "intensity_g_per_kwh": record.intensity_g_per_kwh,
-    }

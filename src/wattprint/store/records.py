@@ -113,6 +113,11 @@ def component_to_dict(record: ComponentRecord) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(ComponentRecord)}
 
 
+def interval_to_dict(record: IntervalRecord) -> dict[str, Any]:
+    """An interval's fields by name, in the record's order (store rows, exports)."""
+    return {f.name: getattr(record, f.name) for f in fields(IntervalRecord)}
+
+
 def component_from_dict(data: dict[str, Any]) -> ComponentRecord:
     return ComponentRecord(**data)
 

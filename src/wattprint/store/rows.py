@@ -18,6 +18,7 @@ from wattprint.store.records import (
     RunRecord,
     TaskRecord,
     component_to_dict,
+    interval_to_dict,
 )
 
 TYPE_CHECKING = False
@@ -77,20 +78,7 @@ def component_row(run_id: str, position: int, record: ComponentRecord) -> dict[s
 
 
 def interval_row(run_id: str, record: IntervalRecord) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "bucket": record.bucket,
-        "device": record.device,
-        "component": record.component,
-        "start_offset_s": record.start_offset_s,
-        "end_offset_s": record.end_offset_s,
-        "energy_j": record.energy_j,
-        "avg_power_w": record.avg_power_w,
-        "method": record.method,
-        "uncertainty_rel": record.uncertainty_rel,
-        "emissions_g": record.emissions_g,
-        "intensity_g_per_kwh": record.intensity_g_per_kwh,
-    }
+    return {"run_id": run_id, **interval_to_dict(record)}
 
 
 def task_row(run_id: str, record: TaskRecord) -> dict[str, Any]:
