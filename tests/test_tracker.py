@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -311,3 +312,24 @@ def test_results_serialise_to_json(model_only: dict[str, object]) -> None:
     assert data["components"]["cpu"]["method"] == "model"
     assert data["tasks"][0]["name"] == "t"
     assert {"energy_j", "avg_power_w", "method", "uncertainty_rel"} <= set(data["devices"][0])
+
+
+def test_importing_and_starting_a_tracker_leaves_the_result_types_for_later(no_rapl: str) -> None:
+    """The result dataclasses cost milliseconds to create: the import of Tracker and its start() do without them,
+    and the meter's thread creates them before stop() needs them."""
+    code = (
+        "import sys, time\n"
+        "from wattprint import Tracker\n"
+        "imported = 'wattprint.results' in sys.modules\n"
+        f"run = Tracker(store='off', gpus=False, powercap_root={no_rapl!r}).start()\n"
+        "started = 'wattprint.results' in sys.modules\n"
+        "deadline = time.monotonic() + 20\n"
+        "while 'wattprint.results' not in sys.modules and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "prepared = 'wattprint.results' in sys.modules\n"
+        "result = run.stop()\n"
+        "print(imported, started, prepared, type(result).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True", "RunResult"]

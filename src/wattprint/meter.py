@@ -23,7 +23,7 @@ from collections.abc import Callable
 from wattprint import _log
 from wattprint._log import warn_once
 from wattprint.attribution import SHARE_WINDOW_S, Attribution, attribution_key, make_attribution
-from wattprint.results import DeviceInfo
+from wattprint.methods import DeviceInfo
 from wattprint.sensors import SensorConfig, probe
 from wattprint.sensors.base import Sensor, SensorError, SensorMeta
 

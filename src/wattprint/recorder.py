@@ -32,11 +32,11 @@ from wattprint import _log
 from wattprint._log import warn_once
 from wattprint._version import __version__
 from wattprint.meter import Snapshot
-from wattprint.results import RunResult, WindowResult
 from wattprint.windows import window_result
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from wattprint.results import RunResult, WindowResult
     from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
     from wattprint.store.runstore import RunStore
     from wattprint.store.sqlite_writer import SqliteWriter

@@ -11,6 +11,17 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
+from wattprint.methods import (  # noqa: F401 - re-exported: results are where users look for them
+    COUNTER,
+    IMPORTED,
+    J_PER_KWH,
+    METHODS,
+    MODEL,
+    SAMPLED,
+    DeviceInfo,
+    weakest_method,
+)
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -20,32 +31,6 @@ if TYPE_CHECKING:
     from wattprint.carbon.live import TimeResolved
     from wattprint.equivalents import Equivalent
     from wattprint.predict import Prediction
-
-COUNTER = "counter"
-"""A hardware energy counter (RAPL, NVML total energy, amdsmi) read at the window edges."""
-SAMPLED = "sampled"
-"""Power readings integrated over time."""
-MODEL = "model"
-"""An estimate from a power model (TDP and utilisation, W per GB of memory)."""
-
-IMPORTED = "imported"
-"""A figure brought in from another tool's files (CodeCarbon, Carbontracker), as that file states it."""
-
-METHODS = (COUNTER, SAMPLED, MODEL, IMPORTED)
-"""From the most to the least direct: what wattprint did not measure itself ranks last."""
-
-J_PER_KWH = 3.6e6
-
-
-def weakest_method(methods: Iterable[str]) -> str:
-    """The least direct of ``methods``: a mix of measured and modelled energy is reported as modelled."""
-    rank = -1
-    for method in methods:
-        rank = max(rank, METHODS.index(method))
-    if rank < 0:
-        raise ValueError("weakest_method() needs at least one method")
-    return METHODS[rank]
-
 
 @dataclass(frozen=True)
 class DeviceEnergy:
@@ -77,18 +62,6 @@ class ComponentEnergy:
     @property
     def energy_kwh(self) -> float:
         return self.energy_j / J_PER_KWH
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    """What a sensor measures: the hardware model, its power limit, and how its energy is obtained."""
-
-    component: str
-    device: str
-    model: str | None
-    source: str
-    power_limit_w: float | None = None
-    detail: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

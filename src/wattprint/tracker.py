@@ -12,7 +12,6 @@ from wattprint import _log
 from wattprint._log import warn_once
 from wattprint.errors import ConfigError, TrackerStateError, check_choice
 from wattprint.meter import Snapshot, Subscription, get_meter
-from wattprint.results import RunResult, WindowResult
 from wattprint.sensors import SensorConfig
 from wattprint.windows import window_result
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from wattprint.errors import BudgetExceeded
     from wattprint.predict import Prediction
     from wattprint.recorder import RunRecorder
+    from wattprint.results import RunResult, WindowResult
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -298,7 +298,8 @@ class Tracker:
 
     def _prepare_footprint(self) -> Callable[[], float | None]:
         """A meter job that, half a second after start, does the one-off work of a process's first footprint
-        (resolving the location, loading the grid and PUE tables, importing the accounting), so that ``stop()``
+        (creating the result types, resolving the location, loading the grid and PUE tables, importing the
+        accounting), so that ``stop()``
         does not: it is most of a first stop's time otherwise."""
         first = True
 
@@ -311,6 +312,7 @@ class Tracker:
             if self._intensity is None and network:
                 return None  # the locate thread started by start() resolves it
             try:
+                import wattprint.results  # noqa: F401 - its dataclasses, kept off the import path of Tracker
                 from wattprint.accounting import account
 
                 account(0.0, 0.0, self.intensity(), pue=self.config.get("pue"), duration_s=0.0)  # type: ignore[arg-type]
@@ -670,6 +672,8 @@ class Tracker:
                 f"{self._dropped_tasks} task windows beyond the first {MAX_KEPT_TASKS} are not kept in this result "
                 "(each window's own result was still measured)."
             )
+        from wattprint.results import RunResult
+
         return RunResult(
             name=window.name,
             started_at=window.started_at,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from wattprint.hardware.cpu import CpuInfo
 from wattprint.hardware.procfs import MemInfo, ProcStat
-from wattprint.results import MODEL, DeviceInfo
+from wattprint.methods import MODEL, DeviceInfo
 from wattprint.sensors.base import Sensor
 
 TYPE_CHECKING = False

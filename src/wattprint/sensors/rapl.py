@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from wattprint.results import COUNTER, DeviceInfo
+from wattprint.methods import COUNTER, DeviceInfo
 from wattprint.sensors import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, RAPL_DOMAINS, powercap_roots
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
 
