@@ -11,12 +11,11 @@ Submodules are imported on first use, so ``import wattprint`` stays fast.
 
 from __future__ import annotations
 
+from wattprint._lazy import lazy_exports
 from wattprint._version import __version__
 
 TYPE_CHECKING = False  # not imported from typing: it alone would double the import time
 if TYPE_CHECKING:
-    from typing import Any
-
     from wattprint.budget import Budget
     from wattprint.errors import BudgetExceeded, ConfigError, TrackerStateError, WattprintError
     from wattprint.estimation import estimate
@@ -67,16 +66,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'wattprint' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -7,10 +7,10 @@ package reads nothing and opens no connection; submodules load on first use.
 
 from __future__ import annotations
 
+from wattprint._lazy import lazy_exports
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from .intensity import (
         HOW_ARGUMENT,
         HOW_CONFIG,
@@ -67,18 +67,7 @@ _LAZY = {
         "resolve_location",
     ),
 }
-_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+_WHERE = {name: __name__ + module for module, names in _LAZY.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first access."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(__import__(__name__ + module, fromlist=[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)

@@ -28,5 +28,14 @@ def open_store(args: argparse.Namespace):  # noqa: ANN201 - a RunStore
     return open_store(url)
 
 
+def write_output(text: str, path: str | None) -> None:
+    """``text`` into the file ``-o`` names, else to standard output."""
+    if path:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
 def error(message: str) -> None:
     print(f"wattprint: error: {message}", file=sys.stderr)

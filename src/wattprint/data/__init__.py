@@ -13,6 +13,8 @@ Locations (``lookup_intensity``) are keyed by ISO codes and prefixed zone keys: 
 
 from __future__ import annotations
 
+from wattprint._lazy import lazy_exports
+
 TYPE_CHECKING = False  # not imported from typing, which would cost more than this whole module
 if TYPE_CHECKING:
     from typing import Any
@@ -107,21 +109,10 @@ _LAZY = {
     ),
     "._names": ("GpuName", "canonical_location_key", "normalize_cpu_name", "normalize_gpu_name"),
 }
-_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+_WHERE = {name: __name__ + module for module, names in _LAZY.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    """Import the submodule defining ``name`` on first access (keeps ``import wattprint.data`` free)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(__import__(__name__ + module, fromlist=[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)
 
 
 def attribution_text() -> str:

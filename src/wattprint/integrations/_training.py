@@ -16,6 +16,10 @@ from wattprint import _log
 from wattprint.errors import ConfigError, check_choice
 from wattprint.tracker import Tracker
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wattprint.results import RunResult
+
 METRIC_PREFIX = "wattprint/"
 """Every metric a callback logs is named ``wattprint/<figure>``."""
 
@@ -147,6 +151,41 @@ class TrackedTraining:
         tracker = self.tracker
         if tracker is not None and tracker.running:
             tracker.stop(status)
+
+
+class CallbackMixin:
+    """The constructor and accessors of every framework callback; mixed in before the framework's base class,
+    whose constructor it calls. A subclass names its ``framework``."""
+
+    framework = ""
+
+    def __init__(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        *,
+        hyperparameters: Mapping[str, Any] | None = None,
+        unit: str | None = None,
+        log_metrics: bool = True,
+        **tracker_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        self.training = TrackedTraining(self.framework, project, name, hyperparameters, unit, log_metrics,
+                                        tracker_kwargs)
+
+    @property
+    def run(self) -> Tracker | None:
+        """The tracker of the current (or last) training."""
+        return self.training.tracker
+
+    @property
+    def result(self) -> RunResult | None:
+        tracker = self.training.tracker
+        return tracker.result if tracker is not None else None
+
+    def stop(self, status: str = "finished") -> None:
+        """Stop and store the run now (``failed`` after an exception the framework does not report)."""
+        self.training.stop(status)
 
 
 def _fingerprintable(framework: str, read: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any] | None:

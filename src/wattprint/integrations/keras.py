@@ -10,17 +10,14 @@ backend first, e.g. ``KERAS_BACKEND=torch``). Keras has no hook for a failed fit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import keras
 
-from wattprint.integrations._training import TrackedTraining, finite_count
-from wattprint.results import RunResult
-from wattprint.tracker import Tracker
+from wattprint.integrations._training import CallbackMixin, finite_count
 
 
-class WattprintCallback(keras.callbacks.Callback):
+class WattprintCallback(CallbackMixin, keras.callbacks.Callback):
     """Measure, predict and budget a Keras training.
 
     ``hyperparameters`` are used for the config fingerprint (Keras has no canonical set of its own, so without
@@ -28,32 +25,7 @@ class WattprintCallback(keras.callbacks.Callback):
     are at least two, else steps). Other keyword arguments are those of :class:`wattprint.Tracker`.
     """
 
-    def __init__(
-        self,
-        project: str | None = None,
-        name: str | None = None,
-        *,
-        hyperparameters: Mapping[str, Any] | None = None,
-        unit: str | None = None,
-        log_metrics: bool = True,
-        **tracker_kwargs: Any,
-    ) -> None:
-        super().__init__()
-        self.training = TrackedTraining("keras", project, name, hyperparameters, unit, log_metrics, tracker_kwargs)
-
-    @property
-    def run(self) -> Tracker | None:
-        """The tracker of the current (or last) fit."""
-        return self.training.tracker
-
-    @property
-    def result(self) -> RunResult | None:
-        tracker = self.training.tracker
-        return tracker.result if tracker is not None else None
-
-    def stop(self, status: str = "finished") -> None:
-        """Stop and store the run now (``failed`` after an exception Keras does not report)."""
-        self.training.stop(status)
+    framework = "keras"
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         params = self.params or {}

@@ -10,7 +10,6 @@ the older ``pytorch_lightning``) when imported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 try:
@@ -18,12 +17,10 @@ try:
 except ImportError:  # the standalone package
     from pytorch_lightning.callbacks import Callback  # type: ignore[assignment]
 
-from wattprint.integrations._training import TrackedTraining, finite_count
-from wattprint.results import RunResult
-from wattprint.tracker import Tracker
+from wattprint.integrations._training import CallbackMixin, finite_count
 
 
-class WattprintCallback(Callback):
+class WattprintCallback(CallbackMixin, Callback):
     """Measure, predict and budget a Lightning training.
 
     ``hyperparameters`` (for the config fingerprint) default to the module's ``hparams`` (those saved with
@@ -32,28 +29,7 @@ class WattprintCallback(Callback):
     ``budget_policy``, ``store``, ``location``, ...).
     """
 
-    def __init__(
-        self,
-        project: str | None = None,
-        name: str | None = None,
-        *,
-        hyperparameters: Mapping[str, Any] | None = None,
-        unit: str | None = None,
-        log_metrics: bool = True,
-        **tracker_kwargs: Any,
-    ) -> None:
-        super().__init__()
-        self.training = TrackedTraining("lightning", project, name, hyperparameters, unit, log_metrics, tracker_kwargs)
-
-    @property
-    def run(self) -> Tracker | None:
-        """The tracker of the current (or last) fit."""
-        return self.training.tracker
-
-    @property
-    def result(self) -> RunResult | None:
-        tracker = self.training.tracker
-        return tracker.result if tracker is not None else None
+    framework = "lightning"
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
         if not trainer.is_global_zero:

@@ -10,21 +10,18 @@ in your ``except`` block if you catch the error and go on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from transformers import TrainerCallback
 
-from wattprint.integrations._training import TrackedTraining, finite_count
-from wattprint.results import RunResult
-from wattprint.tracker import Tracker
+from wattprint.integrations._training import CallbackMixin, finite_count
 
 _RUN_SPECIFIC = ("dir", "token", "hub", "report_to", "run_name", "logging", "save", "rank", "device", "tqdm",
                  "overwrite", "resume", "push_to", "eval_on_start")
 """Training arguments whose words mark them as about where and how a run reports, not what it trains."""
 
 
-class WattprintCallback(TrainerCallback):
+class WattprintCallback(CallbackMixin, TrainerCallback):
     """Measure, predict and budget a ``transformers`` Trainer training.
 
     ``hyperparameters`` (for the config fingerprint) default to the training arguments that shape the result
@@ -33,32 +30,7 @@ class WattprintCallback(TrainerCallback):
     those of :class:`wattprint.Tracker`.
     """
 
-    def __init__(
-        self,
-        project: str | None = None,
-        name: str | None = None,
-        *,
-        hyperparameters: Mapping[str, Any] | None = None,
-        unit: str | None = None,
-        log_metrics: bool = True,
-        **tracker_kwargs: Any,
-    ) -> None:
-        self.training = TrackedTraining("transformers", project, name, hyperparameters, unit, log_metrics,
-                                        tracker_kwargs)
-
-    @property
-    def run(self) -> Tracker | None:
-        """The tracker of the current (or last) training."""
-        return self.training.tracker
-
-    @property
-    def result(self) -> RunResult | None:
-        tracker = self.training.tracker
-        return tracker.result if tracker is not None else None
-
-    def stop(self, status: str = "finished") -> None:
-        """Stop and store the run now (``failed`` after an exception the Trainer does not report)."""
-        self.training.stop(status)
+    framework = "transformers"
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:

@@ -11,14 +11,13 @@ into an existing SQLite store without SQLAlchemy at all.
 
 from __future__ import annotations
 
+from wattprint._lazy import lazy_exports
 from wattprint.store.errors import StoreError
 from wattprint.store.records import STATUSES, ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 from wattprint.store.urls import default_store_url, resolve_store_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from wattprint.store.runstore import RunStore, open_store
     from wattprint.store.spool import default_spool_dir, replay_spool, spool_save
     from wattprint.store.sqlite_writer import SqliteWriter, open_writer
@@ -52,16 +51,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'wattprint.store' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -15,8 +15,9 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Table, create_engine, delete, event, select, text, update
 from sqlalchemy.engine import Connection, make_url
@@ -246,39 +247,14 @@ class RunStore:
         table = schema.run_components
         query = select(table).where(table.c.run_id == run_id).order_by(table.c.position)
         with self._read() as conn:
-            return [
-                ComponentRecord(
-                    component=row.component,
-                    device=row.device,
-                    energy_j=row.energy_j,
-                    avg_power_w=row.avg_power_w,
-                    method=row.method,
-                    uncertainty_rel=row.uncertainty_rel,
-                )
-                for row in conn.execute(query)
-            ]
+            return [_record(ComponentRecord, row) for row in conn.execute(query)]
 
     def intervals(self, run_id: str) -> list[IntervalRecord]:
         """The run's interval buckets, ordered by bucket and device."""
         table = schema.intervals
         query = select(table).where(table.c.run_id == run_id).order_by(table.c.bucket, table.c.device)
         with self._read() as conn:
-            return [
-                IntervalRecord(
-                    bucket=row.bucket,
-                    start_offset_s=row.start_offset_s,
-                    end_offset_s=row.end_offset_s,
-                    component=row.component,
-                    device=row.device,
-                    energy_j=row.energy_j,
-                    avg_power_w=row.avg_power_w,
-                    method=row.method,
-                    uncertainty_rel=row.uncertainty_rel,
-                    emissions_g=row.emissions_g,
-                    intensity_g_per_kwh=row.intensity_g_per_kwh,
-                )
-                for row in conn.execute(query)
-            ]
+            return [_record(IntervalRecord, row) for row in conn.execute(query)]
 
     def tasks(self, run_id: str) -> list[TaskRecord]:
         """The run's task windows, in the order they ended."""
@@ -365,6 +341,15 @@ class RunStore:
 
 
 # -- rows ------------------------------------------------------------------------------------------------------
+
+
+R = TypeVar("R", ComponentRecord, IntervalRecord)
+
+
+def _record(cls: type[R], row: Any) -> R:
+    """A record whose fields are columns of the same names in ``row``."""
+    mapping = row._mapping
+    return cls(**{f.name: mapping[f.name] for f in fields(cls)})
 
 
 def _run_select() -> Any:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from wattprint.carbon.intensity import Intensity
 
 __all__ = [
+    "coordinates_zone",
     "AVERAGE",
     "MARGINAL",
     "LBS_PER_MWH_TO_G_PER_KWH",
@@ -186,6 +187,18 @@ def parse_time(text: object, *, what: str = "time") -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.timestamp()
+
+
+_COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def coordinates_zone(zone: str) -> str | None:
+    """``"lat,lon"`` in canonical form when ``zone`` is a valid latitude and longitude, else None."""
+    match = _COORDINATES.match(zone)
+    if match is None:
+        return None
+    lat, lon = float(match.group(1)), float(match.group(2))
+    return f"{lat:g},{lon:g}" if -90 <= lat <= 90 and -180 <= lon <= 180 else None
 
 
 def format_utc(unix_s: float, *, seconds: bool = True) -> str:

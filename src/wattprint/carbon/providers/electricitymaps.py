@@ -20,6 +20,7 @@ from wattprint.carbon.providers.base import (
     IntensityPoint,
     IntensityProvider,
     ProviderAuthError,
+    coordinates_zone,
     format_utc,
     to_seconds,
     to_unix,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["ElectricityMaps"]
 
 _ZONE = re.compile(r"^[A-Za-z]{2}(?:-[A-Za-z0-9]+)*$")
-_COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 _GRANULARITY_S = {"5_minutes": 300.0, "15_minutes": 900.0, "hourly": 3600.0, "daily": 86400.0}
 _UNITS = ("gco2eq/kwh", "gco2e/kwh", "g/kwh")
 
@@ -68,12 +68,10 @@ class ElectricityMaps(IntensityProvider):
     @classmethod
     def check_zone(cls, zone: str) -> str:
         if isinstance(zone, str):
-            match = _COORDINATES.match(zone)
-            if match is not None:
-                lat, lon = float(match.group(1)), float(match.group(2))
-                if -90 <= lat <= 90 and -180 <= lon <= 180:
-                    return f"{lat:g},{lon:g}"
-            elif _ZONE.match(zone.strip()):
+            located = coordinates_zone(zone)  # a comma: never a zone name
+            if located is not None:
+                return located
+            if _ZONE.match(zone.strip()):
                 return zone.strip().upper()
         raise ConfigError(f"intensity_zone {zone!r} is not valid for Electricity Maps: use {cls.zone_help}")
 

@@ -28,6 +28,7 @@ from wattprint.carbon.providers.base import (
     ProviderError,
     ProviderRateLimited,
     SignalIndex,
+    coordinates_zone,
     format_utc,
     to_seconds,
     to_unix,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["WattTime"]
 
 _REGION = re.compile(r"^[A-Za-z0-9_]+$")
-_COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 SIGNAL = "co2_moer"
 TOKEN_LIFETIME_S = 25 * 60.0
 """WattTime tokens last 30 minutes; a new one is asked for a little before."""
@@ -73,12 +73,10 @@ class WattTime(IntensityProvider):
     @classmethod
     def check_zone(cls, zone: str) -> str:
         if isinstance(zone, str):
-            match = _COORDINATES.match(zone)
-            if match is not None:
-                lat, lon = float(match.group(1)), float(match.group(2))
-                if -90 <= lat <= 90 and -180 <= lon <= 180:
-                    return f"{lat:g},{lon:g}"
-            elif _REGION.match(zone.strip()):
+            located = coordinates_zone(zone)  # a comma: never a zone name
+            if located is not None:
+                return located
+            if _REGION.match(zone.strip()):
                 return zone.strip().upper()
         raise ConfigError(f"intensity_zone {zone!r} is not valid for WattTime: use {cls.zone_help}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 NAME = "export"
 HELP = "export runs (or their intervals) as CSV or JSON"
@@ -22,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import open_store
+    from wattprint.cli.common import open_store, write_output
     from wattprint.report.export import export_runs
 
     fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
@@ -31,9 +30,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         text = export_runs(store, project=args.project, fmt=fmt, intervals=args.intervals)
     finally:
         store.close()
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 0

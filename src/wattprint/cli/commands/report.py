@@ -43,7 +43,7 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import open_store
+    from wattprint.cli.common import open_store, write_output
     from wattprint.errors import ConfigError
     from wattprint.report.render import render_report
 
@@ -62,9 +62,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"updated {args.update}: co2_eq_emissions", file=sys.stderr)
         if not args.output:
             return 0
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 0
