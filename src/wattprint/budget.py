@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from wattprint import _log
 from wattprint._log import warn_once
 from wattprint.errors import BudgetExceeded, ConfigError
-from wattprint.predict import Prediction, Progress, _grams, _kwh, check_total
+from wattprint.formatting import format_emissions
+from wattprint.predict import Prediction, Progress, _kwh, check_total
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class Budget:
 
 
 def _value_text(figure: str, value: float) -> str:
-    return _kwh(value) if figure == "energy_kwh" else f"{_grams(value)} CO2e"
+    return _kwh(value) if figure == "energy_kwh" else format_emissions(value)
 
 
 def describe_exceeded(exceeded: tuple[tuple[str, float, float], ...], basis: str | None) -> str:

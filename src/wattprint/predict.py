@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from wattprint.errors import ConfigError
+from wattprint.formatting import format_duration, format_mass_g
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -119,15 +120,16 @@ class Prediction:
         emissions = ""
         if self.emissions_g is not None:
             emissions = (
-                f", {_grams(self.emissions_g)} CO2e ({_grams(self.emissions_g_low or 0.0)}–"
-                f"{_grams(self.emissions_g_high or 0.0)})"
+                f", {format_mass_g(self.emissions_g)} CO2e ({format_mass_g(self.emissions_g_low or 0.0)}–"
+                f"{format_mass_g(self.emissions_g_high or 0.0)})"
             )
         spread = {METHOD_T: "", METHOD_ASSUMED: ", spread assumed", METHOD_COMPLETE: ""}.get(self.interval_method, "")
         warmup = ", warm-up left out" if self.warmup_excluded else ""
         return (
             f"after {self.unit} {self.after}/{self.total}: predicted total {_kwh(self.energy_kwh)} "
             f"({_kwh(self.energy_kwh_low)}–{_kwh(self.energy_kwh_high)}){emissions}, "
-            f"{_duration(self.duration_s)} ({_duration(self.duration_s_low)}–{_duration(self.duration_s_high)}) "
+            f"{format_duration(self.duration_s)} "
+            f"({format_duration(self.duration_s_low)}–{format_duration(self.duration_s_high)}) "
             f"[{self.level:.0%} interval{spread}{warmup}]"
         )
 
@@ -409,7 +411,7 @@ def t_quantile(level: float, df: int) -> float:
     return math.sqrt(df) * math.tan((low + high) / 2)
 
 
-# -- formatting (the report layer has richer formatters; these keep this module self-contained) ---------------------
+# -- formatting (the predicted energy keeps three significant figures, as predictions are rough) ------------------
 
 
 def _kwh(kwh: float) -> str:
@@ -421,18 +423,3 @@ def _kwh(kwh: float) -> str:
     return f"{kwh:.4g} kWh"
 
 
-def _grams(grams: float) -> str:
-    if grams < 0.1:
-        return f"{grams * 1000:.3g} mg"
-    if grams < 1000:
-        return f"{grams:.3g} g"
-    return f"{grams / 1000:.3g} kg"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = int(round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from wattprint.compare import RegionComparison, RegionPrice
 from wattprint.estimation import Estimate
-from wattprint.report.summary import format_emissions
+from wattprint.formatting import format_emissions
 
 
 def format_kwh(kwh: float) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from wattprint.report.summary import format_emissions, format_energy, iso8601
+from wattprint.formatting import format_emissions, format_energy
+from wattprint.report.summary import iso8601
 from wattprint.store.records import J_PER_KWH, RunRecord
 
 

@@ -11,9 +11,10 @@ import html
 from collections.abc import Sequence
 
 from wattprint._version import __version__
+from wattprint.formatting import format_duration
 from wattprint.report.content import RunContent
 from wattprint.report.markdown import percent, power_rows, summary_rows
-from wattprint.report.summary import format_duration, iso8601
+from wattprint.report.summary import iso8601
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #222; }

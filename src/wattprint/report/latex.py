@@ -7,8 +7,8 @@ was called; the few non-ASCII symbols wattprint writes (±, x, ≈, ·) become m
 from __future__ import annotations
 
 from wattprint._version import __version__
+from wattprint.formatting import format_emissions
 from wattprint.report.content import RunContent, energy_text
-from wattprint.report.summary import format_emissions
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wattprint._version import __version__
+from wattprint.formatting import format_duration, format_emissions, format_energy
 from wattprint.report.content import RunContent
-from wattprint.report.summary import format_duration, format_emissions, format_energy, iso8601
+from wattprint.report.summary import iso8601
 
 MAX_POWER_ROWS = 200
 """Power-over-time rows shown in a text table; longer runs are thinned to about this many."""

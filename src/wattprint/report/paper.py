@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wattprint._version import __version__
+from wattprint.formatting import format_duration, format_emissions
 from wattprint.report.content import RunContent, energy_text, how_located_words
-from wattprint.report.summary import format_duration, format_emissions
 
 PLAIN = {"pm": "±", "co2": "CO2e", "times": "x"}
 LATEX = {"pm": r"$\pm$", "co2": r"CO$_2$e", "times": r"$\times$"}

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattprint._version import __version__
+from wattprint.formatting import format_duration, format_emissions, format_energy
 from wattprint.report.content import RunContent
-from wattprint.report.summary import format_duration, format_emissions, format_energy, iso8601
+from wattprint.report.summary import iso8601
 from wattprint.store.records import J_PER_KWH, RunRecord
 
 RECENT = 5

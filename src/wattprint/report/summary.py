@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from wattprint.formatting import format_duration, format_emissions, format_energy
 from wattprint.results import J_PER_KWH, MODEL, weakest_method
 from wattprint.store.records import ComponentRecord, RunRecord, TaskRecord
 
@@ -104,17 +105,6 @@ def carbon_json(run: RunRecord) -> dict[str, Any]:
         "location": run.location,
         "equivalents": [asdict(e) for e in equivalents(run.emissions_g)],
     }
-
-
-def format_emissions(grams: float) -> str:
-    """Emissions in the unit that reads best: g, kg or t CO2e."""
-    if grams < 0.1:
-        return f"{grams * 1000:.3g} mg CO2e"
-    if grams < 1000:
-        return f"{grams:.3g} g CO2e"
-    if grams < 1e6:
-        return f"{grams / 1000:.3g} kg CO2e"
-    return f"{grams / 1e6:.3g} t CO2e"
 
 
 def carbon_lines(run: RunRecord) -> list[str]:
@@ -305,25 +295,6 @@ def _figure_text(figure: str, value: float) -> str:
     if figure == "emissions_g":
         return format_emissions(value)
     return format_duration(value)
-
-
-def format_energy(joules: float) -> str:
-    """Energy in the unit that reads best: J, Wh or kWh."""
-    wh = joules / 3600
-    if wh < 0.1:
-        return f"{joules:.1f} J"
-    if wh < 1000:
-        return f"{wh:.2f} Wh"
-    return f"{wh / 1000:.3f} kWh"
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(0.0, seconds):.1f} s"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Sequence[TaskRecord] = ()) -> str:

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import sys
 
     from wattprint.cli.common import print_json
-    from wattprint.report.summary import format_duration, format_emissions
+    from wattprint.formatting import format_duration, format_emissions
     from wattprint.schedule import parse_duration, plan_for
 
     duration = parse_duration(args.duration, what="--duration")

@@ -43,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
+    from wattprint.formatting import format_energy
     from wattprint.recorder import component_records, run_record, task_record
-    from wattprint.report.summary import format_energy, run_json, run_text
+    from wattprint.report.summary import run_json, run_text
     from wattprint.runner import run_command
 
     argv = list(args.argv)
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _wait_for_green(args: argparse.Namespace, parser: argparse.ArgumentParser, kwargs: dict[str, Any]) -> Any:
     """Wait for a green window as --when-green asks, saying on stderr what it waits for and how it ended."""
     from wattprint.config import load_config
-    from wattprint.report.summary import format_duration
+    from wattprint.formatting import format_duration
     from wattprint.schedule import wait_for_green
 
     if not args.deadline:
