@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -251,3 +252,113 @@ def test_amd_counters_carry_a_wider_uncertainty(tmp_path: Path) -> None:
     sensor = rapl.RaplSensor(zone, vendor="AuthenticAMD", start_t=0.0)
     assert sensor.uncertainty_by_method["counter"] > 0.05
     sensor.close()
+
+
+def _track_in_thread(root: Path, seconds: float) -> tuple[threading.Thread, dict]:
+    """Run a short track() on a thread so a hang fails the test instead of blocking the suite."""
+    out: dict = {}
+
+    def body() -> None:
+        with wattprint.track(powercap_root=str(root), gpus=False) as run:
+            time.sleep(seconds)
+        out["result"] = run.result
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _release_fifo(path: Path) -> None:
+    """Give a reader blocked on ``path`` a writer, so a failed test leaves no thread stuck forever."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, b"1\n")
+        os.close(fd)
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("file_name", ["energy_uj", "name", "max_energy_range_uj"])
+def test_a_fifo_in_the_sysfs_tree_neither_blocks_track_nor_is_used(tmp_path: Path, file_name: str) -> None:
+    zone = write_zone(tmp_path / "intel-rapl", "intel-rapl:0", "package-0", 10)
+    (zone / file_name).unlink()
+    os.mkfifo(zone / file_name)
+    thread, out = _track_in_thread(tmp_path, 0.1)
+    thread.join(timeout=20)
+    blocked = thread.is_alive()
+    while thread.is_alive():
+        _release_fifo(zone / file_name)
+        thread.join(timeout=0.5)
+    assert not blocked, f"track() blocked on a FIFO {file_name}"
+    result = out["result"]
+    assert result.components["cpu"].method == "model"
+    if file_name == "energy_uj":
+        assert any("not a regular file" in n and "energy_uj" in n for n in result.notes)
+
+
+def test_a_tiny_counter_range_is_refused_with_a_note_instead_of_polled_without_pause(tmp_path: Path) -> None:
+    write_zone(tmp_path / "intel-rapl", "intel-rapl:0", "package-0", 0, max_range_uj=1)
+    zone = rapl.discover_zones([str(tmp_path)])[0]
+    with pytest.raises(SensorError, match="max_energy_range_uj"):
+        rapl.RaplSensor(zone, vendor="GenuineIntel", start_t=0.0)
+    with wattprint.track(powercap_root=str(tmp_path), gpus=False) as run:
+        time.sleep(0.05)
+    result = run.result
+    assert result is not None
+    assert result.components["cpu"].method == "model"
+    assert any("max_energy_range_uj" in n and "package-0" in n for n in result.notes)
+
+
+def test_the_polling_period_has_a_floor_and_says_so(tmp_path: Path) -> None:
+    """A small (but usable) range at a high ceiling would ask for reads every few microseconds."""
+    write_zone(tmp_path / "intel-rapl", "intel-rapl:0", "package-0", 0, max_range_uj=2_000_000)
+    zone = rapl.discover_zones([str(tmp_path)])[0]
+    sensor = rapl.RaplSensor(zone, vendor="GenuineIntel", start_t=0.0)
+    assert 0.25 * 2.0 / 1000 < rapl.MIN_POLL_S  # the unclamped period would be 0.5 ms
+    assert sensor.next_poll_s() == rapl.MIN_POLL_S
+    notes = sensor.runtime_notes()
+    assert len(notes) == 1 and "package-0" in notes[0] and "wrap" in notes[0]
+    sensor.close()
+
+
+def test_a_counter_one_microjoule_lower_is_a_glitch_not_a_wrap(tmp_path: Path) -> None:
+    zone_dir = write_zone(tmp_path / "intel-rapl", "intel-rapl:0", "package-0", 5_000_000,
+                          power_limit_uw=125_000_000)
+    zone = rapl.discover_zones([str(tmp_path)])[0]
+    sensor = rapl.RaplSensor(zone, vendor="GenuineIntel", start_t=0.0)
+    set_energy(zone_dir, 4_999_999)
+    energy, method = sensor.advance(1.0)
+    assert energy == 0.0  # not 262,143 J (256 kW for a 125 W package)
+    set_energy(zone_dir, 5_000_000 + 50_000_000)
+    assert sensor.advance(2.0)[0] == pytest.approx(50.000001)  # counting resumes from the new base
+    notes = sensor.runtime_notes()
+    assert len(notes) == 1 and "package-0" in notes[0] and "reset" in notes[0]
+    sensor.close()
+
+
+def test_a_counter_that_restarts_from_zero_counts_what_it_counted_since(tmp_path: Path) -> None:
+    zone_dir = write_zone(tmp_path / "intel-rapl", "intel-rapl:0", "package-0", 100_000_000_000,
+                          max_range_uj=2**63, power_limit_uw=125_000_000)
+    zone = rapl.discover_zones([str(tmp_path)])[0]
+    sensor = rapl.RaplSensor(zone, vendor="GenuineIntel", start_t=0.0)
+    set_energy(zone_dir, 30_000_000)  # reset to 0, then 30 J in a second: not 9.2e12 J
+    energy, _ = sensor.advance(1.0)
+    assert energy == pytest.approx(30.0)
+    assert any("reset" in n for n in sensor.runtime_notes())
+    sensor.close()
+
+
+def test_an_implausible_wrap_inside_a_run_adds_nothing_and_leaves_a_note(tmp_path: Path) -> None:
+    zone_dir = write_zone(tmp_path / "intel-rapl", "intel-rapl:0", "package-0", 5_000_000,
+                          power_limit_uw=125_000_000)
+    with wattprint.track(powercap_root=str(tmp_path), gpus=False) as run:
+        set_energy(zone_dir, 6_000_000)
+        run.snapshot()
+        set_energy(zone_dir, 5_999_999)
+        run.snapshot()
+        set_energy(zone_dir, 7_000_000)
+    result = run.result
+    assert result is not None
+    assert result.components["cpu"].method == "counter"
+    assert result.components["cpu"].energy_j == pytest.approx(2.0, abs=1e-3)
+    assert any("reset" in n and "package-0" in n for n in result.notes)

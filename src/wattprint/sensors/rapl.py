@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from wattprint._log import warn_once
 from wattprint.methods import COUNTER, DeviceInfo
 from wattprint.sensors import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, RAPL_DOMAINS, powercap_roots
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
@@ -31,6 +33,12 @@ DEFAULT_MAX_POWER_W = {"package": 1000.0, "psys": 1000.0, "dram": 250.0}
 """Assumed ceilings on a zone's power when it states no power limit, for scheduling reads before wraps."""
 WRAP_SAFETY = 0.25
 """Read at least four times per wrap period at the highest plausible power."""
+MIN_POLL_S = 0.01
+"""Floor on the period between reads: a tiny counter range must not make the sampler spin."""
+MIN_RANGE_UJ = 1_000_000
+"""A counter that wraps below 1 J cannot be followed at MIN_POLL_S; real zones wrap at kJ or more."""
+MAX_ATTRIBUTE_BYTES = 4096
+"""Sysfs attributes are small; nothing larger is read."""
 STALL_S = 5.0
 """A counter that has not moved for this long is not a working counter (some VMs expose dummy zones)."""
 
@@ -108,10 +116,33 @@ def _walk(root: str, depth: int) -> Iterable[str]:
             yield from _walk(entry.path, depth - 1)
 
 
+def open_attribute(path: str) -> int:
+    """Open a sysfs attribute without blocking; a FIFO or device put in its place is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode) else "a special file"
+        raise OSError(f"{path} is not a regular file ({kind}); a sysfs attribute always is")
+    return fd
+
+
+def _read_attribute(path: str) -> bytes:
+    """The first MAX_ATTRIBUTE_BYTES of a sysfs attribute, read without blocking."""
+    fd = open_attribute(path)
+    try:
+        return os.pread(fd, MAX_ATTRIBUTE_BYTES, 0)
+    finally:
+        os.close(fd)
+
+
 def _read_text(path: str) -> str | None:
     try:
-        with open(path, encoding="ascii", errors="replace") as handle:
-            return handle.read().strip()
+        return _read_attribute(path).decode("ascii", errors="replace").strip()
     except OSError:
         return None
 
@@ -163,8 +194,7 @@ def _sort_key(zone_id: str) -> tuple[str, tuple[int, ...]]:
 
 
 def _read_uj(path: str) -> int:
-    with open(os.path.join(path, "energy_uj"), "rb") as handle:
-        return int(handle.read())
+    return int(_read_attribute(os.path.join(path, "energy_uj")))
 
 
 def select_zones(
@@ -245,21 +275,60 @@ class RaplSensor(Sensor):
         ceiling = 2 * zone.max_power_w if zone.max_power_w else DEFAULT_MAX_POWER_W[zone.domain]
         self._ceiling_w = ceiling
         self._observed_w = 0.0
+        self._fd = -1
+        if self._range_uj < MIN_RANGE_UJ:
+            raise SensorError(
+                f"RAPL zone {zone.name} ({zone.path}) states max_energy_range_uj={self._range_uj}, too small a "
+                f"range to follow (under {MIN_RANGE_UJ // 1_000_000} J it wraps faster than it can be read)"
+            )
         try:
-            self._fd = os.open(os.path.join(zone.path, "energy_uj"), os.O_RDONLY)
+            self._fd = open_attribute(os.path.join(zone.path, "energy_uj"))
             self._last_uj = self._read()
         except PermissionError as error:
             raise SensorError(f"RAPL counter {zone.path}/energy_uj is not readable: {error}") from error
         except (OSError, ValueError) as error:
+            self.close()
             raise SensorError(f"RAPL counter {zone.path}/energy_uj could not be read: {error}") from error
-        if self._range_uj <= 0:
-            raise SensorError(f"RAPL zone {zone.path} has no usable max_energy_range_uj")
         self._last_t = start_t
         self._changed_t = start_t
         self._bad_reads = 0
+        self._resets = 0
+        self._reset_note = ""
+        self._floored = False
 
     def _read(self) -> int:
         return int(os.pread(self._fd, 32, 0))
+
+    def _unwrap(self, value: int, now: float) -> int:
+        """Micro-joules since the previous value, across a wrap; a drop no wrap could explain is a reset.
+
+        A wrap is plausible only if the energy it implies fits under the zone's power ceiling over the time since
+        the counter last moved. Otherwise (a counter 1 µJ lower than before would imply the whole range, 262 kJ,
+        in an instant) the counter was reset or glitched: what it shows now is counted only if it looks like a
+        restart from zero (nearer zero than the old value, and plausible power), and the next step counts from
+        the new value.
+        """
+        delta = value - self._last_uj
+        if delta >= 0:
+            return delta
+        wrapped = delta + self._range_uj
+        span = max(now - self._changed_t, MIN_POLL_S)
+        allowed_uj = 2 * self._ceiling_w * span * 1e6
+        if wrapped <= self._range_uj // 2 or wrapped <= allowed_uj:
+            return wrapped
+        # Nearer zero than the old value and plausible as energy since then: a restart; else a glitch.
+        counted = value if value <= allowed_uj and value < self._last_uj - value else 0
+        self._resets += 1
+        self._reset_note = (
+            f"RAPL counter {self.zone.name} ({self.zone.zone_id}) went back from {self._last_uj} to {value} µJ; "
+            f"read as a wrap that would be {wrapped / 1e6:.6g} J in {span:.3g} s, far above the zone's ceiling of "
+            f"{self._ceiling_w:.0f} W, so it was taken as a counter reset or glitch"
+            + (f" ({self._resets} times)" if self._resets > 1 else "")
+            + " and measuring continued from the new value; energy over such a step is not counted "
+            "(or only what the counter shows since restarting from zero)."
+        )
+        warn_once(f"rapl-reset:{self.zone.path}", f"wattprint: {self._reset_note}")
+        return counted
 
     def advance(self, now: float) -> tuple[float, str]:
         try:
@@ -273,12 +342,10 @@ class RaplSensor(Sensor):
         except OSError as error:
             raise SensorError(f"RAPL counter {self.zone.path}/energy_uj can no longer be read: {error}") from error
         self._bad_reads = 0
-        delta = value - self._last_uj
-        if delta < 0:
-            delta += self._range_uj
+        delta = self._unwrap(value, now)
         energy = delta / 1e6
         elapsed = now - self._last_t
-        if delta:
+        if value != self._last_uj:
             self._changed_t = now
             if elapsed >= 0.001:
                 self._observed_w = max(self._observed_w, energy / elapsed)
@@ -296,7 +363,22 @@ class RaplSensor(Sensor):
 
     def next_poll_s(self) -> float:
         power = max(self._ceiling_w, 2 * self._observed_w)
-        return WRAP_SAFETY * (self._range_uj / 1e6) / power
+        period = WRAP_SAFETY * (self._range_uj / 1e6) / power
+        if period < MIN_POLL_S:
+            self._floored = True
+            return MIN_POLL_S
+        return period
+
+    def runtime_notes(self) -> list[str]:
+        notes = [self._reset_note] if self._reset_note else []
+        if self._floored:
+            limit_w = WRAP_SAFETY * (self._range_uj / 1e6) / MIN_POLL_S
+            notes.append(
+                f"RAPL zone {self.zone.name} ({self.zone.zone_id}) wraps every {self._range_uj / 1e6:.6g} J, too "
+                f"often to read safely at up to {self._ceiling_w:.0f} W; it is read every {MIN_POLL_S * 1000:.0f} "
+                f"ms, so a wrap could be missed above about {limit_w:.0f} W."
+            )
+        return notes
 
     def fallback(self, since: float) -> list[Sensor]:
         return self._fallback(since) if self._fallback else []
