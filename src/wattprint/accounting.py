@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 
 from wattprint.carbon.intensity import HOW_UNKNOWN, Intensity
 from wattprint.errors import ConfigError, check_number
+from wattprint.hints import setting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,12 +102,13 @@ def default_wue_for(intensity: Intensity, override: float | None = None) -> tupl
         value = check_number("wue", override, minimum=0.0, maximum=20.0)
         return value, f"given (wue={value:g} L/kWh)"
     if not intensity.provider:
-        return None, "water not estimated: no WUE is known for this data centre (pass wue= to set one)"
+        return None, f"water not estimated: no WUE is known for this data centre ({setting('wue')} to set one)"
     from wattprint.data import default_wue
 
     record = default_wue(intensity.provider)
     if record is None or record.provider != intensity.provider:
-        return None, f"water not estimated: {intensity.provider} publishes no WUE in wattprint's table (pass wue=)"
+        return None, (f"water not estimated: {intensity.provider} publishes no WUE in wattprint's table "
+                      f"({setting('wue')} to set one)")
     year = f", {record.year}" if record.year is not None else ""
     return record.wue_l_per_kwh, (
         f"{record.provider} default ({record.scope}{year}; {record.confidence} confidence; {record.source})"

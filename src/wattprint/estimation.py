@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 from wattprint.errors import ConfigError, check_number
+from wattprint.hints import docs, setting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -203,11 +204,11 @@ def _gpu_spec(name: object) -> GpuSpec:
         listed = ", ".join(f"{s.name!r} ({s.tdp_w:g} W)" for s in variants)
         raise ConfigError(
             f"gpu {name!r} matches several rows of the TDP table with different TDPs: {listed}; name one of them "
-            "(form factor and memory, e.g. 'A100 SXM4 80GB'), or give the power with power_w="
+            f"(form factor and memory, e.g. 'A100 SXM4 80GB'), or {setting('power_w')} (the power in watts)"
         )
     raise ConfigError(
         f"gpu {name!r} is not in the GPU TDP table{_close([s.name for s in gpu_specs()], name)}; "
-        "give the power with power_w= instead"
+        f"{setting('power_w')} (the power in watts) instead"
     )
 
 
@@ -221,7 +222,7 @@ def _cpu_spec(name: object) -> CpuSpec:
         return spec
     raise ConfigError(
         f"cpu {name!r} is not in the CPU TDP table (or matches rows with different TDPs)"
-        f"{_close([s.name for s in cpu_specs()], name)}; give the power with power_w= instead"
+        f"{_close([s.name for s in cpu_specs()], name)}; {setting('power_w')} (the power in watts) instead"
     )
 
 
@@ -458,7 +459,7 @@ def _priced(
         assumptions.append(f"WUE {footprint.wue_l_per_kwh:g} L/kWh: {footprint.wue_source}")
     assumptions.append(
         "uncertainty: components add in quadrature, then energy, PUE and intensity combine in quadrature "
-        "(docs/estimate.md)"
+        f"({docs('estimate')})"
     )
     hours = duration_s / 3600.0
     return Estimate(

@@ -388,8 +388,10 @@ def _provider(provider: IntensityProvider | str | None, config: Any) -> Intensit
         config = load_config()
     found = provider_from_config(config)
     if found is None:
-        raise ConfigError("carbon-aware scheduling needs a live provider: set intensity_provider (electricitymaps, "
-                          "uk, energidataservice or watttime; see docs/live.md)")
+        from wattprint.hints import docs, setting
+
+        raise ConfigError(f"carbon-aware scheduling needs a live provider: {setting('intensity_provider')} "
+                          f"(electricitymaps, uk, energidataservice or watttime; see {docs('live')})")
     return found
 
 
@@ -636,7 +638,9 @@ class GreenPause:
         self._zone: str | None = None
         if run is not None:
             if run.config.get("intensity_provider") == "none":
-                raise ConfigError("GreenPause(run) needs the run's intensity_provider to be set (see docs/live.md)")
+                from wattprint.hints import docs
+
+                raise ConfigError(f"GreenPause(run) needs the run's intensity_provider to be set (see {docs('live')})")
         else:
             self._provider = _provider(provider, config)
             _, _, target = _targets(self._provider, [location] if location else None, zone, config)[0]

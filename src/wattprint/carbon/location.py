@@ -126,8 +126,14 @@ def lookup_location(value: object, *, origin: str = "argument") -> IntensityReco
         f"location {value!r} from {origin} is not a known location; {hint}Use an ISO country code ('FR', 'DEU'), a "
         "US state, Indian state, Chinese or Canadian province ('US-CA', 'IN-MH', 'CN-BJ', 'CA-QC'), a Nordic zone "
         "('SE3'), an eGRID subregion ('egrid:CAMX'), an Electricity Maps zone ('em:US-CAL-CISO') or a cloud region "
-        "('gcp:europe-west1', 'aws:us-east-1', 'azure:westeurope'); wattprint.data.search_intensity() lists them"
+        "('gcp:europe-west1', 'aws:us-east-1', 'azure:westeurope'); " + _lister() + " lists them"
     )
+
+
+def _lister() -> str:
+    from wattprint.hints import regions
+
+    return regions()
 
 
 # -- cloud instance metadata ---------------------------------------------------------------------------------------
@@ -450,8 +456,11 @@ def location_hint(intensity: Intensity | None = None) -> str | None:
 
 
 def _hint() -> str:
+    from wattprint.hints import argument
+
+    given = argument("location", "FR")
     return (
         f"Location unknown: emissions use the world average (±{UNKNOWN_LOCATION_UNCERTAINTY * 100:.0f} %). "
-        "Set it with location=\"FR\", "
+        f"Set it with {given + ', ' if given else ''}"
         "WATTPRINT_LOCATION=FR, location = \"FR\" in wattprint.toml, or cloud_metadata = true on a cloud VM."
     )

@@ -28,14 +28,24 @@ def open_store(args: argparse.Namespace):  # noqa: ANN201 - a RunStore
     return open_store(url)
 
 
-def write_output(text: str, path: str | None) -> None:
-    """``text`` into the file ``-o`` names, else to standard output."""
+def write_output(text: str, path: str | None, *, what: str = "") -> None:
+    """``text`` into the file ``-o`` names (saying on stderr what was written: ``what``, where, how big), else to
+    standard output."""
     if path:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        size = _size(len(text.encode("utf-8")))
+        print(f"wattprint: wrote {path} ({what + ', ' if what else ''}{size})", file=sys.stderr)
     else:
         sys.stdout.write(text)
 
 
 def error(message: str) -> None:
     print(f"wattprint: error: {message}", file=sys.stderr)
+
+
+def _size(count: int) -> str:
+    """A byte count for people: 812 bytes, 12.3 kB, 4.1 MB."""
+    if count < 1000:
+        return f"{count} bytes"
+    return f"{count / 1000:.1f} kB" if count < 1_000_000 else f"{count / 1e6:.1f} MB"

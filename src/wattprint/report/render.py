@@ -5,6 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 FORMATS = ("md", "html", "latex", "model-card")
+EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "latex"}
+"""The file extensions whose format is known; any other needs the format named."""
+NAMES = {"md": "Markdown", "html": "HTML", "latex": "LaTeX", "model-card": "model card block (YAML)"}
+
+
+def format_for_path(path: str) -> str:
+    """The report format a file name asks for by its extension (no extension: Markdown). An extension wattprint
+    cannot write (``.pdf``, ``.docx``) is a ConfigError naming the ones it can, rather than Markdown in a .pdf."""
+    import os
+
+    suffix = os.path.splitext(path)[1].lower()
+    if not suffix:
+        return "md"
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    from wattprint.errors import ConfigError
+    from wattprint.hints import setting
+
+    known = ", ".join(f"{ext} ({NAMES[fmt]})" for ext, fmt in EXTENSIONS.items())
+    pdf = " For a PDF, write .html and print it to PDF from a browser." if suffix == ".pdf" else ""
+    raise ConfigError(
+        f"cannot write a report as {path!r}: wattprint does not write {suffix} files. It writes {known}; name the "
+        f"file with one of those extensions, or {setting('format')} ({', '.join(FORMATS)}) to choose the format "
+        f"whatever the name.{pdf}"
+    )
 
 
 def render_report(

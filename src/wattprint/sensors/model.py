@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from wattprint.hardware.cpu import CpuInfo
 from wattprint.hardware.procfs import MemInfo, ProcStat
+from wattprint.hints import setting
 from wattprint.methods import MODEL, DeviceInfo
 from wattprint.sensors.base import Sensor
 
@@ -109,7 +110,7 @@ def cpu_power_model(
         max_w=PER_THREAD_MAX_W * threads,
         basis=(
             f"{what} {reason}: per-thread default of {PER_THREAD_IDLE_W:g} W idle to {PER_THREAD_MAX_W:g} W "
-            f"busy x {threads} thread(s); pass cpu_tdp_w= for a better estimate"
+            f"busy x {threads} thread(s); {setting('cpu_tdp_w')} for a better estimate"
         ),
         uncertainty_rel=UNCERTAINTY_PER_THREAD,
         known_model=False,

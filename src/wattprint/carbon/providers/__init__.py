@@ -31,6 +31,7 @@ from wattprint.carbon.providers.base import (
     SignalIndex,
 )
 from wattprint.errors import ConfigError
+from wattprint.hints import docs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def check_provider_settings(config: Any) -> None:
     cls = provider_class(name)
     if name == "electricitymaps" and config.get("electricitymaps_token") is None:
         raise ConfigError("intensity_provider = 'electricitymaps' needs an API token: set electricitymaps_token "
-                          "(WATTPRINT_ELECTRICITYMAPS_TOKEN); see docs/live.md")
+                          f"(WATTPRINT_ELECTRICITYMAPS_TOKEN); see {docs('live')}")
     if name == "watttime" and (config.get("watttime_username") is None or config.get("watttime_password") is None):
         raise ConfigError("intensity_provider = 'watttime' needs an account: set watttime_username and "
                           "watttime_password (WATTPRINT_WATTTIME_USERNAME, WATTPRINT_WATTTIME_PASSWORD)")

@@ -7,8 +7,8 @@ import argparse
 NAME = "doctor"
 HELP = "check which sensors work here, why others do not, and how to fix them"
 EXAMPLES = """examples:
-  wattprint doctor
-  wattprint doctor --json"""
+  wattprint doctor                 # every check, with a fix for each problem
+  wattprint doctor --json          # the checks as a JSON list"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

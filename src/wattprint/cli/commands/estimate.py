@@ -13,7 +13,7 @@ EXAMPLES = """examples:
   wattprint estimate --from-run last --location SE3 --json                  # a measured run, priced elsewhere
 
 The power of a named model is its TDP x utilisation (default 1, as ML CO2 Impact and Green Algorithms assume);
-memory draws 0.3725 W/GB. Formulas and defaults: docs/estimate.md."""
+memory draws 0.3725 W/GB. Formulas and defaults: https://github.com/wattprint/wattprint/blob/main/docs/estimate.md"""
 
 
 def add_workload_arguments(parser: argparse.ArgumentParser, *, location_help: str) -> None:

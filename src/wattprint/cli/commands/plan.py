@@ -7,13 +7,17 @@ import argparse
 NAME = "plan"
 HELP = "find the start time with the lowest forecast carbon intensity for a job"
 EXAMPLES = """examples:
-  wattprint plan --duration 6h                                  where the settings say (location, intensity_zone)
+  wattprint plan --duration 6h                                  # where the settings say (location, intensity_zone)
   wattprint plan --duration 90m --deadline 2026-11-24T06:00 --provider uk --zone region:13
   wattprint plan --duration 6h --location DE --location FR --power 350 --json
   wattprint plan --duration 2h --deadline 12h --provider energidataservice --zone DK1
 
 The deadline is when the job must be finished: an ISO time (local unless it ends in Z or an offset) or a
-duration from now. A live provider must be set (--provider or intensity_provider; see docs/live.md)."""
+duration from now. A live provider must be set (--provider, or intensity_provider in wattprint.toml; see
+https://github.com/wattprint/wattprint/blob/main/docs/live.md)."""
+
+SETTING_OPTIONS = {"intensity_provider": "--provider", "intensity_zone": "--zone"}
+"""Settings whose option is named differently, for hints in messages."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

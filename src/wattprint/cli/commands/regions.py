@@ -7,8 +7,8 @@ import argparse
 NAME = "regions"
 HELP = "list and search known locations and cloud regions with their grid intensity"
 EXAMPLES = """examples:
-  wattprint regions                     every country, zone and cloud region
-  wattprint regions europe-west         search keys and names
+  wattprint regions                     # every country, zone and cloud region
+  wattprint regions europe-west         # search keys and names
   wattprint regions --kind cloud-region --json"""
 
 

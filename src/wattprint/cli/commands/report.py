@@ -9,13 +9,13 @@ NAME = "report"
 HELP = "report a run or a project as Markdown, HTML, LaTeX for a paper, or a model card co2_eq_emissions block"
 EXAMPLES = """examples:
   wattprint report last -o report.html                 # the format follows the extension (.md, .html, .tex)
+  wattprint report last -o report.txt --format md      # any name, with the format named
   wattprint report last --format latex                 # the paragraph and table for a paper
   wattprint report last --format model-card --training-type fine-tuning
   wattprint report last --update README.md             # merge co2_eq_emissions into a model card's front matter
   wattprint report --project mnist --format html -o mnist.html"""
 
 FORMATS = ("md", "html", "latex", "model-card")  # as wattprint.report.render.FORMATS
-_EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "latex"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +36,9 @@ def _format(args: argparse.Namespace) -> str:
     if args.update:
         return "model-card"
     if args.output:
-        from pathlib import Path
+        from wattprint.report.render import format_for_path
 
-        return _EXTENSIONS.get(Path(args.output).suffix.lower(), "md")
+        return format_for_path(args.output)
     return "md"
 
 
@@ -62,5 +62,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"updated {args.update}: co2_eq_emissions", file=sys.stderr)
         if not args.output:
             return 0
-    write_output(text, args.output)
+    from wattprint.report.render import NAMES
+
+    subject = f"project {args.project}" if args.project else f"run {args.run}"
+    write_output(text, args.output, what=f"{NAMES[fmt]} report of {subject}")
     return 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 NAME = "run"
@@ -11,10 +14,17 @@ HELP = "run a command, measure its energy, store and summarise the run"
 EXAMPLES = """examples:
   wattprint run -- python train.py --epochs 3
   wattprint run --project mnist --name baseline -- python train.py
-  wattprint run --attribution machine --json -- ./benchmark.sh > run.json
+  wattprint run --json -- ./benchmark.sh > run.json     # the command's own output goes to stderr
   wattprint run --location gcp:europe-west1 -- python train.py
-  wattprint run --provider uk --zone region:13 -- python train.py        time-resolved emissions too
-  wattprint run --provider uk --when-green --threshold 150 --deadline 8h -- python train.py"""
+  wattprint run --cpu-tdp-w 65 -- python train.py       # when the TDP table does not know this CPU
+  wattprint run --provider uk --zone region:13 -- python train.py        # time-resolved emissions too
+  wattprint run --provider uk --when-green --threshold 150 --deadline 8h -- python train.py
+
+With --json, standard output carries only the run's JSON: the command's standard output is sent to standard
+error, so 'wattprint run --json -- CMD > run.json' always writes valid JSON."""
+
+SETTING_OPTIONS = {"intensity_provider": "--provider", "intensity_zone": "--zone", "interval_s": "--interval"}
+"""Settings whose option is named differently, for hints in messages."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", type=float, dest="interval_s", help="sampling interval in seconds (default 1)")
     parser.add_argument("--location", help="where the machine is: FR, US-CA, egrid:CAMX, gcp:europe-west1, ... "
                                            "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
-    parser.add_argument("--json", action="store_true", help="print the run as one JSON object")
-    live = parser.add_argument_group("live carbon intensity and a carbon-aware start (docs/live.md)")
+    parser.add_argument("--cpu-tdp-w", type=float, metavar="W",
+                        help="maximum power of all the CPUs, in watts, when the TDP table does not know them")
+    parser.add_argument("--json", action="store_true",
+                        help="print the run as one JSON object on stdout (the command's stdout goes to stderr)")
+    live = parser.add_argument_group("live carbon intensity and a carbon-aware start")
     live.add_argument("--provider", choices=("electricitymaps", "uk", "energidataservice", "watttime"),
                       help="live intensity provider: also price the run hour by hour (default: intensity_provider)")
     live.add_argument("--zone", help="the provider's zone (default: derived from the location)")
@@ -72,9 +85,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         kwargs["intensity_provider"] = args.provider
     if args.zone is not None:
         kwargs["intensity_zone"] = args.zone
+    if args.cpu_tdp_w is not None:
+        kwargs["cpu_tdp_w"] = args.cpu_tdp_w
     green = _wait_for_green(args, parser, kwargs) if args.when_green else None
     try:
-        outcome = run_command(argv, on_status=show if status_line else None, green_wait=green, **kwargs)
+        with _stdout_to_stderr(args.json):
+            outcome = run_command(argv, on_status=show if status_line else None, green_wait=green, **kwargs)
     except (FileNotFoundError, PermissionError) as error:
         print(f"wattprint: error: cannot run {argv[0]!r}: {error.strerror or error}", file=sys.stderr)
         return 127 if isinstance(error, FileNotFoundError) else 126
@@ -93,6 +109,22 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not saved:
             print("wattprint: the run is still being saved to the store", file=sys.stderr)
     return outcome.exit_code
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """With --json, the command inherits our stderr as its stdout, so that our stdout carries the JSON alone."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _wait_for_green(args: argparse.Namespace, parser: argparse.ArgumentParser, kwargs: dict[str, Any]) -> Any:

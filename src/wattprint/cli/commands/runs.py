@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 NAME = "runs"
 HELP = "list recent runs, newest first"
 EXAMPLES = """examples:
-  wattprint runs
-  wattprint runs --project mnist --limit 50
+  wattprint runs                              # the last 20 runs
+  wattprint runs --project mnist --limit 50   # one project's last 50
   wattprint runs --json | jq '.[].energy_kwh'
   wattprint runs --duplicates                 # repeated trainings and what the repeats cost
   wattprint runs --duplicates --project mnist --json"""
@@ -33,13 +34,32 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _duplicates(store, args)
     try:
         runs = store.runs(project=args.project, limit=args.limit or None)
+        missing = _unknown_project(store, args.project) if not runs and args.project is not None else None
         if args.json:
             print_json([run_json(run, store.components(run.run_id)) for run in runs])
-        else:
+        elif missing is None:
             print(runs_table(runs))
     finally:
         store.close()
+    if missing is not None:
+        print(f"wattprint: {missing}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _unknown_project(store: Any, project: str) -> str:
+    """Why a project has no runs: the projects the store does have, and the closest name."""
+    import difflib
+
+    known = store.projects()
+    if not known:
+        some = bool(store.runs(limit=1))
+        return f"project {project!r} has no runs: " + (
+            f"no run in the store {store.url} belongs to a project (give --project to 'wattprint run')" if some
+            else f"the store {store.url} has no runs yet")
+    close = difflib.get_close_matches(project, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"project {project!r} has no runs in the store; {hint}projects: {', '.join(repr(p) for p in known)}"
 
 
 def _duplicates(store: Any, args: argparse.Namespace) -> int:

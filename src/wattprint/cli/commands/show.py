@@ -7,8 +7,8 @@ import argparse
 NAME = "show"
 HELP = "show one run: components, methods, uncertainties, tasks and status"
 EXAMPLES = """examples:
-  wattprint show last
-  wattprint show 01a2b3c4
+  wattprint show last               # the last run
+  wattprint show 01a2b3c4           # a run by a unique prefix of its id
   wattprint show last --json"""
 
 
