@@ -194,11 +194,16 @@ class Tracker:
             budget_g=budget_g, budget_policy=budget_policy, budget_basis=budget_basis, hyperparameters=hyperparameters,
         )
         self._kwargs.update(intensity_provider=intensity_provider, intensity_zone=intensity_zone)
-        for argument, value in (("project", project), ("name", name)):
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ConfigError(f"{argument} must be a non-empty string or None, got {value!r}")
-        if powercap_root is not None and not isinstance(powercap_root, str):
-            powercap_root = os.pathsep.join(powercap_root)
+        from wattprint.errors import check_module, check_name, check_path
+
+        for argument, value in (("project", project), ("name", name), ("location", location),
+                                ("intensity_zone", intensity_zone)):
+            check_name(argument, value)
+        powercap_root = check_path("powercap_root", powercap_root, many=True)
+        if isinstance(store, str):
+            check_path("store", store)
+        check_module("nvml", nvml, ("nvmlInit", "nvmlDeviceGetCount"), "pynvml (nvidia-ml-py)")
+        check_module("amdsmi", amdsmi, ("amdsmi_init",), "amdsmi")
         self.config = load_config({
             "project": project, "attribution": attribution, "interval_s": interval_s, "gpus": gpus,
             "cpu_tdp_w": cpu_tdp_w, "powercap_root": powercap_root, "rapl_domains": rapl_domains, "store": store,
@@ -210,6 +215,7 @@ class Tracker:
         })
         """Every setting and where it came from (arguments, environment, project file, user config, default)."""
         get = self.config.get
+        check_name("project", get("project"), source=self.config.setting("project").source)
         self.project: str | None = get("project")  # type: ignore[assignment]
         self.name = name
         self.attribution: str = get("attribution")  # type: ignore[assignment]
@@ -465,8 +471,10 @@ class Tracker:
 
     def task(self, name: str) -> Window:
         """A window measured between its own edges: ``with run.task("epoch-1") as window: ...``."""
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"task name must be a non-empty string, got {name!r}")
+        from wattprint.errors import check_name
+
+        if check_name("task name", name) is None:
+            raise ConfigError("task name must be a non-empty string, got None")
         if self._sub is None:
             raise TrackerStateError(
                 f"run.task({name!r}) needs a running tracker: call run.start() first or use "
@@ -510,6 +518,10 @@ class Tracker:
             if not isinstance(hyperparameters, Mapping):
                 raise ConfigError(f"hyperparameters must be a mapping of names to values or None, got "
                                   f"{type(hyperparameters).__name__}")
+            from wattprint.errors import check_name
+
+            for key in hyperparameters:
+                check_name(f"hyperparameters key {key!r}"[:80], key)
             canonical(hyperparameters)  # fail now on a value that cannot be fingerprinted
         self.hyperparameters = hyperparameters
         self.config_fingerprint: str | None = None
