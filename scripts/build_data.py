@@ -1189,6 +1189,13 @@ def external_locations(b: Build, countries: Countries) -> dict[tuple[str, str], 
     return found
 
 
+GCP_OPERATIONAL_SINCE = 2021
+"""Google's region-carbon-info headed its column "Lifecycle grid carbon intensity" for 2019-2020; since its 2021
+data the column is "Grid carbon intensity", defined as average operational gross emissions per unit of electricity."""
+GCP_BASIS = "direct"
+"""Operational emissions are those of generation itself (combustion): the ``direct`` basis of the other tables."""
+
+
 def build_gcp(b: Build, zones: dict[str, dict[str, Any]], countries: Countries, located: Any) -> list[dict[str, Any]]:
     """Google Cloud regions from Google's own yearly file (latest year), with the carbon-free-energy share."""
     files = sorted(
@@ -1220,13 +1227,15 @@ def build_gcp(b: Build, zones: dict[str, dict[str, Any]], countries: Countries, 
                 countries,
                 intensity_g_per_kwh=fmt(value),
                 year=year,
-                basis="lifecycle",
+                basis=GCP_BASIS if year >= GCP_OPERATIONAL_SINCE else "lifecycle",
                 source=f"Google Cloud region-carbon-info {year}.csv",
                 licence=APACHE,
                 grid_factor="google:grid-carbon-intensity",
                 cfe_fraction=fmt(cfe, 4) if cfe is not None else "",
-                note="location-based grid average published by Google; cfe_fraction is Google's hourly "
-                "carbon-free energy share including its purchases",
+                note="location-based grid average published by Google: average operational gross emissions "
+                "per kWh (generation only, no upstream or lifecycle emissions; Google's files say so since their "
+                f"{GCP_OPERATIONAL_SINCE} data); cfe_fraction is Google's hourly carbon-free energy share including "
+                "its purchases",
             )
         )
     return out
@@ -1299,10 +1308,10 @@ def build_ccf_provider(
                 "year": "",
                 "basis": "unspecified",
                 "source": f"Cloud Carbon Footprint ({provider.capitalize()}FootprintEstimationConstants.ts, "
-                "2024-03-25)",
+                "code of 2024-03-25; data year not stated)",
                 "licence": APACHE,
                 "grid_factor": f"ccf:NERC-{nerc.group(1)}" if nerc else ("ccf:country" if zone else "ccf:geography"),
-                "note": "CCF does not state the data year of its factors"
+                "note": "CCF does not state the data year of its factors (2024-03-25 is the date of its code)"
                 + ("; US NERC region average" if nerc else ""),
             }
         elif region in older:
@@ -1311,7 +1320,8 @@ def build_ccf_provider(
                 "intensity_g_per_kwh": fmt(value),
                 "year": "",
                 "basis": "unspecified",
-                "source": f"Cloud Carbon Footprint (ccf-coefficients grid-emissions-factors-{provider}.csv)",
+                "source": f"Cloud Carbon Footprint (ccf-coefficients grid-emissions-factors-{provider}.csv; "
+                "data year not stated)",
                 "licence": APACHE,
                 "grid_factor": f"ccf:country ({upstream})" if upstream else "ccf:country",
                 "note": "computed: metric t/kWh x 1e6; CCF does not state the data year of its factors",
@@ -1605,6 +1615,21 @@ PUE_PROVIDER_NAMES = {"google": "gcp", "industry": "unknown", "unknown": "unknow
 CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
 
 
+UNSETTLED = re.compile(r"\b(?:verify|verification|unverified|todo|fixme|tbd)\b", re.IGNORECASE)
+"""Words by which a compiled row says its figure is still to be checked: such a row is not shipped (a user must
+never read a to-do), it is counted under ``dropped`` in manifest.json instead."""
+
+
+def unsettled(b: Build, table: str, what: str, *texts: str) -> bool:
+    """True (and the row counted as dropped) when any of ``texts`` says the figure still needs checking."""
+    for text in texts:
+        found = UNSETTLED.search(text or "")
+        if found:
+            b.drop(table, "figure not settled in the compiled data", f"{what} ({text.strip()!r})")
+            return True
+    return False
+
+
 def licence_of_source(source: str) -> str:
     """Licence of a compiled row, from the dataset its source names."""
     s = source.lower()
@@ -1631,6 +1656,9 @@ def build_pue_wue(b: Build) -> list[dict[str, Any]]:
             continue
         ys = years_in(row["year"])
         confidence = row["confidence"]
+        if unsettled(b, "pue_wue", f"provider_pue_wue.csv {row['provider']} {row['metric']} {row['year']}",
+                     row["source"], confidence, row["scope"]):
+            continue
         rows.append(
             {
                 "provider": PUE_PROVIDER_NAMES.get(row["provider"].lower(), row["provider"].lower()),
@@ -1732,6 +1760,8 @@ def build_equivalences(b: Build) -> list[dict[str, Any]]:
         value = parse_float(row["g_co2e_per_unit"])
         if value is None:
             b.drop("equivalences", "value is not a number", f"EPA {label!r}")
+            continue
+        if unsettled(b, "equivalences", f"EPA {label!r}", row["vintage"], row["status"]):
             continue
         key, unit = EPA_EQUIVALENCE_KEYS[label]
         out.append(

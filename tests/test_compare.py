@@ -130,3 +130,34 @@ def test_the_command_json_and_text() -> None:
 
     bad = run_cli("--energy-kwh", "1", "--provider", "nimbus")
     assert bad.returncode == 1 and "nimbus" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_figures_of_different_bases_are_never_compared_silently() -> None:
+    """Google's operational (direct) figures beside lifecycle ones: gcp:europe-west9 sits on the French grid, so
+    "2.7x greener than FR" and "moving would cut emissions 8x" were differences of basis, not of place."""
+    comparison = compare_regions(100.0, locations=["gcp:northamerica-northeast1", "CA-QC", "gcp:europe-west9", "FR"],
+                                 pue=1.0, reference="FR")
+    by_key = {p.key: p for p in comparison.regions}
+    assert by_key["gcp:europe-west9"].intensity_basis == "direct" and by_key["FR"].intensity_basis == "lifecycle"
+    assert comparison.mixed_bases and set(comparison.bases) == {"direct", "lifecycle"}
+    assert not by_key["gcp:europe-west9"].comparable and by_key["CA-QC"].comparable
+    sentences = comparison.sentences()
+    assert "mix bases" in sentences[0] and "not comparable" in sentences[0]
+    assert not any("gcp:" in s for s in sentences[1:])  # no claim across bases
+    assert "Moving from FR to CA-QC" in " ".join(sentences)
+    data = comparison.to_dict()
+    assert data["mixed_bases"] is True and data["regions"][0]["intensity_basis"] == "direct"
+    # one basis: nothing to say about it
+    same = compare_regions(1.0, locations=["FR", "DE"], reference="DE")
+    assert not same.mixed_bases and "mix bases" not in " ".join(same.sentences())
+
+
+def test_the_command_labels_each_basis() -> None:
+    done = subprocess.run(
+        [WATTPRINT, "compare-regions", "--energy-kwh", "100", "--locations",
+         "gcp:northamerica-northeast1,CA-QC,gcp:europe-west9,FR", "--pue", "1", "--location", "FR"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "basis" in done.stdout and "direct" in done.stdout and "lifecycle" in done.stdout
+    assert "not a like-for-like comparison" in done.stdout
+    assert "Moving from FR to gcp:" not in done.stdout

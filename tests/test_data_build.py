@@ -592,3 +592,57 @@ def test_equivalences_and_constants() -> None:
         data.equivalence("nope")
     with pytest.raises(KeyError, match="known"):
         data.constant("nope")
+
+
+# --------------------------------------------------------------------------------------
+# Labels a user reads: no to-dos, the right basis, no contradictory dates (issue 12, items 12, 15, 19, 21)
+# --------------------------------------------------------------------------------------
+
+TODO_WORDS = __import__("re").compile(
+    r"\b(?:verify|verification|unverified|todo|fixme|tbd|xxx)\b|reportedly", __import__("re").IGNORECASE
+)
+
+
+@pytest.mark.parametrize("name", (*CSV_TABLES, "ATTRIBUTION.md", "ELECTRICITYMAPS_ODbL_NOTICE.md"))
+def test_no_shipped_table_or_note_carries_a_to_do(name: str) -> None:
+    """A note such as "newer vintages reportedly ~0.84 - VERIFY" must never reach a user."""
+    text = (DATA_DIR / name).read_text(encoding="utf-8")
+    found = [line for line in text.splitlines() if TODO_WORDS.search(line)]
+    assert not found, f"{name}: {found[:3]}"
+
+
+def test_unsettled_compiled_rows_are_dropped_and_counted() -> None:
+    manifest = json.loads((DATA_DIR / "manifest.json").read_text(encoding="utf-8"))
+    dropped = manifest["dropped"]
+    assert dropped["equivalences"].get("figure not settled in the compiled data") == 1  # the forest acre
+    assert dropped["pue_wue"].get("figure not settled in the compiled data") == 2  # two remembered WUE figures
+    assert "us_forest_acre_year" not in {row["key"] for row in _table("equivalences.csv")}
+
+
+def test_google_figures_are_operational_not_lifecycle() -> None:
+    """Since its 2021 data Google defines its figure as average operational gross emissions per kWh."""
+    rows = [r for r in data.cloud_regions("gcp")]
+    assert rows and {r.basis for r in rows} == {"direct"}
+    assert all("operational" in r.note for r in rows)
+    assert _loc("FR").basis == "lifecycle"
+
+
+def test_a_source_that_names_a_date_does_not_contradict_its_missing_year() -> None:
+    """CCF's "(..., 2024-03-25)" read as a data date beside an empty year: the source says what the date is."""
+    for row in _table("intensity.csv") + _table("pue_wue.csv"):
+        if not row["year"] and "2024-03-25" in row["source"]:
+            assert "code of 2024-03-25" in row["source"] or "not state" in row["note"], row
+    virginia = _region("aws", "us-east-1")
+    assert virginia.year is None and "data year not stated" in virginia.source
+
+
+def test_search_by_continent_country_name_and_provider_region_name() -> None:
+    europe = {r.key for r in data.search_intensity("europe", limit=None)}
+    assert {"aws:eu-west-1", "aws:eu-central-1", "aws:eu-west-3", "FR", "DE", "gcp:europe-west9",
+            "azure:westeurope", "azure:francecentral"} <= europe
+    assert not {"US", "aws:us-east-1", "JP"} & europe
+    france = [r.key for r in data.search_intensity("France", limit=None)]
+    assert france[0] == "FR" or france.index("FR") < 6
+    assert {"aws:eu-west-3", "gcp:europe-west9", "azure:francecentral"} <= set(france)
+    assert "aws:eu-central-1" in {r.key for r in data.search_intensity("frankfurt", limit=None)}
+    assert "azure:westeurope" in {r.key for r in data.search_intensity("West Europe", limit=None)}

@@ -4,6 +4,11 @@
 its own grid intensity and its provider's PUE (``wattprint.accounting.account``), ranks the locations from the
 greenest, gives each one's ratio to a chosen reference ("running in X emits N x more than in Y"), and picks the
 greenest choices near a given location (the same country, the same continent).
+
+Intensities differ in what they count (``basis``: ``lifecycle`` figures add upstream emissions that ``direct``
+ones, such as Google's operational figures, leave out). Every price carries its basis; a ratio between two
+bases is flagged ``comparable=False``, and the plain statements compare only locations of one basis, saying so
+when the set mixes them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class RegionPrice:
     intensity_year: int | None
     intensity_source: str
     intensity_uncertainty_rel: float
+    intensity_basis: str
+    """What the intensity counts: ``lifecycle``, ``direct`` (generation only), ``direct-co2``, ``unspecified``."""
     pue: float
     pue_source: str
     facility_energy_kwh: float
@@ -47,6 +54,8 @@ class RegionPrice:
     water_l: float | None
     rank: int | None = None
     ratio: float | None = None
+    comparable: bool = True
+    """False when ``ratio`` divides by a figure of another basis: then it is not a like-for-like comparison."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,23 +89,55 @@ class RegionComparison:
     def dirtiest(self) -> RegionPrice:
         return self.regions[-1]
 
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The distinct bases of the compared figures (the reference's included), in order of first appearance."""
+        found = [p.intensity_basis for p in self.regions]
+        if self.reference is not None:
+            found.append(self.reference.intensity_basis)
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def mixed_bases(self) -> bool:
+        """True when the figures count different things (lifecycle against direct): not all rows compare."""
+        return len(self.bases) > 1
+
+    @property
+    def basis(self) -> str:
+        """The basis the statements compare on: the reference's, else the greenest location's."""
+        return (self.reference or self.greenest).intensity_basis
+
     def sentences(self) -> list[str]:
-        """Plain statements: the spread of the set, and what moving from the reference would change."""
+        """Plain statements: the spread of the set, and what moving from the reference would change; with mixed
+        bases, said first, and each statement compares only locations of one basis."""
         lines = []
-        best, worst = self.greenest, self.dirtiest
-        if len(self.regions) > 1 and best.emissions_g > 0:
+        basis = self.basis
+        same = [p for p in self.regions if p.intensity_basis == basis]
+        if self.mixed_bases:
+            counts = ", ".join(
+                f"{b} {sum(1 for p in self.regions if p.intensity_basis == b)}" for b in self.bases
+            )
+            lines.append(
+                f"These figures mix bases ({counts}): {_basis_words(self.bases)} Figures of different bases are not comparable, "
+                f"so the comparisons below use only the {len(same)} {basis} location(s)."
+            )
+        if not same:
+            return lines
+        best, worst = same[0], same[-1]
+        if len(same) > 1 and best.emissions_g > 0:
             lines.append(
                 f"Running in {worst.key} ({worst.name}) emits {worst.emissions_g / best.emissions_g:.3g}x more than "
                 f"in {best.key} ({best.name})."
             )
         ref = self.reference
-        if ref is not None and ref.key != best.key and best.emissions_g > 0:
+        what = f"the {len(same)} {basis} locations" if self.mixed_bases else f"the {len(self.regions)} locations"
+        if ref is not None and ref.key != best.key and best.emissions_g > 0 and ref.emissions_g > best.emissions_g:
             lines.append(
                 f"Moving from {ref.key} to {best.key} would cut emissions {ref.emissions_g / best.emissions_g:.3g}x "
                 f"({_grams(ref.emissions_g)} -> {_grams(best.emissions_g)})."
             )
-        elif ref is not None and ref.key == best.key:
-            lines.append(f"{ref.key} is already the greenest of the {len(self.regions)} locations compared.")
+        elif ref is not None:
+            lines.append(f"{ref.key} is already the greenest of {what} compared.")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +150,8 @@ class RegionComparison:
             "reference": self.reference.to_dict() if self.reference else None,
             "regions": [r.to_dict() for r in self.regions],
             "near": self.near.to_dict() if self.near else None,
+            "bases": list(self.bases),
+            "mixed_bases": self.mixed_bases,
             "greenest_near": {
                 "country": [r.to_dict() for r in self.near_country],
                 "continent": [r.to_dict() for r in self.near_continent],
@@ -117,12 +160,29 @@ class RegionComparison:
         }
 
 
+_BASIS_WORDS = {
+    "lifecycle": "a lifecycle figure counts generation and upstream emissions (fuel supply, construction)",
+    "direct": "a direct one (Google's operational figures, eGRID) counts generation only",
+    "direct-co2": "a direct-co2 one counts the CO2 of generation only",
+    "unspecified": "an unspecified one's source does not say what it counts",
+}
+
+
+def _basis_words(bases: Sequence[str]) -> str:
+    parts = [_BASIS_WORDS.get(b, f"a {b} one counts what its source says") for b in bases]
+    return "; ".join(parts) + "."
+
+
 def _grams(grams: float) -> str:
-    if grams < 1000:
-        return f"{grams:.3g} g CO2e"
-    if grams < 1e6:
-        return f"{grams / 1000:.3g} kg CO2e"
-    return f"{grams / 1e6:.3g} t CO2e"
+    from wattprint.formatting import format_emissions
+
+    return format_emissions(grams)
+
+
+def _energy(kwh: float) -> str:
+    from wattprint.formatting import format_energy_kwh
+
+    return format_energy_kwh(kwh)
 
 
 def known_providers() -> list[str]:
@@ -174,6 +234,7 @@ def _price(record: IntensityRecord, energy_kwh: float, uncertainty: float, pue: 
         intensity_year=intensity.year,
         intensity_source=intensity.source,
         intensity_uncertainty_rel=intensity.uncertainty_rel,
+        intensity_basis=record.basis,
         pue=footprint.pue,
         pue_source=footprint.pue_source,
         facility_energy_kwh=footprint.facility_energy_kwh,
@@ -183,10 +244,10 @@ def _price(record: IntensityRecord, energy_kwh: float, uncertainty: float, pue: 
     )
 
 
-def _with(price: RegionPrice, *, rank: int | None, ratio: float | None) -> RegionPrice:
+def _with(price: RegionPrice, *, rank: int | None, ratio: float | None, base: RegionPrice) -> RegionPrice:
     from dataclasses import replace
 
-    return replace(price, rank=rank, ratio=ratio)
+    return replace(price, rank=rank, ratio=ratio, comparable=price.intensity_basis == base.intensity_basis)
 
 
 def compare_regions(
@@ -241,10 +302,10 @@ def compare_regions(
             return price.emissions_g / base.emissions_g
         return 1.0 if price.emissions_g == 0 else None
 
-    ranked = tuple(_with(p, rank=i + 1, ratio=ratio(p)) for i, p in enumerate(prices))
+    ranked = tuple(_with(p, rank=i + 1, ratio=ratio(p), base=base) for i, p in enumerate(prices))
     by_key = {p.key: p for p in ranked}
     if ref_price is not None:
-        ref_price = by_key.get(ref_price.key) or _with(ref_price, rank=None, ratio=ratio(ref_price))
+        ref_price = by_key.get(ref_price.key) or _with(ref_price, rank=None, ratio=ratio(ref_price), base=base)
 
     near_price = None
     near_country: tuple[RegionPrice, ...] = ()
@@ -255,7 +316,7 @@ def compare_regions(
         near_price = by_key.get(near_record.key)
         if near_price is None:
             outside = _price(near_record, energy, uncertainty, pue, wue)
-            near_price = _with(outside, rank=None, ratio=ratio(outside))
+            near_price = _with(outside, rank=None, ratio=ratio(outside), base=base)
         if near_record.country:
             near_country = tuple(p for p in ranked if p.country == near_record.country)[:near_limit]
         if near_record.continent:
@@ -293,5 +354,5 @@ def compare_estimate(
     return compare_regions(
         estimate.energy_kwh, estimate.energy_uncertainty_rel, providers=providers, locations=locations,
         reference=reference, near=near, pue=pue, wue=wue, near_limit=near_limit,
-        workload=f"{what}: {estimate.energy_kwh:.4g} kWh of IT energy over {estimate.hours:.3g} h",
+        workload=f"{what}: {_energy(estimate.energy_kwh)} of IT energy over {estimate.hours:.3g} h",
     )

@@ -1,8 +1,10 @@
-"""Emissions in everyday terms: smartphone charges, distance driven, tree seedlings, acres of forest.
+"""Emissions in everyday terms: smartphone charges, distance driven, tree seedlings grown.
 
 The factors are the US EPA Greenhouse Gas Equivalencies Calculator's, read from ``wattprint.data.equivalences()``
 with their vintages; the per-km car factor is the EPA per-mile factor converted (1 mile = 1.609344 km), so the
-two distances always agree. An equivalent is an illustration of a quantity, not a second measurement of it.
+two distances always agree. An equivalent is an illustration of a quantity, not a second measurement of it: it is
+rounded to two significant figures and shown only where it reads as something (at least ``MIN_READABLE`` units).
+The EPA's forest factor (acres of US forest in one year) is not offered: its current vintage is unsettled.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_KEYS", "KM_PER_MILE", "Equivalent", "equivalents", "format_equivalents"]
+__all__ = ["DEFAULT_KEYS", "KM_PER_MILE", "MIN_READABLE", "Equivalent", "equivalents", "format_equivalents",
+           "readable"]
 
 KM_PER_MILE = 1.609344
+MIN_READABLE = 0.1
+"""Below a tenth of a unit (0.01 smartphone charges, 0.00002 tree seedlings) an equivalent means nothing."""
 
 
 @dataclass(frozen=True)
 class Equivalent:
     """``value`` ``unit`` stand for the emissions given, at ``factor`` ``factor_unit`` (source and vintage named).
 
-    ``note`` carries the data table's status of the factor (for example that it still needs verification).
+    ``note`` carries the data table's status of the factor (how it was confirmed).
     """
 
     key: str
@@ -37,6 +42,18 @@ class Equivalent:
     vintage: str
     note: str = ""
 
+    @property
+    def readable(self) -> bool:
+        """True when the value is large enough to picture (at least ``MIN_READABLE`` of a unit)."""
+        return self.value >= MIN_READABLE
+
+    @property
+    def value_text(self) -> str:
+        """The value, two significant figures, with its unit: ``"8.1 smartphone charges"``."""
+        from wattprint.formatting import format_number
+
+        return f"{format_number(self.value, 2)} {self.unit}"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -46,11 +63,10 @@ _CAR = "driven by an average gasoline passenger car"
 _DEFINITIONS: dict[str, tuple[str, str, str, str, float]] = {
     "smartphone_charges": ("smartphone_charge", "smartphones charged", "smartphone charges", "smartphone charge",
                            1.0),
-    "car_km": ("car_mile_us", _CAR, "km", "km", 1.0 / KM_PER_MILE),
-    "car_miles": ("car_mile_us", _CAR, "miles", "mile", 1.0),
+    "car_km": ("car_mile_us", f"km {_CAR}", "km", "km", 1.0 / KM_PER_MILE),
+    "car_miles": ("car_mile_us", f"miles {_CAR}", "miles", "mile", 1.0),
     "tree_seedlings_10_years": ("tree_seedling_10_years", "tree seedlings grown for 10 years", "tree seedlings",
                                 "tree seedling", 1.0),
-    "forest_acre_years": ("us_forest_acre_year", "acres of US forest in one year", "acre-years", "acre-year", 1.0),
 }
 DEFAULT_KEYS: tuple[str, ...] = tuple(_DEFINITIONS)
 """The equivalents :func:`equivalents` gives by default, in this order."""
@@ -88,41 +104,32 @@ def equivalents(emissions_g: float, keys: Sequence[str] | None = None) -> list[E
     return result
 
 
-def _number(value: float) -> str:
-    """Three significant figures, without an exponent for everyday sizes."""
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 1e-4:
-        digits = max(0, 2 - math.floor(math.log10(magnitude)))
-        return f"{value:.{digits}f}"
-    return f"{value:.2g}"
+def readable(items: Sequence[Equivalent]) -> list[Equivalent]:
+    """The equivalents worth showing: those of at least ``MIN_READABLE`` units."""
+    return [item for item in items if item.readable]
 
 
 def format_equivalents(emissions: float | Sequence[Equivalent], keys: Sequence[str] | None = None) -> str:
-    """One summary line: ``"≈ 8.1 smartphone charges · 0.41 km (0.26 miles) driven by car · ... (US EPA)"``."""
+    """One summary line of the readable equivalents: ``"≈ 8.1 smartphone charges · 0.41 km (0.25 miles) by car
+    (US EPA equivalencies)"``; empty when none reads as something."""
+    from wattprint.formatting import format_number
+
     items = list(emissions) if not isinstance(emissions, (int, float)) else equivalents(emissions, keys)
     by_key = {item.key: item for item in items}
     parts = []
     for item in items:
         if item.key == "car_miles" and "car_km" in by_key:
             continue
+        if not item.readable:
+            continue
         if item.key == "car_km":
             miles = by_key.get("car_miles")
-            also = f" ({_number(miles.value)} miles)" if miles is not None else ""
-            parts.append(f"{_number(item.value)} km{also} by car")
+            also = f" ({format_number(miles.value, 2)} miles)" if miles is not None else ""
+            parts.append(f"{format_number(item.value, 2)} km{also} by car")
         elif item.key == "car_miles":
-            parts.append(f"{_number(item.value)} miles by car")
-        elif item.key == "smartphone_charges":
-            parts.append(f"{_number(item.value)} smartphone charges")
-        elif item.key == "tree_seedlings_10_years":
-            parts.append(f"{_number(item.value)} tree seedlings grown for 10 years")
-        elif item.key == "forest_acre_years":
-            parts.append(f"{_number(item.value)} acres of US forest for a year")
+            parts.append(f"{format_number(item.value, 2)} miles by car")
         else:
-            parts.append(f"{_number(item.value)} {item.unit}")
+            parts.append(item.value_text + (" grown for 10 years" if item.key == "tree_seedlings_10_years" else ""))
     if not parts:
         return ""
     return "≈ " + " · ".join(parts) + " (US EPA equivalencies)"

@@ -1,17 +1,48 @@
-"""Figures as people read them: energy, emissions and durations in the unit that reads best (stdlib only, so
-every layer can use them)."""
+"""Figures as people read them: energy, emissions, masses, counts and durations in the unit that reads best, with
+sensible rounding (stdlib only, so every layer uses the same formatters)."""
 
 from __future__ import annotations
 
+import math
 
-def format_energy(joules: float) -> str:
-    """Energy in the unit that reads best: J, Wh or kWh."""
-    wh = joules / 3600
-    if wh < 0.1:
-        return f"{joules:.1f} J"
-    if wh < 1000:
-        return f"{wh:.2f} Wh"
-    return f"{wh / 1000:.3f} kWh"
+_ENERGY_UNITS_WH = ((1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh"), (1e-3, "mWh"))
+_MASS_UNITS_G = ((1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"))
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant figures, never with an exponent: ``12,300``, ``8.1``, ``0.0042``."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = digits - 1 - magnitude
+    rounded = round(value, decimals)
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > magnitude:  # 9.99 -> 10.0: one digit fewer
+        decimals -= 1
+        rounded = round(value, decimals)
+    if decimals <= 0:
+        return f"{rounded:,.0f}"
+    return f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def _scaled(value: float, units: tuple[tuple[float, str], ...], digits: int) -> str:
+    magnitude = abs(value)
+    if magnitude == 0:
+        return f"0 {units[2][1]}"
+    for scale, unit in units:
+        if magnitude >= scale:
+            return f"{format_number(value / scale, digits)} {unit}"
+    scale, unit = units[-1]
+    return f"{format_number(value / scale, digits)} {unit}"
+
+
+def format_energy(joules: float, digits: int = 3) -> str:
+    """Energy in the watt-hour unit that reads best: ``0.69 mWh``, ``2.5 Wh``, ``31.4 kWh``."""
+    return _scaled(joules / 3600.0, _ENERGY_UNITS_WH, digits)
+
+
+def format_energy_kwh(kwh: float, digits: int = 3) -> str:
+    """:func:`format_energy` of a figure in kWh."""
+    return format_energy(kwh * 3.6e6, digits)
 
 
 def format_duration(seconds: float) -> str:
@@ -24,17 +55,29 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
-def format_mass_g(grams: float) -> str:
-    """A mass in the unit that reads best: mg, g, kg or t."""
-    if grams < 0.1:
-        return f"{grams * 1000:.3g} mg"
-    if grams < 1000:
-        return f"{grams:.3g} g"
-    if grams < 1e6:
-        return f"{grams / 1000:.3g} kg"
-    return f"{grams / 1e6:.3g} t"
+def format_mass_g(grams: float, digits: int = 3) -> str:
+    """A mass in the unit that reads best: ``mg``, ``g``, ``kg`` or ``t``."""
+    return _scaled(grams, _MASS_UNITS_G, digits)
 
 
-def format_emissions(grams: float) -> str:
-    """Emissions in the unit that reads best: mg, g, kg or t CO2e."""
-    return format_mass_g(grams) + " CO2e"
+def format_emissions(grams: float, digits: int = 3) -> str:
+    """Emissions in the unit that reads best: ``0.52 mg CO2e``, ``1.63 kg CO2e``."""
+    return format_mass_g(grams, digits) + " CO2e"
+
+
+def format_uncertainty(relative: float | None) -> str:
+    """A relative uncertainty as ``± 12%`` (empty when unknown)."""
+    return "" if relative is None else f"± {relative:.0%}"
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut at a word boundary with an ellipsis, never mid-word."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = text[: width - 1]
+    boundary = max(cut.rfind(" "), cut.rfind(":"), cut.rfind(","), cut.rfind("("))
+    if boundary >= width // 2:
+        cut = cut[:boundary]
+    return cut.rstrip(" :,(-") + "…"

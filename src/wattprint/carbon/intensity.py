@@ -32,6 +32,7 @@ __all__ = [
     "how_cloud_metadata",
     "intensity_from_record",
     "intensity_uncertainty",
+    "source_with_year",
 ]
 
 HOW_ARGUMENT = "argument"
@@ -117,13 +118,13 @@ class Intensity:
         return self.how_located != HOW_UNKNOWN
 
     def describe(self) -> str:
-        """One line: ``"44 gCO2e/kWh ±10 % (France, FR; Ember ... 2024; located by argument)"``."""
-        year = f" {self.year}" if self.year is not None else " (undated)"
+        """One line: ``"44 gCO2e/kWh ±10 % (France, FR; Ember ..., 2024; average, lifecycle; located by argument)"``."""
         where = f"{self.zone_name}, {self.zone}" if self.zone_name != self.zone else self.zone
         how = self.how_located if self.how_located == HOW_UNKNOWN else f"located by {self.how_located}"
+        basis = f", {self.basis}" if self.basis else ""
         return (
-            f"{self.g_per_kwh:.4g} gCO2e/kWh ±{self.uncertainty_rel * 100:.0f} % ({where}; {self.source}{year}; "
-            f"{self.kind}; {how})"
+            f"{self.g_per_kwh:.4g} gCO2e/kWh ±{self.uncertainty_rel * 100:.0f} % ({where}; "
+            f"{source_with_year(self.source, self.year)}; {self.kind}{basis}; {how})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,6 +132,17 @@ class Intensity:
         data = asdict(self)
         data["notes"] = list(self.notes)
         return data
+
+
+NO_YEAR = "data year not stated"
+"""What a figure whose source gives no data year says instead of a year (never "undated" beside a dated source)."""
+
+
+def source_with_year(source: str, year: int | None) -> str:
+    """``"Ember yearly (...), 2024"``; a source without a data year says so once (``"..., data year not stated"``)."""
+    if year is not None:
+        return f"{source}, {year}"
+    return source if NO_YEAR in source else f"{source}, {NO_YEAR}"
 
 
 def _age_term(year: int | None, reference_year: int) -> float:

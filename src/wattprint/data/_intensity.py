@@ -188,10 +188,13 @@ def search_intensity(
     include_electricitymaps: bool = True,
     limit: int | None = 20,
 ) -> list[IntensityRecord]:
-    """Rows whose key, alias, name, region or zone contains ``query`` (case-insensitive), best first.
+    """Rows whose key, alias, name, region or zone contains ``query`` (case-insensitive), or that lie in the
+    continent or country it names, best first.
 
-    Exact key or alias matches come first, then keys starting with the query, then names
-    starting with it, then any other match.
+    Exact key or alias matches come first, then keys (or a cloud key's region) starting with the query, then names
+    starting with it, then any other match in a key or name, then the rows in a country whose name contains the
+    query (``"france"``: FR, ``aws:eu-west-3``, ``gcp:europe-west9``, ...) or in the continent it names
+    (``"europe"``: every European country, zone and cloud region, AWS ``eu-*`` included).
     """
     q = query.strip().casefold()
     if not q:
@@ -199,6 +202,7 @@ def search_intensity(
     wanted = set(kinds) if kinds is not None else None
     records = _records(_MAIN_TABLE) + (_records(_ODBL_TABLE) if include_electricitymaps else ())
     canonical = canonical_location_key(query)
+    country_names = _country_names()
     scored: list[tuple[int, str, IntensityRecord]] = []
     for r in records:
         if wanted is not None and r.kind not in wanted:
@@ -213,12 +217,22 @@ def search_intensity(
             rank = 2
         elif any(q in field for field in (name, *keys, (r.region or "").casefold(), (r.zone or "").casefold())):
             rank = 3
+        elif len(q) >= 3 and r.country and q in country_names.get(r.country, ""):
+            rank = 4
+        elif len(q) >= 4 and r.continent and r.continent.casefold().startswith(q):
+            rank = 5
         else:
             continue
         scored.append((rank, r.key.casefold(), r))
-    scored.sort(key=lambda t: (t[0], t[1]))
+    scored.sort(key=lambda t: (t[0], INTENSITY_KINDS.index(t[2].kind), t[1]))
     found = [r for _, _, r in scored]
     return found[:limit] if limit is not None else found
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """ISO alpha-2 -> the country's name, case-folded (from the country rows)."""
+    return {r.country: r.name.casefold() for r in _records(_MAIN_TABLE) if r.kind == "country" and r.country}
 
 
 def cloud_regions(provider: str | None = None) -> tuple[IntensityRecord, ...]:

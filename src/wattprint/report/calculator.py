@@ -54,13 +54,17 @@ def estimate_text(result: Estimate) -> str:
 
 
 def _row(price: RegionPrice, marker: str) -> str:
+    from wattprint.formatting import shorten
+
     rank = str(price.rank) if price.rank is not None else "-"
     ratio = f"{price.ratio:.3g}x" if price.ratio is not None else "-"
-    year = str(price.intensity_year) if price.intensity_year else "-"
+    if price.ratio is not None and not price.comparable:
+        ratio = f"({ratio})*"
+    year = str(price.intensity_year) if price.intensity_year else "n/s"
     return (
-        f"{marker}{rank:>4} {price.key[:30]:<30} {price.name[:32]:<32} {price.intensity_g_per_kwh:>7.0f} {year:>5} "
-        f"{price.pue:>5.2f} {format_emissions(price.emissions_g):>15} ±{price.emissions_uncertainty_rel:>4.0%} "
-        f"{ratio:>8}"
+        f"{marker}{rank:>4} {price.key[:30]:<30} {shorten(price.name, 32):<32} {price.intensity_g_per_kwh:>7.0f} "
+        f"{price.intensity_basis:<11} {year:>4} {price.pue:>5.2f} {format_emissions(price.emissions_g):>15} "
+        f"±{price.emissions_uncertainty_rel:>4.0%} {ratio:>9}"
     )
 
 
@@ -69,8 +73,8 @@ def comparison_text(comparison: RegionComparison, *, limit: int | None = None) -
     ref_key = comparison.reference.key if comparison.reference else None
     lines = [
         f"{comparison.workload}; {len(comparison.regions)} locations, greenest first; ratio to {comparison.ratio_to}",
-        f" {'rank':>4} {'location':<30} {'name':<32} {'g/kWh':>7} {'year':>5} {'PUE':>5} {'emissions':>15} "
-        f"{'±':>5} {'ratio':>8}",
+        f" {'rank':>4} {'location':<30} {'name':<32} {'g/kWh':>7} {'basis':<11} {'year':>4} {'PUE':>5} "
+        f"{'emissions':>15} {'±':>5} {'ratio':>9}",
     ]
     shown = comparison.regions if not limit else comparison.regions[:limit]
     for price in shown:
@@ -80,6 +84,11 @@ def comparison_text(comparison: RegionComparison, *, limit: int | None = None) -
     reference = comparison.reference
     if reference is not None and (reference.rank is None or (limit and reference.rank > limit)):
         lines.append(_row(reference, ">"))
+    if any(p.ratio is not None and not p.comparable for p in (*shown, *(r for r in [reference] if r))):
+        lines.append(f"  * a different basis from {comparison.ratio_to}'s ({comparison.basis}): that ratio is not a "
+                     "like-for-like comparison")
+    if any(not p.intensity_year for p in shown):
+        lines.append("  n/s: the source does not state the data year")
     lines += [f"  {sentence}" for sentence in comparison.sentences()]
     if comparison.near is not None:
         near = comparison.near
@@ -87,7 +96,8 @@ def comparison_text(comparison: RegionComparison, *, limit: int | None = None) -
             if group:
                 choices = ", ".join(
                     f"{p.key} ({format_emissions(p.emissions_g)}"
-                    + (f", {p.ratio:.3g}x" if p.ratio is not None else "") + ")"
+                    + (f", {p.ratio:.3g}x" if p.ratio is not None and p.comparable else "")
+                    + (f", {p.intensity_basis}" if comparison.mixed_bases else "") + ")"
                     for p in group
                 )
                 place = near.country if label == "country" else near.continent

@@ -30,10 +30,15 @@ def region_dict(record: IntensityRecord) -> dict[str, Any]:
 def regions_table(records: Sequence[IntensityRecord]) -> str:
     if not records:
         return "no location matches"
-    lines = [f"{'key':<28} {'kind':<13} {'gCO2e/kWh':>9}  {'year':<5} {'name':<34} source"]
+    from wattprint.formatting import shorten
+
+    lines = [f"{'key':<28} {'kind':<13} {'gCO2e/kWh':>9}  {'basis':<11} {'year':<9} {'name':<36} source"]
     for r in records:
-        year = str(r.year) if r.year else "-"
+        year = str(r.year) if r.year else "not given"
         lines.append(
-            f"{r.key:<28} {r.kind:<13} {r.intensity_g_per_kwh:>9.0f}  {year:<5} {r.name[:34]:<34} {r.source}"
+            f"{r.key:<28} {r.kind:<13} {r.intensity_g_per_kwh:>9.0f}  {r.basis:<11} {year:<9} "
+            f"{shorten(r.name, 36):<36} {r.source}"
         )
+    lines.append("basis: lifecycle = generation and upstream emissions; direct = generation (combustion) only; "
+                 "compare figures of the same basis")
     return "\n".join(lines)
