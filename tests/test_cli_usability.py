@@ -140,3 +140,28 @@ def test_runs_of_an_unknown_project_lists_the_projects(env: dict[str, str]) -> N
     assert completed.returncode == 1
     assert "no runs yet" not in completed.stderr + completed.stdout
     assert "'mnist'" in completed.stderr and "did you mean 'mnist'" in completed.stderr
+
+
+def test_monitor_measures_the_machine_until_sigterm_and_stores_a_run(env: dict[str, str]) -> None:
+    import signal
+
+    process = subprocess.Popen([WATTPRINT, "monitor", "--json", "--project", "lab"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    assert "monitoring this machine" in process.stderr.readline()  # written once the signal handlers are in place
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    data = json.loads(out)
+    assert (data["name"], data["project"], data["status"], data["attribution"]) == ("monitor", "lab", "finished",
+                                                                                    "machine")
+    stored = json.loads(wattprint("show", data["run_id"], "--json", env=env).stdout)
+    assert stored["status"] == "finished" and stored["duration_s"] == pytest.approx(data["duration_s"])
+
+
+def test_monitor_for_a_duration(env: dict[str, str]) -> None:
+    completed = wattprint("monitor", "--duration", "1", env=env)
+    assert completed.returncode == 0, completed.stderr
+    assert "monitor" in completed.stderr and "finished" in completed.stderr
+    listed = json.loads(wattprint("runs", "--json", env=env).stdout)
+    assert listed[0]["name"] == "monitor" and listed[0]["duration_s"] >= 1.0

@@ -483,7 +483,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path, work: Path) -> None:
     assert lines[1] == "- gpus = 'yes' from argument: must be true or false"
     assert lines[2] == "- pue = '4' from environment variable WATTPRINT_PUE: must be a number between 1 and 3"
     assert lines[3] == f"- interval_s = 'fast' from {project}: must be a number between 0.01 and 3600"
-    assert lines[4].startswith(f"- unknown key 'intervl_s' in {project}; known keys: ")
+    assert lines[4].startswith(f"- unknown key 'intervl_s' in {project} (did you mean 'interval_s'?); known keys: ")
     assert lines[5] == f"- log_level = 'loud' from user config {user}: must be one of 'debug', 'info', 'warning', " \
         "'error'"
 
@@ -502,14 +502,14 @@ KNOWN = ", ".join(NAMES)
 def test_unknown_key_in_wattprint_toml(work: Path) -> None:
     path = write(work / "wattprint.toml", "intervl_s = 2\n")
     assert error_of(cwd=str(work), environ={}) == (
-        f"unknown key 'intervl_s' in {path}; known keys: {KNOWN} (did you mean 'interval_s'?)"
+        f"unknown key 'intervl_s' in {path} (did you mean 'interval_s'?); known keys: {KNOWN}"
     )
 
 
 def test_unknown_key_in_pyproject(work: Path) -> None:
     path = write(work / "pyproject.toml", "[tool.wattprint]\nGPUs = false\n")
     assert error_of(cwd=str(work), environ={}) == (
-        f"unknown key 'GPUs' in {path} [tool.wattprint]; known keys: {KNOWN} (did you mean 'gpus'?)"
+        f"unknown key 'GPUs' in {path} [tool.wattprint] (did you mean 'gpus'?); known keys: {KNOWN}"
     )
 
 
@@ -522,7 +522,7 @@ def test_unknown_key_in_the_user_config(tmp_path: Path, work: Path) -> None:
 
 def test_unknown_key_in_arguments(work: Path) -> None:
     assert error_of(arguments={"attributon": "process"}, cwd=str(work), environ={}) == (
-        f"unknown key 'attributon' in arguments; known keys: {KNOWN} (did you mean 'attribution'?)"
+        f"unknown key 'attributon' in arguments (did you mean 'attribution'?); known keys: {KNOWN}"
     )
     # An unknown key is an error even when its value is None.
     assert "unknown key 'colour'" in error_of(arguments={"colour": None}, cwd=str(work), environ={})

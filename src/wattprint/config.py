@@ -27,6 +27,10 @@ KINDS = ("str", "float", "int", "bool", "str-list")
 ENV_PREFIX = "WATTPRINT_"
 CONFIG_VARIABLE = "WATTPRINT_CONFIG"
 """Points at the user config file to read instead of the per-user one; not a key itself."""
+OTHER_VARIABLES = frozenset({CONFIG_VARIABLE, "WATTPRINT_NVML_MODULE", "WATTPRINT_AMDSMI_MODULE", "WATTPRINT_RAW_DATA"})
+"""``WATTPRINT_*`` variables that are not keys but are read somewhere; add one here so it is not taken for a typo."""
+OTHER_PREFIXES = ("WATTPRINT_TEST_",)
+"""Prefixes of variables wattprint's own tests and tools use."""
 PROJECT_FILE = "wattprint.toml"
 PYPROJECT_FILE = "pyproject.toml"
 USER_CONFIG_NAME = "config.toml"
@@ -327,12 +331,41 @@ def _bad_value(key: Key, value: object, source: str, text: bool) -> str:
 def _unknown(name: object, where: str) -> str:
     import difflib
 
-    message = f"unknown key {name!r} {where}; known keys: {', '.join(_BY_NAME)}"
+    message = f"unknown key {name!r} {where}"
     if isinstance(name, str):
         close = difflib.get_close_matches(name.lower(), list(_BY_NAME), n=1, cutoff=0.6)
         if close:
             message += f" (did you mean {close[0]!r}?)"
-    return message
+    return message + f"; known keys: {', '.join(_BY_NAME)}"
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A message for each ``WATTPRINT_*`` variable in ``environ`` that is no key (a typo such as
+    ``WATTPRINT_INTERVL_S``), with the closest known one."""
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    known = {variable for _, variable in _ENV_NAMES} | OTHER_VARIABLES
+    messages = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known or name.startswith(OTHER_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        messages.append(f"environment variable {name} is not a wattprint setting and is ignored{hint}; settings "
+                        f"are {ENV_PREFIX} + a key in capitals ('wattprint config' lists the keys)")
+    return messages
+
+
+def _warn_unknown_variables(environ: Mapping[str, str]) -> None:
+    if not any(name.startswith(ENV_PREFIX) for name in environ):
+        return
+    messages = unknown_variables(environ)
+    if messages:
+        from wattprint._log import warn_once
+
+        for message in messages:
+            warn_once("unknown-variable:" + message.split()[2], "wattprint: " + message)
 
 
 def check_value(name: str, value: object, *, source: str = "argument", text: bool = False) -> object:
@@ -599,23 +632,47 @@ def load_config(
     the user config (``user_config``, else ``$WATTPRINT_CONFIG``, else the per-user ``config.toml``) > defaults.
 
     Every source is checked, even where a higher one overrides it; all problems are reported in one ConfigError.
-    Parsed files are cached by modification stamp, so repeated calls cost only a few ``stat`` calls.
+    Parsed files are cached by modification stamp, so repeated calls cost only a few ``stat`` calls. An unknown
+    ``WATTPRINT_*`` variable is logged once as a warning (it is probably a typo).
     """
     environ = os.environ if environ is None else environ
+    config, problems = _resolve(arguments, cwd, environ, user_config)
+    _warn_unknown_variables(environ)
+    if problems:
+        if len(problems) == 1:
+            raise ConfigError(problems[0])
+        raise ConfigError(f"{len(problems)} configuration problems:\n" + "\n".join("- " + p for p in problems))
+    return config
+
+
+def inspect_config(
+    arguments: Mapping[str, object] | None = None,
+    *,
+    cwd: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    user_config: str | None = None,
+) -> tuple[Config, list[str], list[str]]:
+    """What ``load_config`` would resolve, without raising: the configuration from every source that could be
+    read (a broken file counts as empty), the problems ``load_config`` would raise, and warnings (unknown
+    ``WATTPRINT_*`` variables). For ``wattprint doctor`` and ``wattprint config``."""
+    environ = os.environ if environ is None else environ
+    config, problems = _resolve(arguments, cwd, environ, user_config)
+    return config, problems, unknown_variables(environ)
+
+
+def _resolve(
+    arguments: Mapping[str, object] | None, cwd: str | None, environ: Mapping[str, str], user_config: str | None
+) -> tuple[Config, list[str]]:
     problems: list[str] = []
     layers = [_argument_layer(arguments, problems), _environment_layer(environ, problems)]
     found = _find_project(cwd, problems)
     if found is not None:
         layers.append(found[2])
     layers.append(_user_layer(user_config, environ, cwd, problems))
-    if problems:
-        if len(problems) == 1:
-            raise ConfigError(problems[0])
-        raise ConfigError(f"{len(problems)} configuration problems:\n" + "\n".join("- " + p for p in problems))
     chosen: dict[str, Setting] = {}
     for layer in reversed(layers):
         chosen.update(layer)
-    return Config(chosen)
+    return Config(chosen), problems
 
 
 # -- documentation -----------------------------------------------------------------------------------------------

@@ -25,7 +25,11 @@ def open_store(args: argparse.Namespace):  # noqa: ANN201 - a RunStore
     url = resolve_store_url(store_setting(args))
     if url is None:
         raise StoreError("storing runs is turned off (store = off): there are no runs to read")
-    return open_store(url)
+    from wattprint.store.spool import replay_pending
+
+    store = open_store(url)
+    replay_pending(url, store)  # runs spooled while the store was unreachable show up now (quiet, bounded)
+    return store
 
 
 def write_output(text: str, path: str | None, *, what: str = "") -> None:

@@ -16,10 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import print_json, store_setting
+    from wattprint.cli.common import print_json
     from wattprint.diagnostics import ERROR, diagnose
 
-    checks = diagnose(store=store_setting(args))
+    checks = diagnose(store=args.store)  # reads the configuration itself: its problems are findings, not a stop
     if args.json:
         print_json([c.to_dict() for c in checks])
     else:

@@ -29,7 +29,7 @@ SETTING_OPTIONS = {"intensity_provider": "--provider", "intensity_zone": "--zone
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="project the run belongs to")
-    parser.add_argument("--name", help="name of the run (default: the command)")
+    parser.add_argument("--name", help="name of the run (default: the script, e.g. train.py)")
     parser.add_argument("--attribution", choices=("machine", "process", "cgroup"), default="process",
                         help="whose energy to count (default: the command's process tree)")
     parser.add_argument("--interval", type=float, dest="interval_s", help="sampling interval in seconds (default 1)")
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.formatting import format_energy
     from wattprint.recorder import component_records, run_record, task_record
     from wattprint.report.summary import run_json, run_text
-    from wattprint.runner import run_command
+    from wattprint.runner import default_run_name, run_command
 
     argv = list(args.argv)
     if argv and argv[0] == "--":
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
         sys.stderr.flush()
 
-    kwargs: dict[str, Any] = {"project": args.project, "name": args.name or argv[0].rsplit("/", 1)[-1],
+    kwargs: dict[str, Any] = {"project": args.project, "name": args.name or default_run_name(argv),
                               "attribution": args.attribution, "store": args.store}
     if args.interval_s is not None:
         kwargs["interval_s"] = args.interval_s
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()
     saved = outcome.tracker.wait_saved(timeout=30.0)
-    result = outcome.result
+    result = outcome.tracker.result or outcome.result  # re-priced if a live value came after the end
     record = run_record(result, updated_at=result.started_at + result.duration_s,
                         ended_at=result.started_at + result.duration_s, tracker=outcome.tracker)
     tasks = [task_record(i, t) for i, t in enumerate(result.tasks)]

@@ -1,0 +1,105 @@
+"""wattprint monitor: measure the whole machine until Ctrl-C, SIGTERM or --duration, and store it as a run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+NAME = "monitor"
+HELP = "measure the whole machine until Ctrl-C (or SIGTERM, or --duration), with a live status line; store the run"
+EXAMPLES = """examples:
+  wattprint monitor                                 # until Ctrl-C
+  wattprint monitor --duration 3600 --project lab   # one hour, filed under a project
+  wattprint monitor --location FR --json > machine.json
+
+The machine is measured as a whole (attribution machine: every process, as CodeCarbon's monitor does). Ctrl-C or
+SIGTERM ends the run normally: it is stored as finished and summarised ('wattprint show last' shows it again)."""
+
+SETTING_OPTIONS = {"interval_s": "--interval"}
+"""Settings whose option is named differently, for hints in messages."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    parser.add_argument("--project", help="project the run belongs to")
+    parser.add_argument("--name", default="monitor", help="name of the run (default: monitor)")
+    parser.add_argument("--location", help="where the machine is: FR, US-CA, gcp:europe-west1, ... "
+                                           "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
+    parser.add_argument("--interval", type=float, dest="interval_s", metavar="S",
+                        help="sampling interval in seconds (default 1)")
+    parser.add_argument("--cpu-tdp-w", type=float, metavar="W",
+                        help="maximum power of all the CPUs, in watts, when the TDP table does not know them")
+    parser.add_argument("--json", action="store_true", help="print the run as one JSON object at the end")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import signal
+    import threading
+
+    from wattprint.errors import ConfigError
+    from wattprint.tracker import Tracker
+
+    if args.duration is not None and not args.duration > 0:
+        raise ConfigError(f"--duration must be a number of seconds above 0, got {args.duration:g}")
+    tracker = Tracker(args.project, args.name, attribution="machine", interval_s=args.interval_s,
+                      location=args.location, cpu_tdp_w=args.cpu_tdp_w, store=args.store)
+    tracker.command = "wattprint monitor"
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    tracker.start()
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    live = sys.stderr.isatty()
+    try:
+        if not live:
+            print("wattprint: monitoring this machine" + (f" for {args.duration:g} s" if args.duration else
+                                                          " until Ctrl-C or SIGTERM"), file=sys.stderr, flush=True)
+        import time
+
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        while not stop.is_set():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            stop.wait(1.0 if left is None else min(1.0, left))
+            if live:
+                _status(tracker.snapshot())
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if live:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+        result = tracker.stop("finished")
+    saved = tracker.wait_saved(timeout=30.0)
+    _summary(args, tracker, result, saved)
+    return 0
+
+
+def _status(snapshot: Any) -> None:
+    from wattprint.formatting import format_energy
+
+    sys.stderr.write(f"\r\033[Kwattprint monitor  {snapshot.duration_s:7.1f} s  {snapshot.avg_power_w:7.1f} W  "
+                     f"{format_energy(snapshot.energy_j)}  (Ctrl-C to stop)")
+    sys.stderr.flush()
+
+
+def _summary(args: argparse.Namespace, tracker: Any, result: Any, saved: bool) -> None:
+    from wattprint.cli.common import print_json
+    from wattprint.recorder import component_records, run_record, task_record
+    from wattprint.report.summary import run_json, run_text
+
+    record = run_record(result, updated_at=result.started_at + result.duration_s,
+                        ended_at=result.started_at + result.duration_s, tracker=tracker)
+    tasks = [task_record(i, t) for i, t in enumerate(result.tasks)]
+    if args.json:
+        print_json(run_json(record, component_records(result), tasks))
+    else:
+        print(run_text(record, component_records(result), tasks), file=sys.stderr)
+        if not saved:
+            print("wattprint: the run is still being saved to the store", file=sys.stderr)
