@@ -4,11 +4,13 @@ on 127.0.0.1, beside the location-based average; fallbacks recorded; the meter's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import math
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -51,22 +53,23 @@ def uk_periods(start: float, count: int, value: Callable[[float], float], *, per
     return {"data": data}
 
 
-def uk_grid(api: ReplayServer, value: Callable[[float], float], *, period: float = PERIOD) -> None:
-    """The GB API answering with ``value`` of each period, whatever time it is asked."""
+def uk_grid(api: ReplayServer, value: Callable[[float], float], *, period: float = PERIOD,
+            gate: threading.Event | Callable[[], bool] | None = None) -> None:
+    """The GB API answering with ``value`` of each period, whatever time it is asked (once ``gate`` opens)."""
 
     def latest(_: Seen) -> Reply:
         now = time.time()
-        return Reply(uk_periods(now - now % period, 1, value, period=period))
+        return Reply(uk_periods(now - now % period, 1, value, period=period), gate=gate)
 
     def span(seen: Seen) -> Reply:  # /intensity/{from}/{to} (history) or /intensity/{from}/fw48h (forecast)
         parts = seen.path.split("/")
         now = time.time()
         if parts[3] == "fw48h":  # (times in the path have minute precision: periods shorter than that start now)
-            return Reply(uk_periods(now - now % period, 48, value, period=period, actual=False))
+            return Reply(uk_periods(now - now % period, 48, value, period=period, actual=False), gate=gate)
         start = parse_time(parts[2])
         start -= start % period
         end = max(parse_time(parts[3]), now)
-        return Reply(uk_periods(start, max(1, math.ceil((end - start) / period)), value, period=period))
+        return Reply(uk_periods(start, max(1, math.ceil((end - start) / period)), value, period=period), gate=gate)
 
     api.route("/intensity", latest)
     api.route("/intensity/*", span)
@@ -261,6 +264,9 @@ def test_a_provider_failure_falls_back_and_is_recorded_on_the_intervals(
     assert resolved.fallback_share == 1.0 and {p.status for p in resolved.intervals} == {FALLBACK}
     assert resolved.emissions_g == pytest.approx(result.emissions_g)  # priced with the yearly figure, saying so
     assert any("HTTP 503" in note for note in resolved.notes)
+    assert resolved.fallback_reasons == (("provider_error", 1.0),)
+    assert any("for want of a live value: the provider failed (" in note and "HTTP 503" in note
+               for note in resolved.notes), resolved.notes
     assert any("live carbon intensity" in r.message and "HTTP 503" in r.message for r in caplog.records)
 
 
@@ -335,7 +341,7 @@ def test_fallback_buckets_are_stored_as_such(live_env: ReplayServer, model_only:
         intervals = store.intervals(run.run_id)
     assert record.extra["time_resolved"]["bucket_status"] == {"fallback": [0]}
     assert {i.intensity_g_per_kwh for i in intervals} == {resolve_location("GB").g_per_kwh}
-    assert "at the yearly average" in run_text(record, [])
+    assert "at the yearly average (the provider failed)" in run_text(record, [])
 
 
 # -- settings ------------------------------------------------------------------------------------------------------
@@ -372,12 +378,31 @@ def test_tokens_never_reach_logs_or_stored_runs(live_env: ReplayServer, model_on
     assert run.result.time_resolved.fallback_share == 1.0
 
 
+def stored_as_ended(path: Path) -> Callable[[], bool]:
+    """True once the SQLite store at ``path`` holds a run that has ended (its final save is done)."""
+
+    def ended() -> bool:
+        if not path.exists():
+            return False
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.1)) as db:
+                return db.execute("SELECT count(*) FROM runs WHERE ended_at IS NOT NULL").fetchone()[0] > 0
+        except sqlite3.Error:
+            return False
+
+    return ended
+
+
 def test_the_command_line_shows_both_totals_and_the_signal_kind(live_env: ReplayServer, no_rapl: str,
                                                                 tmp_path: Path) -> None:
-    uk_grid(live_env, lambda t: 150.0)
-    env = {**os.environ, "WATTPRINT_STORE": str(tmp_path / "runs.sqlite"),
+    # The provider answers only once the run has stopped and been stored (on a loaded machine the first answer
+    # often comes after a short run's end): the run is then re-priced with it, in the output and in the store.
+    store = tmp_path / "runs.sqlite"
+    uk_grid(live_env, lambda t: 150.0, gate=stored_as_ended(store))
+    env = {**os.environ, "WATTPRINT_STORE": str(store),
            "WATTPRINT_POWERCAP_ROOT": no_rapl, "WATTPRINT_GPUS": "false", "WATTPRINT_PUE": "1.0",
-           "WATTPRINT_INTENSITY_URL": live_env.url, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+           "WATTPRINT_INTENSITY_URL": live_env.url, "WATTPRINT_INTENSITY_TIMEOUT_S": "60",
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
     code = "import time; end = time.perf_counter() + 1.0\nwhile time.perf_counter() < end: pass"
     completed = subprocess.run([WATTPRINT, "run", "--provider", "uk", "--zone", "GB", "--json", "--", sys.executable,
                                 "-c", code], env=env, capture_output=True, text=True, timeout=120)
@@ -385,12 +410,73 @@ def test_the_command_line_shows_both_totals_and_the_signal_kind(live_env: Replay
     data = json.loads(completed.stdout)
     assert data["signal_kind"] == "average" and data["emissions_g"] > 0
     live = data["time_resolved"]
-    assert live["provider"] == "uk" and live["zone"] == "GB" and live["fallback_share"] == 0.0
+    assert live["provider"] == "uk" and live["zone"] == "GB" and live["fallback_share"] == 0.0, live["notes"]
     assert live["emissions_g"] == pytest.approx(data["energy_kwh"] * 150.0)
+    assert any("re-priced after the run stopped" in note for note in live["notes"])
     assert data["emissions_g"] == pytest.approx(data["energy_kwh"] * data["intensity"]["g_per_kwh"])
+    with open_store(f"sqlite:///{store}") as opened:
+        record = opened.run(data["run_id"])
+        intervals = opened.intervals(data["run_id"])
+    assert record.extra["time_resolved"]["fallback_share"] == 0.0
+    assert record.extra["time_resolved"]["bucket_status"] == {}
+    assert intervals and {i.intensity_g_per_kwh for i in intervals} == {150.0}
     shown = subprocess.run([WATTPRINT, "show", data["run_id"]], env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert "time-resolved" in shown.stdout + shown.stderr and "emissions" in shown.stdout + shown.stderr
+
+
+def test_a_live_value_that_lands_after_stop_reprices_the_run_and_the_stored_run(
+    live_env: ReplayServer, model_only: dict[str, object], tmp_path: Path
+) -> None:
+    released = threading.Event()
+    uk_grid(live_env, lambda t: 150.0, gate=released)
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    with wattprint.track(**model_only, store=url, pue=1.0, location="GB", intensity_provider="uk") as run:
+        deadline = time.monotonic() + 30
+        while not live_env.requests("/intensity") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert live_env.requests("/intensity"), "the first fetch was never sent"
+    stopped = run.result
+    assert stopped is not None and stopped.time_resolved is not None
+    # at stop, the request is still held by the server: the run is priced with the yearly average, saying why
+    assert stopped.time_resolved.fallback_share == 1.0
+    assert stopped.time_resolved.fallback_reasons == (("in_flight", 1.0),)
+    assert any("for want of a live value: the provider had not answered when the run stopped" in note
+               for note in stopped.time_resolved.notes), stopped.time_resolved.notes
+    released.set()
+    assert run.wait_saved(30)
+    result = run.result
+    assert result is not stopped and result.run_id == stopped.run_id and result.energy_j == stopped.energy_j
+    resolved = result.time_resolved
+    assert resolved.fallback_share == 0.0 and resolved.live_share == 1.0 and resolved.fallback_reasons == ()
+    assert resolved.emissions_g == pytest.approx(result.energy_kwh * 150.0)
+    assert any("re-priced after the run stopped" in note for note in resolved.notes)
+    with open_store(url) as store:
+        record = store.run(run.run_id)
+        intervals = store.intervals(run.run_id)
+    live = record.extra["time_resolved"]
+    assert live["fallback_share"] == 0.0 and live["bucket_status"] == {}
+    assert live["emissions_g"] == pytest.approx(resolved.emissions_g)
+    assert intervals and {i.intensity_g_per_kwh for i in intervals} == {150.0}
+    assert sum(i.emissions_g for i in intervals) == pytest.approx(live["emissions_g"], rel=1e-6)
+    assert record.status == "finished" and record.ended_at == pytest.approx(stopped.started_at + stopped.duration_s,
+                                                                            abs=5.0)
+
+
+def test_the_note_says_why_the_yearly_average_was_used(live_env: ReplayServer,
+                                                       model_only: dict[str, object]) -> None:
+    # answers, but for a period that ended an hour ago: no value for the time of the run
+    def old(_: Seen) -> Reply:
+        now = time.time()
+        return Reply(uk_periods(now - now % PERIOD - 2 * PERIOD, 1, lambda t: 200.0))
+
+    live_env.route("/intensity", old)
+    live_env.route("/intensity/*", old)
+    run = tracked(model_only, location="GB", intensity_provider="uk")
+    resolved = run.result.time_resolved
+    assert resolved.fallback_share == 1.0 and resolved.fallback_reasons == (("no_data", 1.0),)
+    assert any("for want of a live value: the provider gave no value for that time" in n for n in resolved.notes)
+    assert resolved.to_dict()["fallback_reasons"] == {"no_data": 1.0}
 
 
 def test_a_run_that_began_in_an_earlier_period_asks_for_its_history(live_env: ReplayServer) -> None:

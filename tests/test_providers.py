@@ -63,12 +63,26 @@ def uk_example(endpoint: str) -> Any:
 
 @dataclass
 class Reply:
-    """One scripted answer: a status, a body (JSON-encoded unless bytes or str), headers, and a delay."""
+    """One scripted answer: a status, a body (JSON-encoded unless bytes or str), headers, and a delay.
+
+    ``gate`` holds the answer back until it is true (an Event that is set, or a function that returns True; at
+    most 60 s): an answer that lands exactly when a test wants it, whatever the load of the machine."""
 
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    gate: threading.Event | Callable[[], bool] | None = None
+
+    def wait_for_gate(self) -> None:
+        if self.gate is None:
+            return
+        if isinstance(self.gate, threading.Event):
+            self.gate.wait(60.0)
+            return
+        deadline = time.monotonic() + 60.0
+        while not self.gate() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 @dataclass
@@ -98,6 +112,7 @@ class ReplayServer:
                 seen = Seen(parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
                             {k.lower(): v for k, v in self.headers.items()})
                 reply = server._answer(seen)
+                reply.wait_for_gate()  # outside the server's lock: other requests are answered meanwhile
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 body = reply.body

@@ -158,7 +158,7 @@ class Meter:
                     found.register(sensor)
                 self._probes[config] = found
                 for note in result.notes:
-                    _log.info("wattprint: %s", note)
+                    _log.debug("wattprint: %s", note)  # the run's notes show them; not a line per probe
             now = time.monotonic()
             self._advance(found, found.sensors, now)  # bring counters up to now before the new baseline
             found.users[key] = found.users.get(key, 0) + 1

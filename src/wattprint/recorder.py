@@ -47,6 +47,9 @@ BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
 
 STATUSES = ("running", "finished", "failed", "killed")
 
+LATE_SAVE_WAIT_S = 30.0
+"""How long a re-priced save waits for the run's final save to be done before it is queued anyway."""
+
 
 def bucket_width_s(offset_s: float) -> float:
     for age, width in BUCKET_WIDTHS_S:
@@ -174,6 +177,10 @@ class RunRecorder:
         self._tasks: list[TaskRecord] = []
         self._bucket_status: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._ended_at: float | None = None
+        self.late = threading.Event()
+        """Clear while a re-priced save may follow the final one (a live value still on its way, docs/live.md)."""
+        self.late.set()
 
     def payload(self, end: Snapshot, result: RunResult, *, final: bool) -> Payload:
         """Records for the state at ``end``: the run, its totals, the buckets that changed and new tasks."""
@@ -216,11 +223,32 @@ class RunRecorder:
             new_tasks = [task_record(len(self._tasks) + i, t) for i, t in enumerate(result.tasks[len(self._tasks):])]
             self._tasks.extend(new_tasks)
             now = time.time()
+            if result.status != "running" and self._ended_at is None:
+                self._ended_at = now  # a re-priced save after the final one keeps the run's end
             run = run_record(
-                result, updated_at=now, ended_at=now if result.status != "running" else None, tracker=self.tracker,
-                interval_status=dict(self._bucket_status),
+                result, updated_at=now, ended_at=self._ended_at if result.status != "running" else None,
+                tracker=self.tracker, interval_status=dict(self._bucket_status),
             )
             return Payload(run, component_records(result), changed, new_tasks)
+
+    def expect_late(self) -> None:
+        """A re-priced save may follow the final one: the writer's drain waits for ``late_done`` (bounded)."""
+        self.late.clear()
+        with _late_lock:
+            _late_recorders.add(self)
+
+    def late_done(self, end: Snapshot, result: RunResult | None) -> None:
+        """Queue the save of the run re-priced with a live value that came after its end (None: nothing changed),
+        after the final save, so that it lands last."""
+        try:
+            if result is not None:
+                self.saved.wait(LATE_SAVE_WAIT_S)  # the final save first
+                self.saved.clear()
+                get_writer().finish(self, self.payload(end, result, final=True))
+        finally:
+            self.late.set()
+            with _late_lock:
+                _late_recorders.discard(self)
 
     def _repriced(self, pue: float) -> list[IntervalRecord]:
         """At the end of a run, the closed buckets priced without a live value that has arrived since."""
@@ -266,6 +294,17 @@ class RunRecorder:
         return self.payload(end, result, final=False)
 
 
+def _wait_late(timeout: float | None) -> None:
+    """Wait (at most ``timeout``) for re-priced saves still to come (docs/live.md); the runs are saved already, so
+    a late value that does not come in time only leaves them priced as they were, saying why."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with _late_lock:
+        late = list(_late_recorders)
+    for recorder in late:
+        if not recorder.late.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+            return
+
+
 class StoreWriter:
     """The process's store writer thread: periodic flushes of running trackers and their final saves."""
 
@@ -297,6 +336,7 @@ class StoreWriter:
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every queued save is done; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        _wait_late(None if timeout is None else timeout / 2.0)
         with self._cond:
             while self._finals or self._busy:
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -434,6 +474,8 @@ def spool_dir(url: str) -> str:
 
 _writer: StoreWriter | None = None
 _writer_lock = threading.Lock()
+_late_recorders: set[RunRecorder] = set()
+_late_lock = threading.Lock()
 _live: weakref.WeakSet[Tracker] = weakref.WeakSet()
 _exit_status: str | None = None
 _hooks_installed = False
@@ -526,6 +568,8 @@ def _after_fork_in_child() -> None:
     _writer = None
     _writer_lock = threading.Lock()
     _live.clear()
+    _late_recorders.clear()  # their re-pricing threads are not in the child
+    globals()["_late_lock"] = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -243,6 +243,7 @@ class Tracker:
         self._intensity: Intensity | None = None
         self._intensity_lock = threading.Lock()
         self._live: LiveIntensity | None = None
+        self._repricing: threading.Event | None = None
         self._prepare_job: int | None = None
         self._check_live()
         location_setting = self.config.setting("location")
@@ -358,6 +359,7 @@ class Tracker:
     def _start_live(self, sub: Subscription | None) -> None:
         """Start fetching live intensities in the meter's thread and cutting the run at period edges."""
         self._live = None
+        self._repricing = None
         if self.config.get("intensity_provider") == "none" or sub is None:
             return
         from wattprint.carbon.live import live_for_config
@@ -366,9 +368,49 @@ class Tracker:
         if live is not None:
             self._live = live.start(self._start, lambda: sub.meter.read(sub))
 
-    def _stop_live(self) -> None:
-        if self._live is not None:
-            self._live.stop()
+    def _stop_live(self, end: Snapshot | None = None, *, late: bool = True) -> None:
+        """Stop fetching; if part of the run was priced with the yearly average while the provider's answer may
+        still come, re-price the run (``result`` and the stored run) in the background once it lands (bounded;
+        not for ``late=False``, a stop at a signal or at exit)."""
+        live = self._live
+        if live is None:
+            return
+        live.stop()
+        if end is None or not late:
+            return
+        result, recorder = self.result, self._recorder
+        resolved = result.time_resolved if result is not None else None
+        if result is None or resolved is None or resolved.fallback_share <= 0:
+            return
+        done = threading.Event()
+
+        def settled() -> None:
+            repriced = None
+            try:
+                from dataclasses import replace
+
+                from wattprint.accounting import account_intervals
+
+                again = live.time_resolved(end, account_intervals, pue=self.config.get("pue"))  # type: ignore[arg-type]
+                if again.to_dict() != resolved.to_dict():
+                    repriced = replace(result, time_resolved=again)
+                    with self._lock:
+                        if self.result is result:
+                            self.result = repriced
+            except Exception:  # noqa: BLE001 - a background thread: the run keeps its first pricing
+                _log.debug("wattprint: re-pricing run %s with a late live value failed", result.run_id, exc_info=True)
+            finally:
+                if recorder is not None:
+                    recorder.late_done(end, repriced)
+                done.set()
+
+        if recorder is not None:
+            recorder.expect_late()
+        self._repricing = done
+        if not live.settle(settled):
+            if recorder is not None:
+                recorder.late_done(end, None)
+            done.set()
 
     def _time_resolved(self, end: Snapshot) -> TimeResolved | None:
         """The run priced interval by interval with the live intensities (None without a live provider)."""
@@ -411,9 +453,15 @@ class Tracker:
         return extra
 
     def wait_saved(self, timeout: float | None = 30.0) -> bool:
-        """Wait until the last run has been written to the store (or spooled); False on timeout."""
+        """Wait until the last run has been written to the store (or spooled), re-priced if a live value came after
+        its end (docs/live.md); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        repricing = self._repricing
+        if repricing is not None and not repricing.wait(timeout):
+            return False
         recorder = self._recorder
-        return True if recorder is None else recorder.saved.wait(timeout)
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return True if recorder is None else recorder.saved.wait(remaining)
 
     def _flush_state(self) -> tuple[Snapshot, RunResult] | None:
         """A snapshot and the running result, for a periodic flush (None when not running)."""
@@ -449,7 +497,7 @@ class Tracker:
                 self._prepare_job = None
             self.result = self._result(end, status, sub)
             self._sub = None
-            self._stop_live()
+            self._stop_live(end)
             meter.unsubscribe(sub)
             recorder = self._recorder
             if recorder is not None:

@@ -87,6 +87,23 @@ BACKOFF = RetryPolicy(attempts=1, base_s=10.0, max_delay_s=600.0, max_wait_s=900
 MAX_NOTES = 20
 WORKER_CHECK_S = 0.25
 """While a request is in flight, the meter's job looks again this often (a dict lookup, no I/O)."""
+LATE_WAIT_S = 30.0
+"""After a run stops, how long the answer of a request still in flight is waited for (in a background thread)
+before the run is re-priced with it; each request is also bounded by the provider's own timeout."""
+
+IN_FLIGHT = "in_flight"
+NOT_ASKED = "not_asked"
+PROVIDER_ERROR = "provider_error"
+NO_DATA = "no_data"
+TURNED_OFF = "off"
+FALLBACK_REASONS = {
+    IN_FLIGHT: "the provider had not answered when the run stopped",
+    NOT_ASKED: "the run stopped before the provider was asked",
+    PROVIDER_ERROR: "the provider failed",
+    NO_DATA: "the provider gave no value for that time",
+    TURNED_OFF: "live intensity was turned off for this run",
+}
+"""Why an interval was priced with the yearly average (``TimeResolved.fallback_reasons``), in words."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +139,8 @@ class TimeResolved:
     ``live_share``, ``forecast_share`` and ``fallback_share`` split the energy by how it was priced (for a
     marginal signal the fallback share is the part left out; ``coverage`` is the rest). ``waited_s`` is the
     time waited for a green window before the run started, ``paused_s``/``pauses`` the time the run spent
-    paused at safe points while the grid was dirty.
+    paused at safe points while the grid was dirty. ``fallback_reasons`` splits the fallback share by why no
+    live value was used (``in_flight``, ``not_asked``, ``provider_error``, ``no_data``, ``off``), largest first.
     """
 
     emissions_g: float | None
@@ -142,6 +160,7 @@ class TimeResolved:
     paused_s: float = 0.0
     pauses: int = 0
     notes: tuple[str, ...] = field(default=())
+    fallback_reasons: tuple[tuple[str, float], ...] = ()
 
     @property
     def coverage(self) -> float:
@@ -199,6 +218,7 @@ class TimeResolved:
             "coverage": self.coverage,
             "intervals": len(self.intervals),
             "fallback_intervals": sum(1 for p in self.intervals if p.status in (FALLBACK, MISSING)),
+            "fallback_reasons": dict(self.fallback_reasons),
             "waited_s": self.waited_s,
             "paused_s": self.paused_s,
             "pauses": self.pauses,
@@ -273,6 +293,13 @@ class LiveIntensity:
         self._failures: dict[str, int] = {}
         self._disabled = False
         self.requests = 0
+        # why values are missing: when the current value was last answered, and spans of failed requests
+        self._answered_at: float | None = None
+        self._failing_since: float | None = None
+        self._failed_spans: list[tuple[float, float]] = []
+        self._last_error: str | None = None
+        self._stopped_at: float | None = None
+        self._late_s: float | None = None
         # intervals
         self._edge_lock = threading.Lock()
         self._read: Callable[[], Snapshot] | None = None
@@ -315,6 +342,56 @@ class LiveIntensity:
             get_meter().remove_job(job_id)
         with self._edge_lock:
             self._stopped = True
+            if self._stopped_at is None:
+                self._stopped_at = self.clock()
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether a request to the provider is under way."""
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
+    def settle(self, on_settled: Callable[[], None]) -> bool:
+        """After :meth:`stop`, when values the run was priced without may still come (a request in flight, or the
+        current value never asked for), wait for them in a background thread (at most ``LATE_WAIT_S`` and the
+        provider's timeout), then call ``on_settled`` there, once, to re-price the run. Returns False, and calls
+        nothing, when no value can come any more (live intensity turned off, or every request answered)."""
+        if self._disabled or not self._stopped:
+            return False
+        worker = self._worker
+        if not (worker is not None and worker.is_alive()) and not self._due_now(self.clock()):
+            return False
+
+        held = len(self._actual)
+
+        def late() -> None:
+            try:
+                if worker is not None:
+                    worker.join(LATE_WAIT_S)
+                    if worker.is_alive():
+                        return
+                deadline = time.monotonic() + LATE_WAIT_S
+                while not self._disabled and time.monotonic() < deadline:
+                    now = self.clock()
+                    what = self._due_now(now)
+                    if what is None:
+                        break
+                    self._fetch(what, now)
+                if len(self._actual) != held and self._stopped_at is not None:
+                    self._late_s = max(0.0, self.clock() - self._stopped_at)
+            except Exception:  # noqa: BLE001 - a background thread: log, never raise
+                _log.debug("wattprint: fetching a late live value failed", exc_info=True)
+            finally:
+                on_settled()
+
+        threading.Thread(target=late, name="wattprint-intensity-late", daemon=True).start()
+        return True
+
+    def _due_now(self, now: float) -> str | None:
+        """The request for realised values (``latest`` or ``history``) that is due at ``now``, if any."""
+        with self._due_lock:
+            due = [(when, what) for what, when in self._due.items() if what != "forecast" and when <= now]
+        return min(due)[1] if due else None
 
     def _edge_after(self, now: float) -> float:
         period = min(self.provider.period_s, MAX_EDGE_S)
@@ -417,6 +494,11 @@ class LiveIntensity:
                 self.ready.set()
         self._failures.pop(what, None)
         self._merge(points)
+        if what == "latest":
+            self._answered_at = now
+            if self._failing_since is not None:
+                self._failed_spans.append((self._failing_since, now))
+                self._failing_since = None
         with self._due_lock:
             self._due[what] = self._next_due(what, now)
             if what == "latest" and self._run_start_s is not None and "history" not in self._due:
@@ -449,6 +531,9 @@ class LiveIntensity:
         failures = self._failures.get(what, 0) + 1
         self._failures[what] = failures
         self._note(str(error))
+        self._last_error = str(error)
+        if self._failing_since is None:  # values since the last answer are missing for this reason
+            self._failing_since = self._answered_at if self._answered_at is not None else -math.inf
         if isinstance(error, ProviderAuthError):
             if what == "latest":
                 self._disabled = True
@@ -536,6 +621,21 @@ class LiveIntensity:
         if point is None:
             return Priced(self.static(), FALLBACK, None)
         return Priced(self._intensity(point, status), status, point)
+
+    def fallback_reason(self, t: float) -> str:
+        """Why Unix time ``t`` has no live value (one of ``FALLBACK_REASONS``)."""
+        if self._disabled:
+            return TURNED_OFF
+        if any(start <= t <= end for start, end in self._failed_spans) or (
+                self._failing_since is not None and t >= self._failing_since):
+            return PROVIDER_ERROR
+        answered = self._answered_at
+        if answered is None or t > answered:
+            if self.in_flight:
+                return IN_FLIGHT
+            if answered is None and self.requests == 0:
+                return NOT_ASKED
+        return NO_DATA
 
     def intensity_at(self, t: float) -> Intensity:
         """The :class:`Intensity` valid at ``t`` (for ``account_intervals``)."""
@@ -625,13 +725,18 @@ class LiveIntensity:
             shares = {k: sum(1 for p in priced if (LIVE if p.status in (LIVE, CARRIED) else p.status) == k) / count
                       for k in shares}
         notes = self.notes
+        reasons = self._fallback_reasons(intervals, priced, total_energy)
         if shares[FALLBACK] > 0:
+            why = self._reasons_text(reasons)
             if marginal:
                 notes.append(f"{shares[FALLBACK]:.0%} of the energy has no marginal value and is not in the marginal "
-                             "total (averages are never mixed in)")
+                             f"total (averages are never mixed in): {why}")
             else:
                 notes.append(f"{shares[FALLBACK]:.0%} of the energy was priced with the yearly average "
-                             f"({self.static().source}) for want of a live value")
+                             f"({self.static().source}) for want of a live value: {why}")
+        if self._late_s is not None:
+            notes.append(f"re-priced after the run stopped: the provider's answer came {self._late_s:.1f} s after "
+                         "its end")
         if shares[FORECAST] > 0:
             notes.append(f"{shares[FORECAST]:.0%} of the energy was priced with forecasts")
         total = accounting.total if accounting is not None else None
@@ -657,7 +762,28 @@ class LiveIntensity:
             paused_s=self.paused_s,
             pauses=self.pauses,
             notes=tuple(notes),
+            fallback_reasons=reasons,
         )
+
+    def _fallback_reasons(self, intervals: Sequence[tuple[float, float, float, float]], priced: Sequence[Priced],
+                          total_energy: float) -> tuple[tuple[str, float], ...]:
+        """The fallback share split by reason, largest first (by energy; by count when no energy was used)."""
+        weights: dict[str, float] = {}
+        for iv, p in zip(intervals, priced, strict=True):
+            if p.status == FALLBACK:
+                reason = self.fallback_reason((iv[0] + iv[1]) / 2.0)
+                weights[reason] = weights.get(reason, 0.0) + (iv[2] if total_energy > 0 else 1.0)
+        whole = total_energy if total_energy > 0 else float(len(intervals))
+        return tuple(sorted(((r, w / whole) for r, w in weights.items()), key=lambda item: -item[1]))
+
+    def _reasons_text(self, reasons: Sequence[tuple[str, float]]) -> str:
+        parts = []
+        for reason, share in reasons:
+            text = FALLBACK_REASONS[reason]
+            if reason == PROVIDER_ERROR and self._last_error:
+                text += f" ({self._last_error})"
+            parts.append(text if len(reasons) == 1 else f"{text} ({share:.0%})")
+        return "; ".join(parts)
 
     # -- carbon-aware actions --------------------------------------------------------------------------------
 

@@ -188,6 +188,11 @@ def live_lines(run: RunRecord) -> list[str]:
             shares += f", {live['forecast_share']:.0%} forecast"
         if live.get("fallback_share"):
             shares += f", {live['fallback_share']:.0%} at the yearly average"
+            from wattprint.carbon.live import FALLBACK_REASONS
+
+            why = [FALLBACK_REASONS.get(r, r) for r in (live.get("fallback_reasons") or {})]
+            if why:
+                shares += f" ({'; '.join(why)})"
         lines = [f"  time-resolved {format_emissions(grams or 0.0)} ± {uncertainty:.0%} ({where}, average signal; "
                  f"{shares})"]
     timeline = live.get("timeline") or []
