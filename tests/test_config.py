@@ -69,7 +69,7 @@ def test_defaults_when_nothing_is_set(work: Path) -> None:
     assert cfg.get("gpus") is True
     assert cfg.get("rapl_domains") == ("package", "dram")
     assert cfg.get("cloud_metadata") is False and cfg.get("ip_geolocation") is False
-    assert cfg.get("log_level") == "warning"
+    assert cfg.get("log_level") == "info"
     for name in ("project", "store", "cpu_tdp_w", "powercap_root", "location", "pue"):
         assert cfg.get(name) is None
 

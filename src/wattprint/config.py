@@ -199,7 +199,8 @@ KEYS: tuple[Key, ...] = (
         minimum=0.1, maximum=60),
     Key("intensity_disk_cache", "bool", True, "Also keep live provider answers in the per-user cache directory "
         "(they are always cached in memory)."),
-    Key("log_level", "str", "warning", "Level of the `wattprint` logger.",
+    Key("log_level", "str", "info", "Level of the `wattprint` logger: `info` prints a line per prediction on "
+        "stderr, `warning` only problems.",
         choices=("debug", "info", "warning", "error")),
 )
 """Every setting, in documentation order. Adding a key is adding a line here."""
