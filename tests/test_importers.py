@@ -121,7 +121,8 @@ def test_codecarbon_runs_keep_the_files_figures(codecarbon_csv: Path, store) -> 
         assert run.energy_j == pytest.approx(float(final["energy_consumed"]) / pue * 3.6e6)
         assert run.facility_energy_j == pytest.approx(float(final["energy_consumed"]) * 3.6e6)
         assert run.emissions_g == pytest.approx(float(final["emissions"]) * 1000)
-        assert run.pue == pytest.approx(pue) and run.water_l == pytest.approx(float(final["water_consumed"]))
+        assert run.pue == pytest.approx(pue)
+        assert float(final["wue"]) == 0 and run.water_l is None  # CodeCarbon's WUE 0 means "not set"
         assert run.attribution == final["tracking_mode"] and run.status == "finished"
         extra = run.extra or {}
         assert extra["imported_from"] == "codecarbon" and extra["source_run_id"] == own_id
@@ -207,7 +208,8 @@ def test_carbontracker_logs_agree_with_carbontrackers_own_parser(carbontracker_d
     assert run.facility_energy_j == pytest.approx(run.energy_j * run.pue, rel=0.02)
     assert run.location is None and "world average" in (run.how_located or "")
     components = store.components(run.run_id)
-    assert [(c.component, c.device, c.method) for c in components] == [("cpu", "Simulated Xeon", IMPORTED)]
+    # a simulated CPU is a TDP times a load Carbontracker assumed: a model, not a measurement
+    assert [(c.component, c.device, c.method) for c in components] == [("cpu", "Simulated Xeon", "model")]
     tasks = store.tasks(run.run_id)
     assert [t.name for t in tasks] == ["epoch 1", "epoch 2"]
     assert [t.energy_j for t in tasks] == pytest.approx(list(cpu["avg_energy_usages (J)"].ravel()))
@@ -328,3 +330,142 @@ def test_show_json_of_an_imported_run(codecarbon_csv: Path, tmp_path: Path) -> N
     shown = wattprint("show", "last", "--json", store=store)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["method"] == IMPORTED
+
+
+# -- values out of range, labels, bulk ---------------------------------------------------------------------------
+
+
+def replace_field(path: Path, target: Path, line: int, field: str, value: str) -> Path:
+    """A copy of a CodeCarbon CSV with one field of one line (2 = first row) changed."""
+    with path.open(newline="") as handle:
+        table = list(csv.reader(handle))
+    table[line - 1][table[0].index(field)] = value
+    with target.open("w", newline="") as handle:
+        csv.writer(handle).writerows(table)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("energy_consumed", "1e308", "above the largest plausible"),
+        ("cpu_energy", "1e308", "above the largest plausible"),
+        ("emissions", "1e300", "above the largest plausible"),
+        ("duration", "1e308", "above the largest plausible"),
+        ("cpu_power", "inf", "not a finite number"),
+        ("water_consumed", "-1", "below 0"),
+        ("pue", "1e308", "above the largest plausible"),
+        ("wue", "nan", "not a finite number"),
+        ("gpu_count", "1e12", "above the largest plausible"),
+        ("timestamp", "9999-01-01T00:00:00", "not between"),
+    ],
+)
+def test_every_imported_field_is_range_checked_with_file_row_and_field_named(
+    codecarbon_csv: Path, tmp_path: Path, store, field: str, value: str, message: str,  # noqa: ANN001
+) -> None:
+    broken = replace_field(codecarbon_csv, tmp_path / "emissions.csv", 3, field, value)
+    with pytest.raises(ImportFormatError) as caught:
+        import_runs(store, "codecarbon", broken)
+    text = str(caught.value)
+    assert str(broken) in text and "line 3" in text and f"field {field!r}" in text and message in text
+    assert store.runs(limit=None) == []
+
+
+def test_codecarbon_water_is_not_estimated_when_wue_is_unset_and_the_intensity_is_dated(
+    codecarbon_csv: Path, tmp_path: Path, store,  # noqa: ANN001
+) -> None:
+    result = import_runs(store, "codecarbon", codecarbon_csv)
+    for imported in result.runs:
+        run = store.run(imported.run.run_id)
+        assert run.water_l is None
+        assert any("water not estimated" in note for note in run.notes)
+        year = int((run.extra or {})["source_fields"]["timestamp"][:4])
+        assert run.intensity_year == year
+    with_wue = replace_field(codecarbon_csv, tmp_path / "wue.csv", 2, "wue", "1.8")
+    with_wue = replace_field(with_wue, with_wue, 2, "water_consumed", "0.25")
+    (first, *_) = [r for r in read_runs("codecarbon", with_wue) if (r.run.extra or {})["line"] == 2] or [None]
+    if first is None:  # the first row is a flush row of a run whose final row comes later: use its final row
+        with_wue = replace_field(codecarbon_csv, tmp_path / "wue.csv", 3, "wue", "1.8")
+        with_wue = replace_field(with_wue, with_wue, 3, "water_consumed", "0.25")
+        (first,) = [r for r in read_runs("codecarbon", with_wue) if (r.run.extra or {})["line"] == 3]
+    assert first.run.water_l == pytest.approx(0.25)
+
+
+CARBONTRACKER_GENERIC = """
+import time
+from carbontracker.tracker import CarbonTracker
+
+# No RAPL here and no simulated CPU: Carbontracker falls back to its generic handler (a TDP from its table)
+tracker = CarbonTracker(epochs=1, log_dir={out!r}, components="cpu", update_interval=0.1, verbose=0)
+tracker.epoch_start()
+end = time.perf_counter() + 0.5
+while time.perf_counter() < end:
+    sum(range(1000))
+tracker.epoch_end()
+tracker.stop()
+"""
+
+
+def test_carbontracker_cpu_power_guessed_from_a_tdp_is_a_model(tmp_path: Path, store) -> None:  # noqa: ANN001
+    from wattprint.importers import carbontracker
+
+    if os.path.isdir("/sys/class/powercap/intel-rapl:0"):
+        pytest.skip("this machine has RAPL: Carbontracker would measure instead of guessing")
+    out = tmp_path / "generic"
+    produce(CARBONTRACKER_GENERIC, out)
+    (imported,) = import_runs(store, "carbontracker", out).runs
+    run = store.run(imported.run.run_id)
+    (cpu,) = store.components(run.run_id)
+    assert cpu.method == "model" and cpu.uncertainty_rel == carbontracker.MODEL_UNCERTAINTY >= 0.4
+    assert {i.method for i in store.intervals(run.run_id)} == {"model"}
+    assert {t.method for t in store.tasks(run.run_id)} == {"model"}
+    assert run.energy_uncertainty_rel == pytest.approx(carbontracker.MODEL_UNCERTAINTY)
+    assert any("TDP" in note and "not measured" in note for note in run.notes)
+
+
+def test_carbontracker_rapl_figures_stay_measured(carbontracker_dir: Path, tmp_path: Path, store) -> None:  # noqa: ANN001
+    std, _ = copy_logs(carbontracker_dir, tmp_path / "logs")
+    std.write_text(std.read_text().replace("device(s) Simulated Xeon.", "device(s) cpu:0."))
+    (imported,) = import_runs(store, "carbontracker", std).runs
+    (cpu,) = store.components(imported.run.run_id)
+    assert (cpu.device, cpu.method, cpu.uncertainty_rel) == ("cpu:0", IMPORTED, 0.15)
+
+
+def many_rows(source: Path, target: Path, runs: int) -> Path:
+    """The real CodeCarbon file's final row repeated as ``runs`` distinct runs."""
+    with source.open(newline="") as handle:
+        header, *table = list(csv.reader(handle))
+    row = table[-1]
+    at = header.index("run_id")
+    with target.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(header)
+        for index in range(runs):
+            row[at] = str(uuid.UUID(int=index + 1))
+            out.writerow(row)
+    return target
+
+
+def test_a_large_import_is_written_in_batches(codecarbon_csv: Path, tmp_path: Path, store) -> None:  # noqa: ANN001
+    from sqlalchemy import event
+
+    big = many_rows(codecarbon_csv, tmp_path / "big.csv", 3000)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(store._engine, "before_cursor_execute", count)
+    try:
+        result = import_runs(store, "codecarbon", big)
+        assert len(result.runs) == 3000 and result.already_stored == ()
+        assert len(statements) < 100, f"{len(statements)} statements for 3000 runs"
+        statements.clear()
+        again = import_runs(store, "codecarbon", big)
+        assert len(again.already_stored) == 3000
+        assert len(statements) < 100, f"{len(statements)} statements to import 3000 runs again"
+    finally:
+        event.remove(store._engine, "before_cursor_execute", count)
+    assert len(store.runs(limit=None)) == 3000
+    run = store.run(stable_run_id("codecarbon", str(uuid.UUID(int=1234))))
+    assert [c.component for c in store.components(run.run_id)] == ["cpu", "ram"]

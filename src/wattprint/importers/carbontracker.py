@@ -26,6 +26,7 @@ from wattprint.importers.common import (
     number,
     stable_run_id,
 )
+from wattprint.methods import MODEL
 from wattprint.store.records import J_PER_KWH, ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 TOOL = "carbontracker"
@@ -35,6 +36,15 @@ UNCERTAINTY = {"cpu": 0.15, "gpu": 0.10}
 """CPU: Carbontracker reads RAPL (Intel or AMD; 15 %, AMD's figure in docs/measurement.md) or a CPU the user
 simulated with a TDP; GPU: NVML power samples averaged per epoch (10 %, as wattprint's sampled NVIDIA figure)."""
 OTHER_UNCERTAINTY = 0.5
+MODEL_UNCERTAINTY = 0.5
+"""A CPU that Carbontracker could not measure (no RAPL) gets a power it guessed: half a TDP from its table (or the
+table's average TDP), or a simulated CPU's TDP times a fixed load, whatever the real load: a model, wider than
+wattprint's own TDP x utilisation model (40 %, docs/measurement.md)."""
+_RAPL_DEVICE = re.compile(r"^[a-z]+:\d+$")
+"""Carbontracker names the devices it reads through RAPL after their zones (``cpu:0``, ``dram:1``); a CPU it
+modelled carries a brand name instead (its generic handler's CPU brand, or the simulated CPU's name)."""
+_MEASURED_CPU_DEVICES = ("CPU",)
+"""Apple silicon, read through powermetrics."""
 INTENSITY_UNCERTAINTY_KNOWN = 0.15
 """Carbontracker's country averages (or a live provider's figure), located by IP geolocation."""
 
@@ -143,7 +153,7 @@ def _powers(path: Path, line: int, component: str, text: str, devices: int) -> l
         raise ImportFormatError(path, f"{text!r} holds no power", line=line, field_name=name)
     powers = []
     for value in values:
-        power = number(path, value, name, line)
+        power = number(path, value, name, line, unit="W")
         assert power is not None
         powers.append(power)
     if devices and len(powers) != devices:
@@ -176,6 +186,7 @@ def _parse(path: Path) -> _Log:
             if m.group(1):
                 raise ImportFormatError(path, "a negative duration", line=line, field_name="Duration")
             epoch.duration_s = int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
+            number(path, epoch.duration_s, "Duration", line, unit="s")
         elif (m := _POWER.match(message)) is not None:
             component = m.group(1).lower()
             if epoch is None:
@@ -191,14 +202,14 @@ def _parse(path: Path) -> _Log:
         elif message.startswith("Average power usage"):
             raise ImportFormatError(path, f"{message!r} is not an average power reading", line=line)
         elif "PUE coefficient" in message and (m := _PUE.search(message)) is not None:
-            log.pue = number(path, m.group(1), "PUE", line, minimum=1.0)
+            log.pue = number(path, m.group(1), "PUE", line, minimum=1.0, unit="PUE")
             log.pue_source = m.group(2)
         elif (m := _AVG_INTENSITY.match(message)) is not None:
-            log.intensity = number(path, m.group(1), "average carbon intensity", line)
+            log.intensity = number(path, m.group(1), "average carbon intensity", line, unit="g/kWh")
         elif (m := _FETCHED.match(message)) is not None:
             log.address = m.group(1).strip()
             for value in m.group(2).replace(",", " ").split():
-                fetched = number(path, value, "carbon intensity", line)
+                fetched = number(path, value, "carbon intensity", line, unit="g/kWh")
                 assert fetched is not None
                 log.fetched.append(fetched)
         elif message.startswith("Training was interrupted"):
@@ -234,8 +245,8 @@ def _consumption(path: Path) -> dict[str, dict[str, float]]:
         figures = {
             "epochs": float(epochs) if epochs else math.nan,
             "time_s": int(clock.group(2)) * 3600 + int(clock.group(3)) * 60 + float(clock.group(4)),
-            "energy_kwh": number(path, energy, "Energy", line) or 0.0,
-            "co2eq_g": number(path, co2, "CO2eq", line) or 0.0,
+            "energy_kwh": number(path, energy, "Energy", line, unit="kWh") or 0.0,
+            "co2eq_g": number(path, co2, "CO2eq", line, unit="g") or 0.0,
         }
         found[kind.lower()] = figures
     for kind in ("Actual", "Predicted"):
@@ -265,6 +276,10 @@ def _run(std: Path) -> ImportedRun:
     intensity = log.intensity if log.intensity is not None else (
         sum(log.fetched) / len(log.fetched) if log.fetched else None)
     g_per_j = (pue or 1.0) * intensity / J_PER_KWH if intensity is not None else None
+    modelled = _modelled_components(log)
+    method_of = {c: MODEL if c in modelled else IMPORTED for c in log.devices}
+    uncertainty_of = {c: MODEL_UNCERTAINTY if c in modelled else UNCERTAINTY.get(c, OTHER_UNCERTAINTY)
+                      for c in log.devices}
     for index, epoch in enumerate(epochs):
         duration = epoch.duration_s or 0.0
         start = max(previous_end, epoch.ended_at - duration - t0)
@@ -274,35 +289,42 @@ def _run(std: Path) -> ImportedRun:
         task_energy = 0.0
         for component, devices in log.devices.items():
             powers = epoch.power_w.get(component, [0.0] * len(devices))
-            uncertainty = UNCERTAINTY.get(component, OTHER_UNCERTAINTY)
+            uncertainty, method = uncertainty_of[component], method_of[component]
             for device, power in zip(devices, powers, strict=False):
                 energy = power * duration
                 key = (component, device)
                 energy_by_device[key] = energy_by_device.get(key, 0.0) + energy
                 intervals.append(IntervalRecord(
                     bucket=index, start_offset_s=start, end_offset_s=end, component=component, device=device,
-                    energy_j=energy, avg_power_w=power, method=IMPORTED, uncertainty_rel=uncertainty,
+                    energy_j=energy, avg_power_w=power, method=method, uncertainty_rel=uncertainty,
                     emissions_g=energy * g_per_j if g_per_j is not None else None,
                     intensity_g_per_kwh=intensity,
                 ))
             component_energy = sum(p * duration for p in powers)
             task_energy += component_energy
-            task_components.append(ComponentRecord(component, "all", component_energy, sum(powers), IMPORTED,
+            task_components.append(ComponentRecord(component, "all", component_energy, sum(powers), method,
                                                    uncertainty))
         absolute = sum(c.energy_j * c.uncertainty_rel for c in task_components)
         tasks.append(TaskRecord(
             seq=index, name=f"epoch {epoch.number}", started_at=t0 + start, duration_s=duration,
             energy_j=task_energy, uncertainty_rel=absolute / task_energy if task_energy > 0 else OTHER_UNCERTAINTY,
-            method=IMPORTED, components=tuple(task_components),
+            method=_one_method(task_components), components=tuple(task_components),
         ))
     duration_s = sum(e.duration_s or 0.0 for e in epochs)
     components = tuple(
-        ComponentRecord(component, device, energy, energy / duration_s if duration_s > 0 else 0.0, IMPORTED,
-                        UNCERTAINTY.get(component, OTHER_UNCERTAINTY))
+        ComponentRecord(component, device, energy, energy / duration_s if duration_s > 0 else 0.0,
+                        method_of[component], uncertainty_of[component])
         for (component, device), energy in energy_by_device.items()
     )
     energy_j = sum(energy_by_device.values())
     notes = [f"imported from Carbontracker's {std.name}" + (f" and {output.name}" if output.exists() else "")]
+    for component in sorted(modelled):
+        devices = ", ".join(log.devices[component])
+        notes.append(
+            f"{component.upper()} power not measured: Carbontracker had no RAPL counter for {devices} and used a "
+            f"power guessed from a TDP (half the TDP, or a simulated CPU's TDP times a fixed load); labelled "
+            f"model, ±{MODEL_UNCERTAINTY:.0%}"
+        )
     # devices of one component share one method (correlated); components are independent
     by_component: dict[str, float] = {}
     for c in components:
@@ -386,6 +408,22 @@ def _run(std: Path) -> ImportedRun:
         },
     )
     return ImportedRun(run, components, tuple(intervals), tuple(tasks))
+
+
+def _modelled_components(log: _Log) -> set[str]:
+    """Components whose power Carbontracker guessed from a TDP instead of reading a counter (only the CPU can be)."""
+    devices = log.devices.get("cpu")
+    if not devices:
+        return set()
+    if all(_RAPL_DEVICE.match(d) or d in _MEASURED_CPU_DEVICES for d in devices):
+        return set()
+    return {"cpu"}
+
+
+def _one_method(components: list[ComponentRecord]) -> str:
+    """The method of a whole made of ``components``: theirs if they share one, else ``imported``."""
+    methods = {c.method for c in components}
+    return methods.pop() if len(methods) == 1 else IMPORTED
 
 
 def _place(address: str | None) -> tuple[str | None, str | None]:

@@ -81,7 +81,7 @@ def read_codecarbon(path: str | Path) -> list[ImportedRun]:
         run_id = row["run_id"].strip()
         if not run_id:
             raise ImportFormatError(path, "is empty; every row needs its run's id", line=line, field_name="run_id")
-        duration = number(path, row["duration"], "duration", line)
+        duration = number(path, row["duration"], "duration", line, unit="s")
         assert duration is not None
         counts[run_id] = counts.get(run_id, 0) + 1
         kept = latest.get(run_id)
@@ -95,17 +95,28 @@ def read_codecarbon(path: str | Path) -> list[ImportedRun]:
     return runs
 
 
+UNITS = {"duration": "s", "emissions": "kg", "emissions_rate": "kg", "cpu_energy": "kWh", "gpu_energy": "kWh",
+         "ram_energy": "kWh", "energy_consumed": "kWh", "cpu_power": "W", "gpu_power": "W", "ram_power": "W",
+         "water_consumed": "L", "cpu_count": "count", "gpu_count": "count", "ram_total_size": "GB",
+         "pue": "PUE", "wue": "L/kWh"}
+"""The unit of each numeric column, as CodeCarbon writes it; every one is range-checked (common.MAXIMUM)."""
+REQUIRED_NUMBERS = ("duration", "emissions", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed")
+YEARS = (1990, 2100)
+"""Timestamps outside these years are not CodeCarbon's (it was first released in 2020)."""
+
+
 def _figures(path: Path, line: int, row: Mapping[str, str]) -> dict[str, float]:
+    """Every numeric field of a row, checked: finite, non-negative, within its plausible range."""
     figures = {}
-    for name in ("duration", "emissions", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed"):
-        value = number(path, row[name], name, line)
-        assert value is not None
+    for name, unit in UNITS.items():
+        required = name in REQUIRED_NUMBERS
+        minimum = 1.0 if name == "pue" else 0.0
+        value = number(path, row.get(name), name, line, minimum=minimum, optional=not required, unit=unit)
+        if value is None:
+            value = 1.0 if name == "pue" else 0.0
+            if name == "wue":
+                value = math.nan  # not stated
         figures[name] = value
-    for name in ("cpu_power", "gpu_power", "ram_power", "water_consumed"):
-        value = number(path, row.get(name), name, line, optional=True)
-        figures[name] = 0.0 if value is None else value
-    pue = number(path, row.get("pue"), "pue", line, minimum=1.0, optional=True)
-    figures["pue"] = 1.0 if pue is None else pue
     _timestamp(path, line, row["timestamp"])
     return figures
 
@@ -114,7 +125,11 @@ def _timestamp(path: Path, line: int, text: str) -> float:
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ImportFormatError(path, f"{text!r} is not an ISO 8601 time", line=line, field_name="timestamp") from None
+        raise ImportFormatError(path, f"{text[:40]!r} is not an ISO 8601 time", line=line,
+                                field_name="timestamp") from None
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise ImportFormatError(path, f"{text!r} is not between {YEARS[0]} and {YEARS[1]}", line=line,
+                                field_name="timestamp")
     return moment.timestamp()  # a naive time is local time, as CodeCarbon writes it
 
 
@@ -164,7 +179,14 @@ def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> Imp
     if abs(parts - figures["energy_consumed"]) > 1e-9 + 0.01 * figures["energy_consumed"]:
         notes.append(f"cpu_energy + gpu_energy + ram_energy ({parts:.6g} kWh) differ from energy_consumed "
                      f"({figures['energy_consumed']:.6g} kWh); the total is energy_consumed")
-    gpu_count = number(path, row.get("gpu_count"), "gpu_count", line, optional=True) or 0.0
+    gpu_count = figures["gpu_count"]
+    wue = figures["wue"]
+    if wue > 0:
+        water_l: float | None = figures["water_consumed"]
+    else:
+        water_l = None
+        notes.append("water not estimated: CodeCarbon's wue is " + ("0, its value for 'not set'" if wue == 0
+                                                                     else "not in the file"))
     components = []
     for component in ("cpu", "gpu", "ram"):
         if component == "gpu" and it_kwh["gpu"] <= 0 and gpu_count <= 0:
@@ -216,14 +238,14 @@ def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> Imp
         intensity_g_per_kwh=intensity,
         intensity_zone=key,
         intensity_source=f"CodeCarbon {version or '(version not stated)'} data for {name or key or 'an unknown place'}",
-        intensity_year=None,
+        intensity_year=dt.datetime.fromtimestamp(ended).year,
         intensity_kind="average",
         intensity_uncertainty_rel=intensity_u,
         pue=pue,
         facility_energy_j=facility_kwh * J_PER_KWH,
         emissions_g=emissions_g,
         emissions_uncertainty_rel=math.hypot(energy_u, intensity_u),
-        water_l=figures["water_consumed"] if "water_consumed" in row else None,
+        water_l=water_l,
         extra={
             "imported_from": TOOL,
             "tool_version": version,
@@ -234,6 +256,7 @@ def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> Imp
             "source_fields": dict(row),
             "pue_source": f"CodeCarbon's pue setting, as the file states ({pue:g})",
             "intensity_name": name,
+            "intensity_year_source": "the year of the row's timestamp: CodeCarbon's data as it stood then",
             "timestamp_zone": "CodeCarbon writes local time without a zone; read as this machine's local time",
             "uncertainty_source": "assigned by wattprint: the file states none (docs/reports.md)",
         },

@@ -42,23 +42,46 @@ def stable_run_id(tool: str, own_id: str) -> str:
     return uuid.uuid5(NAMESPACE, f"{tool}:{own_id}").hex
 
 
+MAXIMUM = {
+    "s": 3.2e8,  # ten years
+    "kWh": 1e8,  # 100 GWh: a hundred times the largest published training run
+    "kg": 1e8,
+    "g": 1e11,
+    "W": 1e7,  # 10 MW
+    "L": 1e10,
+    "g/kWh": 5000.0,  # well above the dirtiest grid (about 1,100)
+    "count": 1e6,
+    "GB": 1e7,
+    "PUE": 10.0,
+    "L/kWh": 100.0,
+}
+"""The largest plausible value of an imported figure, by unit: beyond it a file is corrupt (or a figure is in the
+wrong unit), and storing it would make every total it joins meaningless."""
+
+
 def number(path: str | Path, text: object, name: str, line: int | None, *, minimum: float = 0.0,
-           optional: bool = False) -> float | None:
-    """``text`` as a finite float of at least ``minimum``; an ImportFormatError naming the field otherwise."""
+           optional: bool = False, unit: str = "") -> float | None:
+    """``text`` as a finite float of at least ``minimum`` and at most ``MAXIMUM[unit]``; an ImportFormatError
+    naming the file, line and field otherwise. An empty optional field is None."""
     if text is None or (isinstance(text, str) and not text.strip()):
         if optional:
             return None
         raise ImportFormatError(path, "is empty; a number is expected", line=line, field_name=name)
+    shown = str(text).strip()[:40]
     try:
         value = float(str(text).strip())
     except ValueError:
-        raise ImportFormatError(path, f"{text!r} is not a number", line=line, field_name=name) from None
+        raise ImportFormatError(path, f"{shown!r} is not a number", line=line, field_name=name) from None
     if not math.isfinite(value):
-        if optional:
-            return None
-        raise ImportFormatError(path, f"{text!r} is not a finite number", line=line, field_name=name)
+        raise ImportFormatError(path, f"{shown!r} is not a finite number", line=line, field_name=name)
     if value < minimum:
         raise ImportFormatError(path, f"{value!r} is below {minimum:g}", line=line, field_name=name)
+    maximum = MAXIMUM.get(unit)
+    if maximum is not None and value > maximum:
+        raise ImportFormatError(
+            path, f"{value:g} {unit} is above the largest plausible value ({maximum:g} {unit}); the file is "
+                  "corrupt or the figure is in another unit: fix or remove that row", line=line, field_name=name,
+        )
     return value
 
 
@@ -100,15 +123,13 @@ class ImportResult:
         }
 
 
+BATCH_SIZE = 500
+"""Runs written per transaction: a few statements per batch, so 100,000 runs take seconds."""
+
+
 def save_all(store: object, tool: str, path: str, runs: Sequence[ImportedRun]) -> ImportResult:
-    """Save every run of one file (they were all validated first); says which ones were already stored."""
-    existing = []
-    for imported in runs:
-        try:
-            store.run(imported.run.run_id)  # type: ignore[attr-defined]
-            existing.append(imported.run.run_id)
-        except LookupError:
-            pass
-    for imported in runs:
-        store.save(imported.run, imported.components, imported.intervals, imported.tasks)  # type: ignore[attr-defined]
+    """Save every run of one file (they were all validated first) in batches; says which ones were already
+    stored."""
+    items = ((r.run, r.components, r.intervals, r.tasks) for r in runs)
+    existing = store.save_many(items, batch_size=BATCH_SIZE)  # type: ignore[attr-defined]
     return ImportResult(tool, path, tuple(runs), tuple(existing))
