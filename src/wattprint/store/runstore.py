@@ -137,6 +137,69 @@ class RunStore:
             if task_rows:
                 self._upsert(conn, schema.tasks, task_rows, ("run_id", "seq"))
 
+    def save_many(
+        self,
+        items: Iterable[tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord]]],
+        *,
+        batch_size: int = 500,
+    ) -> list[str]:
+        """Write many runs, ``batch_size`` per transaction, by the rules of :meth:`save`; return the ids of those
+        that were already stored. For imports: a few statements per batch instead of several per run."""
+        already: list[str] = []
+        projects: dict[str, int | None] = {}
+        batch: list[tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord]]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                already += self._save_batch(batch, projects)
+                batch = []
+        if batch:
+            already += self._save_batch(batch, projects)
+        return already
+
+    def _save_batch(self, batch: list[Any], projects: dict[str, int | None]) -> list[str]:
+        rows = [(item[0], *save_rows(*item)) for item in batch]
+        runs = schema.runs
+        with self._write() as conn:
+            ids = [run.run_id for run, *_ in rows]
+            stored = dict(conn.execute(select(runs.c.run_id, runs.c.updated_at).where(runs.c.run_id.in_(ids))).all())
+            run_rows, newer_ids = [], []
+            fresh: dict[str, list[dict[str, Any]]] = {"components": [], "intervals": [], "tasks": []}
+            stale: dict[str, list[dict[str, Any]]] = {"components": [], "intervals": [], "tasks": []}
+            for run, run_row, component_rows, interval_rows, task_rows in rows:
+                if run.project is not None and run.project not in projects:
+                    projects[run.project] = self._project_id(conn, run.project)
+                run_row["project_id"] = projects[run.project] if run.project is not None else None
+                run_rows.append(run_row)
+                previous = stored.get(run.run_id)
+                newer = previous is None or previous <= run_row["updated_at"]
+                target = fresh if newer else stale
+                if newer:
+                    newer_ids.append(run.run_id)
+                target["components"] += component_rows
+                target["intervals"] += interval_rows
+                target["tasks"] += task_rows
+            stmt = self._insert(runs)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["run_id"],
+                set_={c.name: stmt.excluded[c.name] for c in runs.columns if c.name != "run_id"},
+                where=runs.c.updated_at <= stmt.excluded.updated_at,
+            ), run_rows)
+            rc = schema.run_components
+            replaced = sorted({r["run_id"] for r in fresh["components"]})
+            if replaced:
+                conn.execute(delete(rc).where(rc.c.run_id.in_(replaced)))
+                conn.execute(rc.insert(), fresh["components"])
+            if stale["components"]:
+                self._fill(conn, rc, stale["components"], ("run_id", "component", "device"))
+            for name, table, keys in (("intervals", schema.intervals, ("run_id", "bucket", "device")),
+                                      ("tasks", schema.tasks, ("run_id", "seq"))):
+                if fresh[name]:
+                    self._upsert(conn, table, fresh[name], keys)
+                if stale[name]:
+                    self._fill(conn, table, stale[name], keys)
+        return [run_id for run_id in ids if run_id in stored]
+
     def _project_id(self, conn: Connection, project: str | None) -> int | None:
         if project is None:
             return None
