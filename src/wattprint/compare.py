@@ -118,8 +118,8 @@ class RegionComparison:
                 f"{b} {sum(1 for p in self.regions if p.intensity_basis == b)}" for b in self.bases
             )
             lines.append(
-                f"These figures mix bases ({counts}): {_basis_words(self.bases)} Figures of different bases are not comparable, "
-                f"so the comparisons below use only the {len(same)} {basis} location(s)."
+                f"These figures mix bases ({counts}): {_basis_words(self.bases)} Figures of different bases are not "
+                f"comparable, so the comparisons below use only the {len(same)} {basis} location(s)."
             )
         if not same:
             return lines

@@ -65,6 +65,13 @@ def format_emissions(grams: float, digits: int = 3) -> str:
     return format_mass_g(grams, digits) + " CO2e"
 
 
+def format_volume_l(litres: float, digits: int = 3) -> str:
+    """A volume of water in the unit that reads best: ``mL``, ``L`` or ``m³``."""
+    if litres == 0:
+        return "0 L"
+    return _scaled(litres, ((1e3, "m³"), (1.0, "L"), (1e-3, "mL")), digits)
+
+
 def format_uncertainty(relative: float | None) -> str:
     """A relative uncertainty as ``± 12%`` (empty when unknown)."""
     return "" if relative is None else f"± {relative:.0%}"
@@ -77,7 +84,8 @@ def shorten(text: str, width: int) -> str:
     if width <= 1:
         return "…"[:width]
     cut = text[: width - 1]
-    boundary = max(cut.rfind(" "), cut.rfind(":"), cut.rfind(","), cut.rfind("("))
-    if boundary >= width // 2:
-        cut = cut[:boundary]
+    if text[width - 1] not in " :,(-":  # the cut falls inside a word: go back to the word's start
+        boundary = max(cut.rfind(sep) for sep in " :,(-")
+        if boundary > 0:
+            cut = cut[:boundary]
     return cut.rstrip(" :,(-") + "…"

@@ -148,3 +148,51 @@ def _wait_unreaped(child: subprocess.Popen[bytes]) -> int:
             return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
     return child.wait()
 
+
+
+_INTERPRETERS = ("python", "pypy", "node", "deno", "bun", "ruby", "perl", "bash", "sh", "zsh", "rscript", "julia",
+                 "torchrun", "deepspeed", "accelerate", "uv", "poetry", "pipenv", "conda", "srun", "mpirun")
+_SUBCOMMANDS = ("run", "launch", "exec")
+
+
+def default_run_name(argv: list[str]) -> str:
+    """The name a measured command's run gets without ``--name``: the script, not the interpreter.
+
+    ``python train.py`` -> ``train.py``; ``python -m pkg.train`` -> ``pkg.train``; ``torchrun --nproc-per-node 8
+    train.py`` -> ``train.py``; ``uv run python train.py`` -> ``train.py``; ``./train.sh`` -> ``train.sh``.
+    """
+    words = [w for w in argv if w]
+    if not words:
+        return "command"
+    launcher = words[0].rsplit("/", 1)[-1]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        base = word.rsplit("/", 1)[-1]
+        if word.startswith("-"):
+            if word == "-m" and index + 1 < len(words):
+                return words[index + 1]
+            if word in ("-c", "-e"):
+                return launcher
+            index += 1
+            # an option's value ("--nproc-per-node 8"), unless it is the script itself
+            if "=" not in word and index < len(words) and not words[index].startswith("-") \
+                    and not _looks_like_script(words[index]) \
+                    and not words[index].casefold().startswith(_INTERPRETERS):
+                index += 1
+            continue
+        if index and word in _SUBCOMMANDS:
+            index += 1
+            continue
+        if base.casefold().startswith(_INTERPRETERS):
+            launcher = base
+            index += 1
+            continue
+        return base
+    return launcher
+
+
+def _looks_like_script(word: str) -> bool:
+    import os
+
+    return "." in word.rsplit("/", 1)[-1] or "/" in word or os.path.isfile(word)

@@ -39,13 +39,15 @@ def matplotlib_available() -> bool:
 
 
 def power_chart(content: RunContent) -> tuple[bytes | None, str]:
-    """Stacked power per component over the run's interval buckets: (PNG, "") or (None, why not)."""
-    steps = content.power_steps()
+    """Stacked power per component over the run's interval buckets (or its tasks, for a run too short for
+    buckets): (PNG, "") or (None, why not). :meth:`RunContent.chart_steps` says what resolution it shows."""
+    steps, _ = content.chart_steps()
     if not steps:
         return None, "this run has no interval records"
     if not matplotlib_available():
         return None, MISSING
-    names = content.power_components()
+    order = {"gpu": 0, "cpu": 1, "ram": 2}
+    names = sorted({n for s in steps for n in s.power_w}, key=lambda n: (order.get(n, 3), n))
     figure = _figure()
     axes = figure.add_subplot()
     edges = [steps[0].start_offset_s] + [s.end_offset_s for s in steps]

@@ -40,13 +40,14 @@ _COMPONENT_METHOD_WORDS = {
 
 
 def energy_text(joules: float) -> str:
-    """Energy with three significant figures in J (below 0.1 Wh), Wh or kWh."""
-    wh = joules / 3600.0
-    if wh < 0.1:
-        return f"{joules:.3g} J"
-    if wh < 1000:
-        return f"{wh:.3g} Wh"
-    return f"{wh / 1000:,.4g} kWh"
+    """Energy with three significant figures in mWh, Wh or kWh (the one formatter of wattprint.formatting)."""
+    from wattprint.formatting import format_energy
+
+    return format_energy(joules)
+
+
+MEASURED_METHODS = frozenset({"counter", "sampled"})
+"""Methods that measure (a hardware counter, integrated power readings); ``model`` estimates."""
 
 
 HOW_LOCATED_WORDS = {
@@ -79,6 +80,22 @@ class PowerStep:
     @property
     def total_power_w(self) -> float:
         return sum(self.power_w.values())
+
+
+SLIVER_FRACTION = 0.2
+"""A bucket narrower than this fraction of the one before it is drawn as part of that one."""
+MIN_CHART_STEPS = 3
+"""Fewer interval steps than this make a chart that shows nothing: finer task steps are used when there are any."""
+
+
+def _step(start: float, end: float, energy: dict[str, float]) -> PowerStep:
+    width = end - start
+    power = {name: (joules / width if width > 0 else 0.0) for name, joules in energy.items()}
+    return PowerStep(start, end, power, sum(energy.values()))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g} s"
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,44 @@ class RunContent:
             result.append((component, "+".join(methods), uncertainty))
         return result
 
+    def _used_methods(self) -> dict[str, set[str]]:
+        """component -> the methods that gave it energy (all its methods when none did)."""
+        used: dict[str, set[str]] = defaultdict(set)
+        for c in self.components:
+            if c.energy_j > 0:
+                used[c.component].add(c.method)
+        for c in self.components:
+            if c.component not in used:
+                used[c.component].add(c.method)
+        return used
+
+    @property
+    def obtained(self) -> str:
+        """How the energy was obtained, for the wording of a report: ``measured`` (counters, sampled power),
+        ``estimated`` (a power model only), ``mixed`` (some components each way) or ``imported``."""
+        if self.imported_from:
+            return "imported"
+        methods = {m for ms in self._used_methods().values() for m in ms}
+        if not methods or methods <= MEASURED_METHODS:
+            return "measured"
+        if not methods & MEASURED_METHODS:
+            return "estimated"
+        return "mixed"
+
+    def obtained_phrase(self, tool: str) -> str:
+        """``"measured with wattprint 0.4"``, ``"estimated with a power model by wattprint 0.4"`` or ``"measured
+        (cpu) and estimated with a power model (ram) by wattprint 0.4"``: the wording follows the method."""
+        kind = self.obtained
+        if kind == "estimated":
+            return f"estimated with a power model by {tool} (no component was measured)"
+        if kind == "mixed":
+            used = self._used_methods()
+            measured = sorted(c for c, ms in used.items() if ms & MEASURED_METHODS)
+            modelled = sorted(c for c, ms in used.items() if not ms <= MEASURED_METHODS)
+            return (f"measured ({', '.join(measured)}) and estimated with a power model ({', '.join(modelled)}) "
+                    f"by {tool}")
+        return f"measured with {tool}"
+
     def method_sentence(self) -> str:
         """``"RAPL energy counters for the CPU and a memory power model (0.3725 W per GB in use)"``."""
         if self.imported_from:
@@ -208,20 +263,67 @@ class RunContent:
     # -- power over time -------------------------------------------------------------------------------------------
 
     def power_steps(self) -> list[PowerStep]:
-        """One step per interval bucket: each component's average power (the sum of its devices) and the energy."""
+        """One step per interval bucket: each component's average power (the sum of its devices' energy over the
+        bucket's own width) and the energy. A sliver of a bucket (the part after the last full one, narrower than
+        a fifth of the bucket before it) is folded into that one: over a few milliseconds a counter's step or a
+        model not yet sampled (RAM at 0 W) would draw as a spike that no power ever was."""
         buckets: dict[int, list[IntervalRecord]] = defaultdict(list)
         for record in self.intervals:
             buckets[record.bucket].append(record)
-        steps = []
+        spans: list[tuple[float, float, dict[str, float]]] = []
         for bucket in sorted(buckets):
             records = buckets[bucket]
             start = min(r.start_offset_s for r in records)
             end = max(r.end_offset_s for r in records)
-            width = end - start
-            power: dict[str, float] = defaultdict(float)
+            energy: dict[str, float] = defaultdict(float)
             for r in records:
-                power[r.component] += r.energy_j / width if width > 0 else r.avg_power_w
-            steps.append(PowerStep(start, end, dict(power), sum(r.energy_j for r in records)))
+                energy[r.component] += r.energy_j
+            if spans and end - start < SLIVER_FRACTION * (spans[-1][1] - spans[-1][0]):
+                before_start, _, before = spans[-1]
+                merged = dict(before)
+                for name, joules in energy.items():
+                    merged[name] = merged.get(name, 0.0) + joules
+                spans[-1] = (before_start, end, merged)
+            else:
+                spans.append((start, end, dict(energy)))
+        return [_step(start, end, energy) for start, end, energy in spans]
+
+    def chart_steps(self) -> tuple[list[PowerStep], str]:
+        """The steps a power chart draws and a note on their resolution.
+
+        Interval buckets are 10 s wide in a run's first hour, so a run of a few seconds has one: its chart would
+        be one flat block. When the tasks (epochs, steps) of such a run tile it more finely they are drawn
+        instead; otherwise the note says that the chart shows averages over the buckets only.
+        """
+        steps = self.power_steps()
+        if len(steps) >= MIN_CHART_STEPS:
+            return steps, ""
+        tasks = self.task_steps()
+        if len(tasks) > len(steps):
+            return tasks, (f"drawn from the run's {len(tasks)} tasks: its interval records are "
+                           f"{_seconds(steps[0].end_offset_s - steps[0].start_offset_s) if steps else 'too'} wide")
+        if steps:
+            width = steps[-1].end_offset_s - steps[0].start_offset_s
+            return steps, (f"this run of {_seconds(width)} has {len(steps)} interval record(s) and no finer tasks: "
+                           "the chart shows the average power over each, not its variation")
+        return steps, ""
+
+    def task_steps(self) -> list[PowerStep]:
+        """One step per task when the tasks follow one another without overlapping (else none)."""
+        started = self.run.started_at
+        spans = sorted(
+            (t.started_at - started, t.started_at - started + t.duration_s, t) for t in self.tasks if t.duration_s > 0
+        )
+        if not spans or any(b[0] < a[1] - 1e-6 for a, b in zip(spans, spans[1:], strict=False)):
+            return []
+        steps = []
+        for start, end, task in spans:
+            energy: dict[str, float] = defaultdict(float)
+            for c in task.components:
+                energy[c.component] += c.energy_j
+            if not energy:
+                energy["total"] = task.energy_j
+            steps.append(_step(start, end, dict(energy)))
         return steps
 
     def power_components(self) -> list[str]:
@@ -236,6 +338,8 @@ class RunContent:
         """Every data source behind the figures, with its year or vintage."""
         run, extra = self.run, self.extra
         found: list[Source] = []
+        from wattprint.equivalents import readable
+
         if self.imported_from:
             found.append(Source(
                 "energy, emissions and location",
@@ -245,21 +349,37 @@ class RunContent:
             found.append(Source(
                 "grid carbon intensity",
                 f"{run.intensity_source} ({run.intensity_zone})" if run.intensity_zone else run.intensity_source,
-                str(run.intensity_year) if run.intensity_year else "undated",
+                str(run.intensity_year) if run.intensity_year else NOT_STATED,
                 extra.get("intensity_licence") or None,
             ))
         if extra.get("pue_source"):
-            found.append(Source("PUE", str(extra["pue_source"])))
-        if extra.get("wue_source"):
-            found.append(Source("water (WUE)", str(extra["wue_source"])))
+            found.append(Source("PUE", str(extra["pue_source"]), _stated_year(str(extra["pue_source"]))))
+        if extra.get("wue_source") and run.water_l is not None:
+            found.append(Source("water (WUE)", str(extra["wue_source"]), _stated_year(str(extra["wue_source"]))))
         for item in run.hardware:
             if isinstance(item, dict) and item.get("source") == "model" and item.get("detail"):
-                found.append(Source(f"{item.get('component')} power model", str(item["detail"])))
+                found.append(Source(f"{item.get('component')} power model", str(item["detail"]), MODEL_YEAR))
         if run.emissions_g is not None:
-            for equivalent in self.equivalents():
+            for equivalent in readable(self.equivalents()):
                 found.append(Source(f"equivalent: {equivalent.label} ({equivalent.unit})", equivalent.source,
                                     equivalent.vintage))
         return found
+
+
+MODEL_YEAR = "not applicable (a model)"
+NOT_STATED = "not stated by the source"
+"""The year column of a source that gives no data year (never "undated" beside a source that names a date)."""
+
+
+def _stated_year(source: str) -> str:
+    """The year a PUE or WUE source names (``"... (global average, 2024; AWS ...)"`` -> ``"2024"``); a figure the
+    user gave is ``"given"``."""
+    import re
+
+    if source.startswith("given"):
+        return "given"
+    found = re.search(r", ((?:19|20)\d\d);", source) or re.search(r"\b((?:19|20)\d\d)\b", source)
+    return found.group(1) if found else NOT_STATED
 
 
 def run_content(store: Any, ref: str) -> RunContent:

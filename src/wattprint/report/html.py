@@ -11,10 +11,17 @@ import html
 from collections.abc import Sequence
 
 from wattprint._version import __version__
-from wattprint.formatting import format_duration
 from wattprint.report.content import RunContent
-from wattprint.report.markdown import percent, power_rows, summary_rows
-from wattprint.report.summary import iso8601
+from wattprint.report.markdown import (
+    COMPONENT_HEADER,
+    EQUIVALENT_HEADER,
+    TASK_HEADER,
+    component_rows,
+    equivalent_rows,
+    power_rows,
+    summary_rows,
+    task_rows,
+)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -70,12 +77,8 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
     sections.append('<section id="summary"><h2>Summary</h2>'
                      + html_table(["", "Value"], summary_rows(content), table_id="summary-table") + "</section>")
     if content.components:
-        components = html_table(
-            ["Component", "Device", "Energy (J)", "Energy (kWh)", "Average power (W)", "Method", "Uncertainty"],
-            [[c.component, c.device, f"{c.energy_j:.6g}", f"{c.energy_j / 3.6e6:.6g}", f"{c.avg_power_w:.4g}",
-              c.method, percent(c.uncertainty_rel)] for c in content.components],
-            numeric=(2, 3, 4, 6), table_id="components",
-        )
+        components = html_table(COMPONENT_HEADER, component_rows(content), numeric=(2, 3, 5),
+                                table_id="components")
     else:
         components = "<p>No component energy was recorded.</p>"
     sections.append(f'<section id="components-section"><h2>Energy by component</h2>{components}</section>')
@@ -86,9 +89,12 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
             from wattprint.report.charts import power_chart
 
             png, why = power_chart(content)
+            _, resolution = content.chart_steps()
             if png is not None:
-                power.append(png_figure(png, "Power over time, by component",
-                                        "Average power of each component in each interval bucket."))
+                caption = "Average power of each component in each interval bucket."
+                if resolution:
+                    caption = f"Average power of each component: {resolution}."
+                power.append(png_figure(png, "Power over time, by component", caption))
             else:
                 power.append(f'<p class="muted no-chart">No chart: {esc(why)}; the table below gives power over '
                              "time.</p>")
@@ -100,12 +106,7 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
     sections.append("".join(power))
 
     if content.tasks:
-        tasks = html_table(
-            ["#", "Task", "Started (UTC)", "Duration", "Energy (J)", "Method", "Uncertainty"],
-            [[t.seq, t.name, iso8601(t.started_at), format_duration(t.duration_s), f"{t.energy_j:.6g}", t.method,
-              percent(t.uncertainty_rel)] for t in content.tasks],
-            numeric=(0, 4, 6), table_id="tasks",
-        )
+        tasks = html_table(TASK_HEADER, task_rows(content), numeric=(0, 4, 6), table_id="tasks")
     else:
         tasks = "<p>No task windows were recorded.</p>"
     sections.append(f'<section id="tasks-section"><h2>Tasks</h2>{tasks}</section>')
@@ -118,14 +119,10 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
              for h in hardware],
             table_id="hardware",
         ) + "</section>")
-    equivalents = content.equivalents()
+    equivalents = equivalent_rows(content)
     if equivalents:
         sections.append('<section id="equivalents-section"><h2>Everyday equivalents</h2>' + html_table(
-            ["Equivalent", "Value", "Factor", "Source", "Vintage"],
-            [[e.label, f"{e.value:.4g} {e.unit}", f"{e.factor:.4g} {e.factor_unit}", e.source, e.vintage]
-             for e in equivalents],
-            numeric=(1,), table_id="equivalents",
-        ) + "</section>")
+            EQUIVALENT_HEADER, equivalents, numeric=(1,), table_id="equivalents") + "</section>")
     sections.append('<section id="sources-section"><h2>Data sources</h2>' + html_table(
         ["What", "Source", "Year or vintage", "Licence"],
         [[s.what, s.source, s.year or "-", s.licence or "-"] for s in content.sources()],
@@ -137,5 +134,5 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
     if notes:
         items = "".join(f"<li>{esc(n)}</li>" for n in notes)
         sections.append(f'<section id="notes"><h2>Notes</h2><ul>{items}</ul></section>')
-    sections.append(f'<p class="muted">Run measured with wattprint {esc(run.wattprint_version)}.</p>')
+    sections.append(f'<p class="muted">Run {esc(content.obtained_phrase(f"wattprint {run.wattprint_version}"))}.</p>')
     return page(f"wattprint report: {content.title}", sections)

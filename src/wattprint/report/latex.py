@@ -56,8 +56,8 @@ def latex_report(content: RunContent) -> str:
         "",
         r"\begin{table}[ht]",
         r"  \centering",
-        f"  \\caption{{Energy use by component of {escape(content.title)}, measured with wattprint "
-        f"{escape(run.wattprint_version)}.}}",
+        f"  \\caption{{Energy use by component of {escape(content.title)}, "
+        f"{escape(content.obtained_phrase('wattprint ' + run.wattprint_version))}.}}",
         f"  \\label{{{label}}}",
         r"  \begin{tabular}{llrrlr}",
         r"    \hline",

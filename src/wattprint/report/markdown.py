@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wattprint._version import __version__
-from wattprint.formatting import format_duration, format_emissions, format_energy
+from wattprint.carbon.intensity import source_with_year
+from wattprint.formatting import format_duration, format_emissions, format_energy, format_number, format_volume_l
 from wattprint.report.content import RunContent
 from wattprint.report.summary import iso8601
 
@@ -42,23 +43,22 @@ def summary_rows(content: RunContent) -> list[tuple[str, str]]:
         ("Status", run.status),
         ("Started (UTC)", iso8601(run.started_at) or "-"),
         ("Ended (UTC)", iso8601(run.ended_at) or "-"),
-        ("Duration", f"{format_duration(run.duration_s)} ({run.duration_s / 3600:.4g} h)"),
+        ("Duration", format_duration(run.duration_s)
+         + (f" ({format_number(run.duration_s / 3600)} h)" if run.duration_s >= 360 else "")),
         ("Attribution", run.attribution),
-        ("IT energy", f"{format_energy(run.energy_j)} ({content.energy_kwh:.6g} kWh) "
-                      f"{percent(run.energy_uncertainty_rel)}"),
+        ("IT energy", f"{format_energy(run.energy_j)} {percent(run.energy_uncertainty_rel)}"),
     ]
     if content.has_carbon:
         extra = content.extra
         rows += [
-            ("Facility energy", f"{format_energy(run.facility_energy_j or 0.0)} "
-                                f"({content.facility_energy_kwh or 0:.6g} kWh)"),
+            ("Facility energy", format_energy(run.facility_energy_j or 0.0)),
             ("PUE", f"{run.pue:.3g}" + (f" ({extra['pue_source']})" if extra.get("pue_source") else "")),
-            ("Emissions", f"{format_emissions(run.emissions_g or 0.0)} ({run.emissions_g:.6g} g) "
-                          f"{percent(run.emissions_uncertainty_rel)}"),
+            ("Emissions", f"{format_emissions(run.emissions_g or 0.0)} {percent(run.emissions_uncertainty_rel)}"),
             ("Grid intensity", f"{run.intensity_g_per_kwh or 0:.4g} gCO2e/kWh {percent(run.intensity_uncertainty_rel)}"
-                               f" ({run.intensity_source}, {run.intensity_year or 'undated'}; {run.intensity_kind})"),
+                               f" ({source_with_year(run.intensity_source or 'not recorded', run.intensity_year)};"
+                               f" {run.intensity_kind})"),
             ("Location", content.location_sentence),
-            ("Water", f"{run.water_l:.4g} L" if run.water_l is not None else
+            ("Water", format_volume_l(run.water_l) if run.water_l is not None else
              str(extra.get("wue_source") or "not estimated")),
         ]
         if run.embodied_g is not None:
@@ -70,7 +70,10 @@ def summary_rows(content: RunContent) -> list[tuple[str, str]]:
         rows.append(("Recorded by", f"{tool}; imported with wattprint {run.wattprint_version} from "
                                     f"{content.extra.get('file')}"))
     else:
-        rows.append(("Measured with", f"wattprint {run.wattprint_version}"))
+        label = {"measured": "Measured with", "estimated": "Estimated with",
+                 "mixed": "Measured and estimated with"}[content.obtained]
+        methods = ", ".join(f"{component} {method}" for component, method, _ in content.methods())
+        rows.append((label, f"wattprint {run.wattprint_version}" + (f" ({methods})" if methods else "")))
     return rows
 
 
@@ -78,14 +81,40 @@ def power_rows(content: RunContent) -> tuple[list[str], list[list[str]]]:
     """The power-over-time table: header and rows (thinned to about MAX_POWER_ROWS)."""
     steps = content.power_steps()
     names = content.power_components()
-    header = ["From (s)", "To (s)", *[f"{n} (W)" for n in names], "Total (W)", "Energy (J)"]
+    header = ["From (s)", "To (s)", *[f"{n} (W)" for n in names], "Total (W)", "Energy"]
     stride = max(1, -(-len(steps) // MAX_POWER_ROWS))
     rows = []
     for step in steps[::stride]:
         rows.append([f"{step.start_offset_s:.1f}", f"{step.end_offset_s:.1f}",
-                     *[f"{step.power_w.get(n, 0.0):.4g}" for n in names], f"{step.total_power_w:.4g}",
-                     f"{step.energy_j:.4g}"])
+                     *[format_number(step.power_w.get(n, 0.0)) for n in names], format_number(step.total_power_w),
+                     format_energy(step.energy_j)])
     return header, rows
+
+
+COMPONENT_HEADER = ["Component", "Device", "Energy", "Average power (W)", "Method", "Uncertainty"]
+TASK_HEADER = ["#", "Task", "Started (UTC)", "Duration", "Energy", "Method", "Uncertainty"]
+EQUIVALENT_HEADER = ["Equivalent", "Value", "Factor", "Source", "Vintage"]
+
+
+def component_rows(content: RunContent) -> list[list[object]]:
+    """Energy by component in human units, for the Markdown and HTML reports."""
+    return [[c.component, c.device, format_energy(c.energy_j), format_number(c.avg_power_w), c.method,
+             percent(c.uncertainty_rel)] for c in content.components]
+
+
+def task_rows(content: RunContent) -> list[list[object]]:
+    return [[t.seq, t.name, iso8601(t.started_at), format_duration(t.duration_s), format_energy(t.energy_j),
+             t.method, percent(t.uncertainty_rel)] for t in content.tasks]
+
+
+def equivalent_rows(content: RunContent) -> list[list[object]]:
+    """The equivalents that read as something, two significant figures (with the emissions' uncertainty)."""
+    from wattprint.equivalents import readable
+
+    spread = content.run.emissions_uncertainty_rel
+    return [[e.label, f"≈ {e.value_text}" + (f" (±{spread:.0%})" if spread else ""),
+             f"{format_number(e.factor)} {e.factor_unit}", e.source, e.vintage]
+            for e in readable(content.equivalents())]
 
 
 def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
@@ -97,12 +126,7 @@ def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
     lines += table(["", "Value"], summary_rows(content))
     lines += ["", "## Energy by component", ""]
     if content.components:
-        lines += table(
-            ["Component", "Device", "Energy (J)", "Energy (kWh)", "Average power (W)", "Method", "Uncertainty"],
-            [[c.component, c.device, f"{c.energy_j:.6g}", f"{c.energy_j / 3.6e6:.6g}", f"{c.avg_power_w:.4g}",
-              c.method, percent(c.uncertainty_rel)] for c in content.components],
-            right=(2, 3, 4, 6),
-        )
+        lines += table(COMPONENT_HEADER, component_rows(content), right=(2, 3, 5))
     else:
         lines.append("No component energy was recorded.")
     lines += ["", "## Power over time", ""]
@@ -116,12 +140,7 @@ def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
         lines.append("No interval records: this run has totals only.")
     lines += ["", "## Tasks", ""]
     if content.tasks:
-        lines += table(
-            ["#", "Task", "Started (UTC)", "Duration", "Energy (J)", "Method", "Uncertainty"],
-            [[t.seq, t.name, iso8601(t.started_at), format_duration(t.duration_s), f"{t.energy_j:.6g}", t.method,
-              percent(t.uncertainty_rel)] for t in content.tasks],
-            right=(0, 4, 6),
-        )
+        lines += table(TASK_HEADER, task_rows(content), right=(0, 4, 6))
     else:
         lines.append("No task windows were recorded.")
     lines += ["", "## Location", "", content.location_sentence + "."]
@@ -135,15 +154,10 @@ def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
         )
     else:
         lines.append("No hardware was recorded.")
-    equivalents = content.equivalents()
+    equivalents = equivalent_rows(content)
     if equivalents:
         lines += ["", "## Everyday equivalents", ""]
-        lines += table(
-            ["Equivalent", "Value", "Factor", "Source", "Vintage"],
-            [[e.label, f"{e.value:.4g} {e.unit}", f"{e.factor:.4g} {e.factor_unit}", e.source, e.vintage]
-             for e in equivalents],
-            right=(1,),
-        )
+        lines += table(EQUIVALENT_HEADER, equivalents, right=(1,))
     lines += ["", "## Data sources", ""]
     lines += table(["What", "Source", "Year or vintage", "Licence"],
                    [[s.what, s.source, s.year or "-", s.licence or "-"] for s in content.sources()])
@@ -153,6 +167,6 @@ def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {cell(note)}" for note in notes]
-    lines += ["", f"Report generated by wattprint {__version__}; run measured with wattprint {run.wattprint_version}.",
-              ""]
+    lines += ["", f"Report generated by wattprint {__version__}; run "
+                  f"{content.obtained_phrase(f'wattprint {run.wattprint_version}')}.", ""]
     return "\n".join(lines)

@@ -68,7 +68,10 @@ def _source(items: Sequence[RunContent]) -> str:
     runs = f"{len(items)} runs" if len(items) > 1 else f"run {items[0].run.run_id[:12]}"
     parts = []
     if versions:
-        parts.append(f"measured with wattprint {', '.join(versions)}")
+        tool = f"wattprint {', '.join(versions)}"
+        phrases = list(dict.fromkeys(c.obtained_phrase(tool) for c in items if not c.imported_from))
+        parts.append(phrases[0] if len(phrases) == 1 else "measured or estimated with a power model (per run) by "
+                     + tool)
     if imported:
         parts.append(f"imported from {', '.join(imported)}")
     uncertainty = ""

@@ -1,12 +1,13 @@
 """The paragraph for a paper: hardware, hours, location, PUE, energy, CO2e with its uncertainty, the method and the
-data vintage, from measured data, ready to paste (as Markdown/plain text or LaTeX)."""
+data vintage, in words that follow the method (measured, estimated with a model, or both), ready to paste (as
+Markdown/plain text or LaTeX)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from wattprint._version import __version__
-from wattprint.formatting import format_duration, format_emissions
+from wattprint.formatting import format_duration, format_emissions, format_volume_l
 from wattprint.report.content import RunContent, energy_text, how_located_words
 
 PLAIN = {"pm": "±", "co2": "CO2e", "times": "x"}
@@ -33,6 +34,16 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
             f"The energy use of this work was recorded by {esc(tool)} and imported into wattprint {esc(__version__)} "
             f"(from {esc(str(extra.get('file', 'its records')))})."
         )
+    elif content.obtained == "estimated":
+        opening = (
+            f"We estimated the energy use of this work with wattprint {esc(version)} from "
+            f"{esc(content.method_sentence())}; no component's energy was measured."
+        )
+    elif content.obtained == "mixed":
+        opening = (
+            f"We measured part of the energy use of this work with wattprint {esc(version)} and estimated the rest "
+            f"with a model, using {esc(content.method_sentence())}."
+        )
     else:
         opening = (
             f"We measured the energy use of this work with wattprint {esc(version)}, using "
@@ -56,7 +67,7 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
     facility = energy_text(run.facility_energy_j or 0.0)
     pue_text = f"a PUE of {run.pue:.3g}" + (f" ({esc(_short(str(pue_source)))})" if pue_source else "")
     sentences.append(f"{energy} and, with {pue_text}, {esc(facility)} at the facility.")
-    year = str(run.intensity_year) if run.intensity_year else "undated"
+    year = str(run.intensity_year) if run.intensity_year else "data year not stated"
     emissions = format_emissions(run.emissions_g or 0.0).replace(" CO2e", "")
     sentences.append(
         f"At a grid carbon intensity of {run.intensity_g_per_kwh or 0:.4g} g{sym['co2']}/kWh "
@@ -65,7 +76,7 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
         "uncertainty)."
     )
     if run.water_l is not None:
-        sentences.append(f"It also used {run.water_l:.3g} L of on-site cooling water.")
+        sentences.append(f"It also used {esc(format_volume_l(run.water_l))} of on-site cooling water.")
     return " ".join(sentences)
 
 

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattprint._version import __version__
-from wattprint.formatting import format_duration, format_emissions, format_energy
+from wattprint.formatting import (
+    format_duration,
+    format_emissions,
+    format_energy,
+    format_energy_kwh,
+    format_volume_l,
+    shorten,
+)
 from wattprint.report.content import RunContent
 from wattprint.report.summary import iso8601
 from wattprint.store.records import J_PER_KWH, RunRecord
@@ -120,8 +127,29 @@ def project_content(store: object, project: str) -> ProjectContent:
     return ProjectContent(project, tuple(run_content(store, run.run_id) for run in reversed(runs)))
 
 
+def run_labels(runs: Sequence[RunRecord]) -> list[str]:
+    """A short label per run for a chart axis: its name (or id prefix) and start date, unique within ``runs``.
+
+    Id prefixes repeat (runs made in the same millisecond share them), and names repeat across a project; the
+    date and time (to the minute, then the second) tell them apart, and a ``#n`` what is still equal.
+    """
+    def label(run: RunRecord, precision: int) -> str:
+        when = (iso8601(run.started_at) or "")[5:precision].replace("T", " ")
+        return f"{shorten(run.name or run.run_id[:8], 24)} {when}".strip()
+
+    labels = [label(r, 16) for r in runs]
+    repeated = {x for x in labels if labels.count(x) > 1}
+    labels = [label(r, 19) if x in repeated else x for r, x in zip(runs, labels, strict=True)]
+    seen: dict[str, int] = {}
+    unique = []
+    for x in labels:
+        seen[x] = seen.get(x, 0) + 1
+        unique.append(x if labels.count(x) == 1 else f"{x} #{seen[x]}")
+    return unique
+
+
 def run_rows(content: ProjectContent) -> tuple[list[str], list[list[str]]]:
-    header = ["Run", "Name", "Status", "Started (UTC)", "Duration", "IT energy (kWh)", "Emissions (g CO2e)",
+    header = ["Run", "Name", "Status", "Started (UTC)", "Duration", "IT energy", "Emissions",
               "Uncertainty", "Location", "Methods"]
     rows = []
     for item in content.contents:
@@ -129,12 +157,20 @@ def run_rows(content: ProjectContent) -> tuple[list[str], list[list[str]]]:
         methods = ", ".join(f"{component} {method}" for component, method, _ in item.methods())
         rows.append([
             run.run_id[:12], run.name or "-", run.status, iso8601(run.started_at) or "-",
-            format_duration(run.duration_s), f"{item.energy_kwh:.6g}",
-            "-" if run.emissions_g is None else f"{run.emissions_g:.6g}",
+            format_duration(run.duration_s), format_energy(run.energy_j),
+            "-" if run.emissions_g is None else format_emissions(run.emissions_g),
             "-" if run.emissions_uncertainty_rel is None else f"±{run.emissions_uncertainty_rel:.0%}",
             item.location_name if item.has_carbon else "-", methods or "-",
         ])
     return header, rows
+
+
+def day_rows(content: ProjectContent) -> list[list[object]]:
+    return [[d.day, d.runs, format_energy_kwh(d.energy_kwh), format_emissions(d.emissions_g)]
+            for d in content.by_day()]
+
+
+DAY_HEADER = ["Day", "Runs", "IT energy", "Emissions"]
 
 
 def total_rows(content: ProjectContent) -> list[tuple[str, str]]:
@@ -144,16 +180,15 @@ def total_rows(content: ProjectContent) -> list[tuple[str, str]]:
         ("From", iso8601(content.runs[0].started_at) or "-"),
         ("To", iso8601(content.runs[-1].ended_at or content.runs[-1].started_at) or "-"),
         ("Total duration", format_duration(content.duration_s)),
-        ("IT energy", f"{content.energy_kwh:.6g} kWh ±{content.energy_uncertainty_rel:.0%}"),
+        ("IT energy", f"{format_energy_kwh(content.energy_kwh)} ±{content.energy_uncertainty_rel:.0%}"),
     ]
     if content.priced:
         rows += [
-            ("Facility energy", f"{content.facility_energy_kwh:.6g} kWh"),
-            ("Emissions", f"{format_emissions(content.emissions_g)} ({content.emissions_g:.6g} g) "
-                          f"±{content.emissions_uncertainty_rel:.0%}"),
+            ("Facility energy", format_energy_kwh(content.facility_energy_kwh)),
+            ("Emissions", f"{format_emissions(content.emissions_g)} ±{content.emissions_uncertainty_rel:.0%}"),
         ]
         if content.water_l is not None:
-            rows.append(("Water", f"{content.water_l:.4g} L"))
+            rows.append(("Water", format_volume_l(content.water_l)))
     missing = len(content.runs) - len(content.priced)
     if missing:
         rows.append(("Runs without emissions", str(missing)))
@@ -170,9 +205,7 @@ def project_markdown(content: ProjectContent) -> str:
     lines += ["", "## Runs, oldest first", ""]
     lines += table(header, rows, right=(5, 6, 7))
     lines += ["", "## By day (UTC)", ""]
-    lines += table(["Day", "Runs", "IT energy (kWh)", "Emissions (g CO2e)"],
-                   [[d.day, d.runs, f"{d.energy_kwh:.6g}", f"{d.emissions_g:.6g}"] for d in content.by_day()],
-                   right=(1, 2, 3))
+    lines += table(DAY_HEADER, day_rows(content), right=(1, 2, 3))
     lines += ["", "Totals add the runs' figures; their uncertainties add linearly (the runs share sensors and data).",
               "", f"Report generated by wattprint {__version__}.", ""]
     return "\n".join(lines)
@@ -188,16 +221,14 @@ def project_html(content: ProjectContent, *, chart: bool = True) -> str:
     if chart:
         from wattprint.report.charts import trend_chart
 
-        png, why = trend_chart([r.run_id[:8] for r in content.runs],
+        png, why = trend_chart(run_labels(content.runs),
                                [r.emissions_g or 0.0 for r in content.runs],
                                [r.energy_j / J_PER_KWH for r in content.runs])
         if png is not None:
             trend.append(png_figure(png, "Emissions and energy per run", "Emissions and IT energy per run."))
         else:
             trend.append(f'<p class="muted no-chart">No chart: {esc(why)}.</p>')
-    trend.append(html_table(["Day", "Runs", "IT energy (kWh)", "Emissions (g CO2e)"],
-                            [[d.day, d.runs, f"{d.energy_kwh:.6g}", f"{d.emissions_g:.6g}"]
-                             for d in content.by_day()], numeric=(1, 2, 3), table_id="days"))
+    trend.append(html_table(DAY_HEADER, day_rows(content), numeric=(1, 2, 3), table_id="days"))
     trend.append("</section>")
     header, rows = run_rows(content)
     sections.append('<section id="runs-section"><h2>Runs, oldest first</h2>'
@@ -217,7 +248,7 @@ def project_latex(content: ProjectContent) -> str:
         r"\paragraph{Energy and carbon footprint.}",
     ]
     text = (f"The {len(content.runs)} runs of this project took {format_duration(content.duration_s)} in all and used "
-            f"{content.energy_kwh:.3g} kWh of IT energy (±{content.energy_uncertainty_rel:.0%})")
+            f"{format_energy_kwh(content.energy_kwh)} of IT energy (±{content.energy_uncertainty_rel:.0%})")
     if content.priced:
         text += (f", emitting {format_emissions(content.emissions_g)} (±{content.emissions_uncertainty_rel:.0%}; "
                  "uncertainties added linearly across runs)")
@@ -225,10 +256,11 @@ def project_latex(content: ProjectContent) -> str:
     lines += ["", r"\begin{table}[ht]", r"  \centering",
               f"  \\caption{{Runs of project {escape(content.project)}.}}", f"  \\label{{{label}}}",
               r"  \begin{tabular}{llrrr}", r"    \hline",
-              r"    Run & Started (UTC) & Duration & IT energy (kWh) & Emissions (g CO$_2$e) \\", r"    \hline"]
+              r"    Run & Started (UTC) & Duration & IT energy & Emissions (CO$_2$e) \\", r"    \hline"]
     for run in content.runs:
-        emissions = "--" if run.emissions_g is None else f"{run.emissions_g:.4g}"
+        emissions = "--" if run.emissions_g is None else escape(format_emissions(run.emissions_g).replace(" CO2e", ""))
         lines.append(f"    {escape(run.run_id[:12])} & {escape(iso8601(run.started_at) or '')} & "
-                     f"{escape(format_duration(run.duration_s))} & {run.energy_j / J_PER_KWH:.4g} & {emissions} \\\\")
+                     f"{escape(format_duration(run.duration_s))} & {escape(format_energy(run.energy_j))} & "
+                     f"{emissions} \\\\")
     lines += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
     return "\n".join(lines)
