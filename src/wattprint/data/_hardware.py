@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -23,6 +24,8 @@ class CpuSpec:
     source: str  # dataset the figure came from ("codecarbon", "green-algorithms", ...)
     licence: str = ""
     key: str = ""  # the normalised name the table is indexed by
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """(source, TDP in W) that other sources give for this model, when they disagree with ``tdp_w``."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,14 @@ def _cpu_candidates(models: frozenset[str]) -> tuple[_CpuEntry, ...]:
     return tuple(sorted(entries, key=lambda e: e.spec.key))
 
 
+_OTHER_SOURCE = re.compile(r"(?P<source>[A-Z][A-Za-z0-9 .&-]*?) gives (?P<watts>\d+(?:\.\d+)?) W")
+"""How the build notes a TDP that another source gives (``Green Algorithms gives 95 W``)."""
+_STATED_WATTS = re.compile(r"\(\s*(?P<watts>\d+(?:\.\d+)?)\s*W\s*\)", re.IGNORECASE)
+"""A TDP stated in a CPU's own name, as CodeCarbon's table names variants: ``AMD Phenom II X4 955 (95W)``."""
+
+
 def _cpu_spec(row: dict[str, str]) -> CpuSpec:
+    note = row.get("note") or ""
     return CpuSpec(
         name=row["name"],
         tdp_w=float(row["tdp_w"]),
@@ -101,6 +111,7 @@ def _cpu_spec(row: dict[str, str]) -> CpuSpec:
         source=row["source"],
         licence=row["licence"],
         key=row["key"],
+        alternatives=tuple((m["source"], float(m["watts"])) for m in _OTHER_SOURCE.finditer(note)),
     )
 
 
@@ -111,6 +122,31 @@ def cpu_specs() -> tuple[CpuSpec, ...]:
 
 @lru_cache(maxsize=512)
 def lookup_cpu(model_name: str) -> CpuSpec | None:
+    """Best match of a CPU name in the CPU TDP table (see :func:`_lookup_table`), or None.
+
+    A TDP stated in the name itself (``AMD Phenom II X4 955 (95W)``, as CodeCarbon names variants that differ
+    only in TDP) wins over the table: the result carries that TDP, the matched row's cores, and the row's TDP as
+    an alternative when it differs.
+    """
+    if not isinstance(model_name, str):
+        return None
+    stated = _STATED_WATTS.search(model_name)
+    if stated is None or not 1.0 <= float(stated["watts"]) <= 1000.0:
+        return _lookup_table(model_name)
+    watts = float(stated["watts"])
+    row = _lookup_table(model_name[: stated.start()] + model_name[stated.end():])
+    alternatives = ((row.source, row.tdp_w),) if row is not None and row.tdp_w != watts else ()
+    return CpuSpec(
+        name=" ".join(model_name.split()),
+        tdp_w=watts,
+        cores=row.cores if row is not None else None,
+        source="stated in the CPU's name",
+        key=normalize_cpu_name(model_name),
+        alternatives=alternatives + (row.alternatives if row is not None else ()),
+    )
+
+
+def _lookup_table(model_name: str) -> CpuSpec | None:
     """Best match of a ``/proc/cpuinfo`` "model name" string in the CPU TDP table, or None.
 
     The name is normalised (``normalize_cpu_name``: no "(R)", "(TM)", "CPU", "@ 2.50GHz",
