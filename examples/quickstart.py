@@ -1,6 +1,8 @@
-"""Measure a small CPU training loop with wattprint and print what it cost.
+"""Measure a small CPU training loop with wattprint and print what it cost: energy and CO2e with their
+uncertainties, where the run was priced and how that was decided, and where the run was stored.
 
     python examples/quickstart.py
+    WATTPRINT_LOCATION=FR python examples/quickstart.py     # price it on the French grid
 """
 
 from __future__ import annotations
@@ -22,19 +24,31 @@ def train_one_epoch(steps: int = 1_000_000) -> float:
 
 
 def main() -> None:
+    from wattprint.formatting import format_emissions, format_energy
+    from wattprint.report.content import how_located_words
+
     with wattprint.track(project="quickstart", name="sgd") as run:
         for epoch in range(3):
             with run.task(f"epoch-{epoch}") as window:
                 train_one_epoch()
-            print(f"epoch {epoch}: {window.result.energy_j:8.2f} J in {window.result.duration_s:.2f} s")
+            print(f"epoch {epoch}: {format_energy(window.result.energy_j)} in {window.result.duration_s:.2f} s")
     result = run.result
-    print(f"\nrun {result.run_id[:12]}: {result.energy_kwh * 1000:.4f} Wh "
-          f"(+/- {result.uncertainty_rel:.0%}) over {result.duration_s:.1f} s")
-    for name, component in result.components.items():
-        print(f"  {name:4s} {component.energy_j:8.2f} J  {component.avg_power_w:6.1f} W  "
-              f"{component.method:7s} +/- {component.uncertainty_rel:.0%}")
-    for note in result.notes:
-        print(f"  note: {note}")
+    print()
+    print(result)  # the summary `wattprint show` prints: totals, emissions, intensity, components, notes
+    print()
+    print(f"footprint: {format_energy(result.energy_j)} ± {result.uncertainty_rel:.0%} of IT energy", end="")
+    if result.emissions_g is not None:
+        print(f", {format_emissions(result.emissions_g)} ± {result.emissions_uncertainty_rel:.0%}")
+        intensity = result.intensity
+        print(f"location: {intensity.zone_name} ({intensity.zone}); {how_located_words(intensity.how_located)}")
+        if intensity.how_located in ("location unknown", "ip geolocation"):
+            print("  set it for your grid's figure: WATTPRINT_LOCATION=FR python examples/quickstart.py, "
+                  "or wattprint.track(location=\"FR\")")
+    else:
+        print()
+    if run.store_url and run.wait_saved(timeout=30):
+        where = run.store_url.removeprefix("sqlite:///")
+        print(f"stored in {where}; see it again with: wattprint show last")
 
 
 if __name__ == "__main__":

@@ -64,9 +64,13 @@ class ComponentEnergy:
         return self.energy_j / J_PER_KWH
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False)
 class WindowResult:
-    """Energy over one measurement window: a task, an epoch, or a whole run."""
+    """Energy over one measurement window: a task, an epoch, or a whole run.
+
+    ``str()`` is the summary a person reads (for a run, what ``wattprint show`` prints); ``repr()`` is one short
+    line; ``to_dict()`` has every figure.
+    """
 
     name: str
     started_at: float
@@ -128,6 +132,16 @@ class WindowResult:
         """The least direct method among the components that contributed energy."""
         return _overall_method(self.components.values())
 
+    def __str__(self) -> str:
+        from wattprint.report.summary import result_text  # the one summary, shared with `wattprint show`
+
+        return result_text(self)
+
+    def __repr__(self) -> str:
+        from wattprint.report.summary import result_repr
+
+        return result_repr(self)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, derived figures (``energy_kwh``, ``avg_power_w``, ``method``) included."""
         data = asdict(self)
@@ -154,7 +168,7 @@ class WindowResult:
         return data
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False)
 class RunResult(WindowResult):
     """A whole tracked run: the window totals plus identity, hardware, notes and the tasks measured in it."""
 

@@ -439,6 +439,14 @@ class Tracker:
         return resolve_store_url(self.store)
 
     @property
+    def store_url(self) -> str | None:
+        """Where this tracker's runs are stored (password masked), None when storing is off."""
+        from wattprint.store.urls import mask_password
+
+        url = self._store_url()
+        return mask_password(url) if url else None
+
+    @property
     def record_fields(self) -> dict[str, Any]:
         """Fields of the stored run that the tracker knows beyond its result."""
         return {"command": self.command, "exit_code": self.exit_code, "config_fingerprint": self.config_fingerprint}

@@ -249,18 +249,38 @@ def _versus_actual(run: RunRecord, prediction: dict[str, Any] | None) -> dict[st
     return {**prediction, "vs_actual": comparison}
 
 
+def _prediction_line(label: str, prediction: dict[str, Any]) -> str:
+    units = f"{prediction['unit']} {prediction['after']} of {prediction['total']}"
+    return f"  {label} after {units} ({prediction['level']:.0%} interval): " + ", ".join(
+        f"{_figure_text(figure, prediction[figure])} ({_figure_text(figure, prediction[figure + '_low'])}–"
+        f"{_figure_text(figure, prediction[figure + '_high'])})"
+        for figure in _PREDICTED_FIGURES if prediction.get(figure) is not None
+    )
+
+
+def _versus_line(comparison: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{_figure_text(figure, c['actual'])} ({c['error_rel']:+.0%}, "
+        f"{'inside' if c['within_interval'] else 'outside'} the interval)"
+        if c["error_rel"] is not None else _figure_text(figure, c["actual"])
+        for figure, c in comparison.items()
+    )
+
+
 def prediction_lines(run: RunRecord) -> list[str]:
-    """The last prediction beside the actual totals, and the budget's outcome."""
+    """The first prediction (the early one a user acted on) and the last one, each beside the actual totals, and
+    the budget's outcome."""
     data = prediction_json(run)
     lines = []
     last = data["prediction"]
+    first = data["first_prediction"]
+    if first is not None and last is not None and first.get("after") != last.get("after"):
+        lines.append(_prediction_line("first predicted", first))
+        lines.append(f"    vs actual: {_versus_line(first['vs_actual'])}")
+        lines.append(_prediction_line("last predicted", last))
+    elif last is not None:
+        lines.append(_prediction_line("predicted", last))
     if last is not None:
-        units = f"{last['unit']} {last['after']} of {last['total']}"
-        lines.append(f"  predicted after {units} ({last['level']:.0%} interval): " + ", ".join(
-            f"{_figure_text(figure, last[figure])} ({_figure_text(figure, last[figure + '_low'])}–"
-            f"{_figure_text(figure, last[figure + '_high'])})"
-            for figure in _PREDICTED_FIGURES if last.get(figure) is not None
-        ))
         budget = data["budget"] or {}
         so_far = " so far" if run.status == "running" else ""
         if budget.get("stop_requested"):
@@ -269,12 +289,7 @@ def prediction_lines(run: RunRecord) -> list[str]:
             done = ((run.extra or {}).get("predictions") or [last])[-1]["after"]
             if run.status != "running" and done < last["total"]:
                 so_far = f" (the training ended after {done} of {last['total']} {last['unit']}s)"
-        lines.append(f"  actual{so_far}: " + ", ".join(
-            f"{_figure_text(figure, c['actual'])} ({c['error_rel']:+.0%}, "
-            f"{'inside' if c['within_interval'] else 'outside'} the interval)"
-            if c["error_rel"] is not None else _figure_text(figure, c["actual"])
-            for figure, c in last["vs_actual"].items()
-        ))
+        lines.append(f"  actual{so_far}: " + _versus_line(last["vs_actual"]))
     budget = data["budget"]
     if budget:
         limits = " and ".join(
@@ -331,6 +346,54 @@ def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Seque
     for note in run.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
+
+
+def result_records(result: Any) -> tuple[RunRecord, list[ComponentRecord], list[TaskRecord]]:
+    """The store's records of a :class:`~wattprint.results.RunResult` held in memory, so that it prints as
+    ``wattprint show`` prints the stored run (who ran it and where are this process's)."""
+    from types import SimpleNamespace
+
+    from wattprint.recorder import component_records, run_record, task_record
+
+    extra: dict[str, Any] = {}
+    if getattr(result, "predictions", ()):
+        extra["predictions"] = [p.to_dict() for p in result.predictions]
+    end = result.started_at + result.duration_s
+    fields = {"command": None, "exit_code": None, "config_fingerprint": getattr(result, "config_fingerprint", None)}
+    tracker = SimpleNamespace(record_fields=fields, record_extra=extra)
+    record = run_record(result, updated_at=end, ended_at=None if result.status == "running" else end,
+                        tracker=tracker)  # type: ignore[arg-type]
+    tasks = [task_record(i, t) for i, t in enumerate(getattr(result, "tasks", ()))]
+    return record, list(component_records(result)), tasks
+
+
+def result_text(result: Any) -> str:
+    """The summary a person reads of a result in memory: a run as ``wattprint show`` prints it, a task window in
+    two or three lines (its energy ±, power, emissions ± and the intensity used)."""
+    if hasattr(result, "run_id"):
+        return run_text(*result_records(result))
+    lines = [f"{result.name}  {format_duration(result.duration_s)}   {format_energy(result.energy_j)} "
+             f"± {result.uncertainty_rel:.0%}   average {result.avg_power_w:.1f} W   {result.method}"]
+    footprint = result.footprint
+    if footprint is not None:
+        lines.append(f"  emissions {format_emissions(footprint.emissions_g)} ± "
+                     f"{footprint.emissions_uncertainty_rel:.0%} at {footprint.intensity.g_per_kwh:.4g} gCO2e/kWh "
+                     f"({footprint.intensity.zone_name}; {footprint.intensity.how_located})")
+    return "\n".join(lines)
+
+
+def result_repr(result: Any) -> str:
+    """A short ``repr``: the kind, identity and headline figures (the full data is ``to_dict()``)."""
+    kind = type(result).__name__
+    who = f"run_id={result.run_id[:12]!r}, name={result.name!r}" if hasattr(result, "run_id") else \
+        f"name={result.name!r}"
+    emissions = result.emissions_g
+    carbon = "" if emissions is None else \
+        f", emissions={format_emissions(emissions)} ± {result.emissions_uncertainty_rel or 0:.0%}"
+    status = f", status={result.status!r}" if hasattr(result, "status") else ""
+    return (f"<{kind} {who}, duration={format_duration(result.duration_s)}, "
+            f"energy={format_energy(result.energy_j)} ± {result.uncertainty_rel:.0%} ({result.method}){carbon}"
+            f"{status}>")
 
 
 def runs_table(runs: Sequence[RunRecord]) -> str:
