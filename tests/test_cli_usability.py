@@ -101,6 +101,20 @@ def test_messages_name_the_commands_options_not_python_arguments(capsys: pytest.
     assert hints.setting("power_w") == "pass power_w="  # the Python API keeps its own terms
 
 
+def test_estimate_takes_a_cpu_tdp_and_names_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["estimate", "--cpu-tdp-w", "65", "--hours", "10", "--location", "FR", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["energy_kwh"] == pytest.approx(0.65)
+    assert main(["estimate", "--cpu", "Xeon Gold 6248", "--cpu-tdp-w", "100", "--hours", "1", "--location", "FR",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["energy_kwh"] == pytest.approx(0.1)
+    assert main(["estimate", "--hours", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "--gpu, --cpu, --power-w or --memory-gb" in err and "gpu=" not in err
+    assert main(["estimate", "--cores", "4", "--hours", "1"]) == 1
+    assert "--cores needs --cpu" in capsys.readouterr().err
+
+
 def test_run_takes_a_cpu_tdp(env: dict[str, str]) -> None:
     completed = wattprint("run", "--json", "--cpu-tdp-w", "65", "--", sys.executable, "-c", "pass", env=env)
     assert completed.returncode == 0, completed.stderr

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 
 from wattprint.errors import ConfigError, check_number
 from wattprint.hints import docs, setting
+from wattprint.hints import name as _named
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -284,6 +285,7 @@ def estimate(
     utilization: float | None = None,
     gpu_utilization: float | None = None,
     cpu_utilization: float | None = None,
+    cpu_tdp_w: float | None = None,
     location: str | None = None,
     intensity: float | None = None,
     intensity_uncertainty_rel: float = 0.0,
@@ -298,6 +300,7 @@ def estimate(
     ``gpu_count``/``cpu_count`` set each apart); ``cpu_cores`` to count cores instead of whole CPUs (Green
     Algorithms' way: TDP / the model's cores x cores); ``memory_gb`` of memory at 0.3725 W/GB. ``utilization``
     (0-1, default 1: TDP) scales modelled devices; ``gpu_utilization``/``cpu_utilization`` set each apart.
+    ``cpu_tdp_w`` is one CPU's TDP in watts, instead of the table's for ``cpu`` (or a CPU of that TDP).
     Duration: ``hours`` or ``duration_s``. Where: ``location`` (country, zone or cloud region; default: the
     configured location, else the world average marked unknown) or ``intensity`` in gCO2e/kWh
     (``how_located="given"``; ±``intensity_uncertainty_rel``, default 0). ``pue`` (default: the provider's for a
@@ -305,20 +308,25 @@ def estimate(
     """
     duration = _duration(hours, duration_s)
     hours_value = duration / 3600.0
-    if power_w is not None and (gpu is not None or cpu is not None):
-        raise ConfigError("power_w replaces a model name: give gpu=/cpu= or power_w=, not both")
+    if power_w is not None and (gpu is not None or cpu is not None or cpu_tdp_w is not None):
+        raise ConfigError(f"{_named('power_w').rstrip('=')} replaces a model name: give {_named('gpu')}/"
+                          f"{_named('cpu')} or {_named('power_w')}, not both")
     if gpu is None and gpu_count is not None:
-        raise ConfigError("gpu_count needs gpu= (the model of those GPUs)")
-    if cpu is None and (cpu_count is not None or cpu_cores is not None):
-        raise ConfigError("cpu_count and cpu_cores need cpu= (the model of those CPUs)")
+        raise ConfigError(f"{_named('gpu_count').rstrip('=')} needs {_named('gpu')} (the model of those GPUs)")
+    if cpu is None and cpu_cores is not None:
+        raise ConfigError(f"{_named('cpu_cores').rstrip('=')} needs {_named('cpu')} (the model of those CPUs)")
+    if cpu is None and cpu_tdp_w is None and cpu_count is not None:
+        raise ConfigError(f"{_named('cpu_count').rstrip('=')} needs {_named('cpu')} (the model of those CPUs) or "
+                          f"{_named('cpu_tdp_w')} (their TDP)")
     if cpu_count is not None and cpu_cores is not None:
         raise ConfigError("give cpu_count (whole CPUs) or cpu_cores (cores used), not both")
     if power_w is not None and any(u is not None for u in (utilization, gpu_utilization, cpu_utilization)):
         raise ConfigError("utilization scales a model's TDP; power_w is already the average draw, so give one or the "
                           "other")
     memory = 0.0 if memory_gb is None else check_number("memory_gb", memory_gb, minimum=0.0, maximum=1e7)
-    if gpu is None and cpu is None and power_w is None and memory <= 0:
-        raise ConfigError("nothing to estimate: give gpu=, cpu=, power_w= or memory_gb=")
+    if gpu is None and cpu is None and cpu_tdp_w is None and power_w is None and memory <= 0:
+        raise ConfigError(f"nothing to estimate: give {_named('gpu')}, {_named('cpu')}, {_named('power_w')} or "
+                          f"{_named('memory_gb')}")
     if count is not None:
         count = _count("count", count)
     shared = DEFAULT_UTILIZATION if utilization is None else _utilization("utilization", utilization)
@@ -336,9 +344,9 @@ def estimate(
             utilization=use, source=spec.source,
             basis=f"{n} x TDP {spec.tdp_w:g} W ({spec.source}) x utilisation {use:.0%}",
         ))
-    if cpu is not None:
+    if cpu is not None or cpu_tdp_w is not None:
         parts.append(_cpu_part(cpu, cpu_count, cpu_cores, count if gpu is None else None, shared, cpu_utilization,
-                               hours_value))
+                               hours_value, tdp_w=cpu_tdp_w))
     if power_w is not None:
         watts = check_number("power_w", power_w, minimum=0.0, maximum=1e8)
         n = count or 1
@@ -371,24 +379,33 @@ def estimate(
 
 def _duration(hours: object, duration_s: object) -> float:
     if (hours is None) == (duration_s is None):
-        raise ConfigError("give the duration as hours= or duration_s= (one of them)")
+        raise ConfigError(f"give the duration as {_named('hours')} or {_named('duration_s')} (one of them)")
     if hours is not None:
         return check_number("hours", hours, minimum=0.0, maximum=1e6) * 3600.0
     return check_number("duration_s", duration_s, minimum=0.0, maximum=3.6e9)
 
 
 def _cpu_part(
-    name: str,
+    model: str | None,
     cpu_count: int | None,
     cpu_cores: int | None,
     count: int | None,
     shared: float,
     cpu_utilization: float | None,
     hours: float,
+    *,
+    tdp_w: float | None = None,
 ) -> EstimatedPart:
     from wattprint.sensors.model import UNCERTAINTY_TDP, UNCERTAINTY_TDP_VM
 
-    spec = _cpu_spec(name)
+    spec = _cpu_spec(model) if model is not None else None
+    if tdp_w is not None:  # the caller's TDP replaces the table's
+        from wattprint.data import CpuSpec
+
+        watts = check_number("cpu_tdp_w", tdp_w, minimum=1.0, maximum=10_000.0)
+        spec = CpuSpec(name=spec.name if spec else "CPU", tdp_w=watts, cores=spec.cores if spec else None,
+                       source="given")
+    assert spec is not None
     use = shared if cpu_utilization is None else _utilization("cpu_utilization", cpu_utilization)
     if cpu_cores is not None:
         cores = _count("cpu_cores", cpu_cores)

@@ -49,6 +49,14 @@ def setting(name: str) -> str:
     return f"set {name}"
 
 
+def name(parameter: str) -> str:
+    """How the reader names ``parameter`` in a list of alternatives: ``gpu=`` in Python, ``--gpu`` on the command
+    line (the parameter's own name where the running command has no such option)."""
+    if _options is None:
+        return f"{parameter}="
+    return _options.get(parameter) or parameter
+
+
 def docs(page: str, anchor: str = "") -> str:
     """The URL of documentation page ``page`` (``"live"`` for docs/live.md), optionally at ``anchor``."""
     return f"{DOCS_URL}{page}.md" + (f"#{anchor}" if anchor else "")

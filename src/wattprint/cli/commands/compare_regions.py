@@ -15,6 +15,10 @@ Each location is priced with its own grid intensity and its provider's PUE (or -
 by the reference (--location, or the run's location with --from-run), else by the greenest."""
 
 
+SETTING_OPTIONS = {"cpu_cores": "--cores"}
+"""Parameters whose option is named differently, for hints in messages."""
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None

@@ -9,11 +9,16 @@ HELP = "estimate a job's energy, emissions and water from its hardware and durat
 EXAMPLES = """examples:
   wattprint estimate --gpu "A100 SXM4 80GB" --count 8 --hours 24 --location gcp:europe-west4
   wattprint estimate --cpu "Xeon Gold 6248" --cores 12 --memory-gb 64 --hours 10 --location US-CA
+  wattprint estimate --cpu-tdp-w 65 --hours 10 --location FR              # a CPU the table does not know
   wattprint estimate --power-w 300 --hours 100 --intensity 429 --pue 1     # ML CO2 Impact's arithmetic
   wattprint estimate --from-run last --location SE3 --json                  # a measured run, priced elsewhere
 
 The power of a named model is its TDP x utilisation (default 1, as ML CO2 Impact and Green Algorithms assume);
 memory draws 0.3725 W/GB. Formulas and defaults: https://github.com/wattprint/wattprint/blob/main/docs/estimate.md"""
+
+
+SETTING_OPTIONS = {"cpu_cores": "--cores"}
+"""Parameters whose option is named differently, for hints in messages."""
 
 
 def add_workload_arguments(parser: argparse.ArgumentParser, *, location_help: str) -> None:
@@ -28,6 +33,8 @@ def add_workload_arguments(parser: argparse.ArgumentParser, *, location_help: st
     hardware.add_argument("--cores", type=int, metavar="N",
                           help="CPU cores used, instead of whole CPUs (TDP / the model's cores x N, as Green "
                                "Algorithms counts)")
+    hardware.add_argument("--cpu-tdp-w", type=float, metavar="W",
+                          help="one CPU's TDP in watts, instead of the table's for --cpu (or a CPU of that TDP)")
     hardware.add_argument("--power-w", type=float, metavar="W",
                           help="average power of one device in watts, instead of a model name")
     hardware.add_argument("--memory-gb", type=float, metavar="GB", help="memory in GB, at 0.3725 W per GB")
@@ -47,7 +54,8 @@ def add_workload_arguments(parser: argparse.ArgumentParser, *, location_help: st
     where.add_argument("--wue", type=float, metavar="L_PER_KWH", help="water usage effectiveness in L/kWh")
 
 
-_HARDWARE = ("gpu", "cpu", "count", "gpu_count", "cpu_count", "cores", "power_w", "memory_gb", "utilization",
+_HARDWARE = ("gpu", "cpu", "count", "gpu_count", "cpu_count", "cores", "cpu_tdp_w", "power_w", "memory_gb",
+             "utilization",
              "gpu_utilization", "cpu_utilization", "hours")
 
 
@@ -73,7 +81,8 @@ def workload(args: argparse.Namespace, *, location: str | None, intensity: float
         raise ConfigError("give --hours (how long the job runs), or --from-run RUN to price a measured run")
     return estimate(
         hours=args.hours, gpu=args.gpu, cpu=args.cpu, count=args.count, gpu_count=args.gpu_count,
-        cpu_count=args.cpu_count, cpu_cores=args.cores, power_w=args.power_w, memory_gb=args.memory_gb,
+        cpu_count=args.cpu_count, cpu_cores=args.cores, cpu_tdp_w=args.cpu_tdp_w, power_w=args.power_w,
+        memory_gb=args.memory_gb,
         utilization=args.utilization, gpu_utilization=args.gpu_utilization, cpu_utilization=args.cpu_utilization,
         location=location, intensity=intensity, pue=args.pue, wue=args.wue,
     )
