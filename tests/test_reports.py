@@ -567,16 +567,23 @@ def test_project_chart_labels_are_unique_names_and_dates(stored: str) -> None:
     assert not any(label.startswith("00000000") for label in labels)
 
 
-def test_tables_shorten_names_at_a_word_not_mid_word() -> None:
+def test_tables_shorten_names_at_a_word_not_mid_word(stored: str) -> None:
+    from wattprint.data import search_intensity
     from wattprint.formatting import shorten
     from wattprint.report.regions import regions_table
-    from wattprint.data import search_intensity
 
     assert shorten("Google Cloud northamerica-northeast1: Montréal", 32) == "Google Cloud northamerica…"
     assert shorten("Google Cloud europe-west1: Belgium", 32) == "Google Cloud europe-west1…"
     assert shorten("short", 32) == "short"
     table = regions_table(search_intensity("europe-north2"))
     assert "Stockh " not in table and "Google Cloud europe-north2…" in table
+    from wattprint.report.summary import runs_table
+
+    with open_store(stored) as store:
+        run = store.runs(project="paper")[0]
+    long = dataclasses.replace(run, name="resnet50 imagenet baseline", project="vision experiments")
+    line = runs_table([long]).splitlines()[1]
+    assert "resnet50 imagenet…" in line and "vision…" in line and "imagenet b " not in line
 
 
 def test_a_measured_command_is_named_after_its_script() -> None:

@@ -415,11 +415,8 @@ def t_quantile(level: float, df: int) -> float:
 
 
 def _kwh(kwh: float) -> str:
-    wh = kwh * 1000
-    if wh < 0.1:
-        return f"{wh * 3600:.3g} J"
-    if wh < 1000:
-        return f"{wh:.3g} Wh"
-    return f"{kwh:.4g} kWh"
+    from wattprint.formatting import format_energy_kwh  # the one energy formatter (mWh, Wh, kWh)
+
+    return format_energy_kwh(kwh)
 
 

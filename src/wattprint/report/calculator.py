@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from wattprint.compare import RegionComparison, RegionPrice
 from wattprint.estimation import Estimate
-from wattprint.formatting import format_emissions
+from wattprint.formatting import format_emissions, format_energy_kwh, format_volume_l, shorten
 
 
 def format_kwh(kwh: float) -> str:
-    """Energy in kWh (or Wh below 1 kWh), three significant figures."""
-    if kwh < 1:
-        return f"{kwh * 1000:.3g} Wh"
-    return f"{kwh:,.4g} kWh" if kwh < 1e4 else f"{kwh / 1000:,.4g} MWh"
+    """Energy given in kWh, in the unit that reads best (the one formatter of wattprint.formatting)."""
+    return format_energy_kwh(kwh)
 
 
 def estimate_text(result: Estimate) -> str:
@@ -29,10 +27,10 @@ def estimate_text(result: Estimate) -> str:
         for part in result.parts:
             what = f"{part.count} x {part.device}" if part.count > 1 else part.device
             lines.append(
-                f"  {part.component:<10} {what[:34]:<34} {part.power_w:>8,.1f} W {format_kwh(part.energy_kwh):>12}  "
-                f"{part.method:<8} {part.uncertainty_rel:>4.0%}"
+                f"  {part.component:<10} {shorten(what, 34):<34} {part.power_w:>8,.1f} W "
+                f"{format_kwh(part.energy_kwh):>12}  {part.method:<8} {part.uncertainty_rel:>4.0%}"
             )
-    water = f"   water {footprint.water_l:.3g} L" if footprint.water_l is not None else ""
+    water = f"   water {format_volume_l(footprint.water_l)}" if footprint.water_l is not None else ""
     lines += [
         f"  IT energy {format_kwh(result.energy_kwh)} ± {result.energy_uncertainty_rel:.0%}   facility energy "
         f"{format_kwh(footprint.facility_energy_kwh)} (PUE {footprint.pue:g}){water}",
@@ -54,8 +52,6 @@ def estimate_text(result: Estimate) -> str:
 
 
 def _row(price: RegionPrice, marker: str) -> str:
-    from wattprint.formatting import shorten
-
     rank = str(price.rank) if price.rank is not None else "-"
     ratio = f"{price.ratio:.3g}x" if price.ratio is not None else "-"
     if price.ratio is not None and not price.comparable:

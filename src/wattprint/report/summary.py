@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from wattprint.formatting import format_duration, format_emissions, format_energy
+from wattprint.formatting import format_duration, format_emissions, format_energy, format_volume_l, shorten
 from wattprint.results import J_PER_KWH, MODEL, weakest_method
 from wattprint.store.records import ComponentRecord, RunRecord, TaskRecord
 
@@ -116,7 +116,7 @@ def carbon_lines(run: RunRecord) -> list[str]:
     from wattprint.equivalents import format_equivalents
 
     extra = run.extra or {}
-    water = f"   water {run.water_l:.3g} L" if run.water_l is not None else ""
+    water = f"   water {format_volume_l(run.water_l)}" if run.water_l is not None else ""
     lines = [
         f"  emissions {format_emissions(run.emissions_g)} ± {run.emissions_uncertainty_rel or 0:.0%}   "
         f"facility energy {format_energy(run.facility_energy_j or 0.0)} (PUE {run.pue:.2f}){water}",
@@ -408,7 +408,8 @@ def runs_table(runs: Sequence[RunRecord]) -> str:
     for run in runs:
         started = (iso8601(run.started_at) or "")[:19].replace("T", " ")
         lines.append(
-            f"{run.run_id[:12]:<12}  {started:<19}  {(run.project or '-')[:14]:<14} {(run.name or '-')[:18]:<18} "
+            f"{run.run_id[:12]:<12}  {started:<19}  {shorten(run.project or '-', 14):<14} "
+            f"{shorten(run.name or '-', 18):<18} "
             f"{run.status:<8} {format_duration(run.duration_s):>9} {format_energy(run.energy_j):>11}"
         )
     return "\n".join(lines)
