@@ -36,6 +36,7 @@ def test_run_json_stays_valid_when_the_command_prints(env: dict[str, str]) -> No
     assert "hello from the command" in completed.stderr and "err" in completed.stderr
     without = wattprint("run", "--", sys.executable, "-c", code, env=env)  # without --json: stdout as it was
     assert "hello from the command" in without.stdout
+    assert "Set it with --location FR" in without.stderr  # the location hint names run's own option
 
 
 @pytest.mark.parametrize("args", [("regions",), ("doctor", "--json"), ("show", "last")])

@@ -73,6 +73,6 @@ def argument(name: str, value: str) -> str | None:
     """``name`` given ``value`` in the reader's terms (``location="FR"`` or ``--location FR``); None when the running
     command has no option for it (then the environment or wattprint.toml is the way)."""
     if _options is None:
-        return f"{name}={value!r}"
+        return f'{name}="{value}"'
     option = _options.get(name)
     return f"{option} {value}" if option else None
