@@ -549,7 +549,7 @@ def test_a_run_shorter_than_a_bucket_is_charted_from_its_tasks(stored: str) -> N
     assert len(steps) == 2 and "tasks" in note
     assert [round(s.energy_j, 6) for s in steps] == [round(t.energy_j, 6) for t in content.tasks]
     page = html_report(content)
-    assert "drawn from the run&#x27;s 2 tasks" in page and "interval records are" in page
+    assert "drawn from the run&#x27;s 2 tasks" in page and "too coarse" in page
     bare = content_from_records(content.run, content.components, content.intervals)
     steps, note = bare.chart_steps()
     assert len(steps) == len(bare.power_steps()) and "not its variation" in note
@@ -597,3 +597,24 @@ def test_a_measured_command_is_named_after_its_script() -> None:
     assert default_run_name(["uv", "run", "python", "train.py"]) == "train.py"
     assert default_run_name(["./train.sh"]) == "train.sh" and default_run_name(["sleep", "1"]) == "sleep"
     assert default_run_name(["python", "-c", "print(1)"]) == "python"
+
+
+def test_one_set_of_formatters_reads_in_human_units() -> None:
+    from wattprint.formatting import (
+        energy_unit,
+        format_emissions,
+        format_energy,
+        format_energy_kwh,
+        format_number,
+        format_volume_l,
+        mass_unit,
+    )
+
+    # 6.83767e-05 kWh is 68.4 mWh; 2.5 J is 0.694 mWh; 30 kWh stays 30 kWh
+    assert format_energy_kwh(6.83767e-05) == "68.4 mWh"
+    assert format_energy(2.5) == "0.694 mWh" and format_energy_kwh(30.0) == "30 kWh" and format_energy(0) == "0 Wh"
+    assert format_emissions(5.17e-4) == "0.517 mg CO2e" and format_emissions(1234.5) == "1.23 kg CO2e"
+    assert format_volume_l(0.0225) == "22.5 mL" and format_volume_l(10e-3) == "10 mL"
+    assert format_number(9956.0, 2) == "10,000" and format_number(1.312e-07, 2) == "0.00000013"
+    assert format_number(99.96, 2) == "100" and format_number(8.0645, 2) == "8.1"
+    assert energy_unit(7.2) == (3.6, "mWh") and mass_unit(1500.0) == (1000.0, "kg")

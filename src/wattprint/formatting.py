@@ -35,6 +35,25 @@ def _scaled(value: float, units: tuple[tuple[float, str], ...], digits: int) -> 
     return f"{format_number(value / scale, digits)} {unit}"
 
 
+def _unit(value: float, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
+    magnitude = abs(value)
+    for scale, unit in units:
+        if magnitude >= scale:
+            return scale, unit
+    return units[-1]
+
+
+def energy_unit(joules: float) -> tuple[float, str]:
+    """(joules per unit, unit name) of the watt-hour unit that reads best for ``joules`` (a chart's axis)."""
+    scale, unit = _unit(joules / 3600.0, _ENERGY_UNITS_WH)
+    return scale * 3600.0, unit
+
+
+def mass_unit(grams: float) -> tuple[float, str]:
+    """(grams per unit, unit name) of the mass unit that reads best for ``grams`` (a chart's axis)."""
+    return _unit(grams, _MASS_UNITS_G)
+
+
 def format_energy(joules: float, digits: int = 3) -> str:
     """Energy in the watt-hour unit that reads best: ``0.69 mWh``, ``2.5 Wh``, ``31.4 kWh``."""
     return _scaled(joules / 3600.0, _ENERGY_UNITS_WH, digits)

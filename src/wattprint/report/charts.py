@@ -68,19 +68,26 @@ def power_chart(content: RunContent) -> tuple[bytes | None, str]:
 
 def trend_chart(labels: Sequence[str], emissions_g: Sequence[float], energy_kwh: Sequence[float]) -> tuple[
         bytes | None, str]:
-    """Emissions (bars) and IT energy (line) per run, oldest first: (PNG, "") or (None, why not)."""
+    """Emissions (bars) and IT energy (line) per run, oldest first, each axis in the unit that reads best (mg, g,
+    kg; mWh, Wh, kWh): (PNG, "") or (None, why not)."""
+    from wattprint.formatting import energy_unit, mass_unit
+
     if not labels:
         return None, "no runs"
     if not matplotlib_available():
         return None, MISSING
+    grams, mass = mass_unit(max(emissions_g, default=0.0))
+    joules, energy = energy_unit(max(energy_kwh, default=0.0) * 3.6e6)
     figure = _figure(8.0, 3.6)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
-    axes.bar(positions, emissions_g, color="tab:green", label="emissions (g CO2e)")
-    axes.set_ylabel("emissions (g CO2e)")
+    axes.bar(positions, [g / grams for g in emissions_g], color="tab:green", label=f"emissions ({mass} CO2e)")
+    axes.set_ylabel(f"emissions ({mass} CO2e)")
     axes.set_xticks(positions, labels, rotation=45, ha="right", fontsize=7)
     other = axes.twinx()
-    other.plot(positions, energy_kwh, color="tab:blue", marker="o", label="IT energy (kWh)")
-    other.set_ylabel("IT energy (kWh)")
+    other.plot(positions, [kwh * 3.6e6 / joules for kwh in energy_kwh], color="tab:blue", marker="o",
+               label=f"IT energy ({energy})")
+    other.set_ylabel(f"IT energy ({energy})")
+    other.set_ylim(bottom=0)
     axes.set_title("Emissions and energy per run, oldest first")
     return _png(figure), ""

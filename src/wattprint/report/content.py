@@ -300,8 +300,8 @@ class RunContent:
             return steps, ""
         tasks = self.task_steps()
         if len(tasks) > len(steps):
-            return tasks, (f"drawn from the run's {len(tasks)} tasks: its interval records are "
-                           f"{_seconds(steps[0].end_offset_s - steps[0].start_offset_s) if steps else 'too'} wide")
+            return tasks, (f"drawn from the run's {len(tasks)} tasks, as its {len(steps)} interval record(s) "
+                           "(10 s wide in a run's first hour) are too coarse")
         if steps:
             width = steps[-1].end_offset_s - steps[0].start_offset_s
             return steps, (f"this run of {_seconds(width)} has {len(steps)} interval record(s) and no finer tasks: "
