@@ -97,6 +97,9 @@ def test_messages_name_the_commands_options_not_python_arguments(capsys: pytest.
     assert main(["plan", "--duration", "1h"]) == 1
     err = capsys.readouterr().err
     assert "--provider" in err and "docs/live.md" in err and err.count("https://") == 1
+    assert main(["plan", "--duration", "1h", "--provider", "uk"]) == 1
+    err = capsys.readouterr().err
+    assert "--location or --zone" in err and "location=" not in err
     from wattprint import hints
 
     assert hints.setting("power_w") == "pass power_w="  # the Python API keeps its own terms

@@ -212,7 +212,9 @@ def _records(providers: Iterable[str] | None, locations: Iterable[str] | None) -
         for row in cloud_regions():
             chosen.setdefault(row.key, row)
     if not chosen:
-        raise ConfigError("nothing to compare: give providers= and/or locations=")
+        from wattprint.hints import name
+
+        raise ConfigError(f"nothing to compare: give {name('providers')} and/or {name('locations')}")
     return list(chosen.values())
 
 

@@ -412,8 +412,10 @@ def _targets(provider: IntensityProvider, locations: Sequence[str] | str | None,
             return [(str(configured_zone), None, provider.check_zone(str(configured_zone)))]
         location = config.get("location")
         if location is None:
-            raise ConfigError("say where to plan: --location (location=), --zone (zone=), or the location / "
-                              "intensity_zone setting")
+            from wattprint.hints import name
+
+            raise ConfigError(f"say where to plan: {name('location')} or {name('zone')}, or set location (or "
+                              "intensity_zone) in wattprint.toml or the environment (WATTPRINT_LOCATION)")
         locations = [str(location)]
     targets: list[tuple[str, str | None, str | Exception]] = []
     for location in locations:

@@ -15,7 +15,7 @@ Each location is priced with its own grid intensity and its provider's PUE (or -
 by the reference (--location, or the run's location with --from-run), else by the greenest."""
 
 
-SETTING_OPTIONS = {"cpu_cores": "--cores"}
+SETTING_OPTIONS = {"cpu_cores": "--cores", "providers": "--provider", "locations": "--locations"}
 """Parameters whose option is named differently, for hints in messages."""
 
 
