@@ -183,3 +183,11 @@ def test_monitor_for_a_duration(env: dict[str, str]) -> None:
     assert "monitor" in completed.stderr and "finished" in completed.stderr
     listed = json.loads(wattprint("runs", "--json", env=env).stdout)
     assert listed[0]["name"] == "monitor" and listed[0]["duration_s"] >= 1.0
+
+
+def test_python_dash_m_wattprint_is_the_command_line(env: dict[str, str]) -> None:
+    from wattprint import __version__
+
+    completed = subprocess.run([sys.executable, "-m", "wattprint", "--version"], env=env, capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 0 and completed.stdout.strip() == f"wattprint {__version__}"
