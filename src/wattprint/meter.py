@@ -99,10 +99,14 @@ class _AttributionEntry:
         self.last_update: float | None = None
 
 
+class SubscriptionClosing(RuntimeError):
+    """A background thread gave up waiting for the meter: its subscription is being stopped at a signal."""
+
+
 class Subscription:
     """A tracker's handle on the meter."""
 
-    __slots__ = ("meter", "probe", "attribution_key", "attribution", "active")
+    __slots__ = ("meter", "probe", "attribution_key", "attribution", "active", "closing")
 
     def __init__(self, meter: Meter, probe: _Probe, attribution_key: str, attribution: Attribution) -> None:
         self.meter = meter
@@ -110,6 +114,8 @@ class Subscription:
         self.attribution_key = attribution_key
         self.attribution = attribution
         self.active = True
+        self.closing = False
+        """Set, without any lock, when a signal handler stops the subscription's tracker."""
 
     @property
     def stale(self) -> bool:
@@ -120,7 +126,8 @@ class Subscription:
 class Meter:
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        """Reentrant: a SIGTERM handler reads the meter in the main thread, maybe inside a reading it interrupted."""
         self._probes: dict[SensorConfig, _Probe] = {}
         self._attributions: dict[str, _AttributionEntry] = {}
         self._thread: threading.Thread | None = None
@@ -129,7 +136,7 @@ class Meter:
         self.ticks = 0
         self._jobs: dict[int, list] = {}
         """job id -> [function, next due (monotonic), name]; run by the sampler thread outside the lock."""
-        self._jobs_lock = threading.Lock()
+        self._jobs_lock = threading.RLock()
         self._job_ids = itertools.count(1)
 
     # -- subscriptions -------------------------------------------------------------------------------------
@@ -168,8 +175,9 @@ class Meter:
         self._wake.set()
         return Subscription(self, found, key, entry.attribution)
 
-    def unsubscribe(self, sub: Subscription) -> None:
-        """Stop measuring for one tracker; the last one closes the sensors and ends the thread."""
+    def unsubscribe(self, sub: Subscription, *, join: bool = True) -> None:
+        """Stop measuring for one tracker; the last one closes the sensors and ends the thread (``join``: waits
+        for it; not at a signal, where the thread may be waiting for a lock the interrupted main thread holds)."""
         if not sub.active or sub.stale:
             sub.active = False
             return
@@ -196,7 +204,7 @@ class Meter:
                 to_join, self._thread, self._stop = self._thread, None, None
         if to_join is not None:
             self._wake.set()
-            if to_join is not threading.current_thread():
+            if join and to_join is not threading.current_thread():
                 to_join.join(timeout=5)
 
     def read(self, sub: Subscription, *, final: bool = False) -> Snapshot:
@@ -205,22 +213,43 @@ class Meter:
         ``final`` (a run's last reading) also brings the attribution shares up to date, however short the time
         since they were last measured.
         """
-        with self._lock:
-            now = time.monotonic()
+        self._acquire(sub)
+        try:
+            now, wall = time.monotonic(), time.time()  # together: a slow reading must not shift one of them
             found = sub.probe
             self._advance(found, found.sensors, now, update_shares=final)
-            return Snapshot(now, time.time(), tuple(found.values[sub.attribution_key]), found.slots, found.meta)
+            return Snapshot(now, wall, tuple(found.values[sub.attribution_key]), found.slots, found.meta)
+        finally:
+            self._lock.release()
 
     def notes(self, sub: Subscription) -> list[str]:
-        with self._lock:
+        self._acquire(sub)
+        try:
             notes = list(sub.probe.notes)
             for sensor in sub.probe.sensors:
                 notes += sensor.runtime_notes()
             return notes
+        finally:
+            self._lock.release()
 
     def hardware(self, sub: Subscription) -> list[DeviceInfo]:
-        with self._lock:
+        self._acquire(sub)
+        try:
             return list(sub.probe.infos.values())
+        finally:
+            self._lock.release()
+
+    def _acquire(self, sub: Subscription) -> None:
+        """Take the meter's lock for ``sub``. The main thread waits (whoever else holds it lets go soon); another
+        thread gives up with :class:`SubscriptionClosing` once ``sub`` is being stopped at a signal, since the
+        lock may then belong to the interrupted main thread, which only lets go after the handler, which waits
+        for that thread's tracker lock or for the store writer."""
+        if threading.current_thread() is threading.main_thread():
+            self._lock.acquire()
+            return
+        while not self._lock.acquire(timeout=0.05):
+            if sub.closing:
+                raise SubscriptionClosing("the tracker is being stopped")
 
     def sensors(self, sub: Subscription) -> list[Sensor]:
         """The sensors measuring for ``sub`` now (for diagnostics)."""

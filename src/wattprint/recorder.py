@@ -176,7 +176,7 @@ class RunRecorder:
         self._buckets: dict[int, list[IntervalRecord]] = {}
         self._tasks: list[TaskRecord] = []
         self._bucket_status: dict[int, str] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a SIGTERM handler may interrupt payload() in the main thread
         self._ended_at: float | None = None
         self.late = threading.Event()
         """Clear while a re-priced save may follow the final one (a live value still on its way, docs/live.md)."""
@@ -473,7 +473,7 @@ def spool_dir(url: str) -> str:
 
 
 _writer: StoreWriter | None = None
-_writer_lock = threading.Lock()
+_writer_lock = threading.RLock()
 _late_recorders: set[RunRecorder] = set()
 _late_lock = threading.Lock()
 _live: weakref.WeakSet[Tracker] = weakref.WeakSet()
@@ -496,7 +496,7 @@ def current_writer() -> StoreWriter | None:
 
 def track_live(tracker: Tracker) -> None:
     """Remember a running tracker, so exit and SIGTERM can stop and save it."""
-    _install_exit_hooks()
+    install_exit_hooks()
     _live.add(tracker)
 
 
@@ -504,10 +504,24 @@ def forget_live(tracker: Tracker) -> None:
     _live.discard(tracker)
 
 
-def _stop_all(status: str, timeout: float) -> None:
-    for tracker in list(_live):
+def _stop_all(status: str, timeout: float, *, at_signal: bool = False) -> None:
+    """Stop every running tracker and wait (``timeout``) for their saves; what is still unsaved then is spooled.
+
+    ``at_signal``: in a signal handler, in the main thread, which may have been interrupted anywhere, even inside
+    a tracker's or the meter's lock (both reentrant); each tracker is stopped in this thread, so nothing waits for
+    the interrupted code, and background flushes waiting for it give up."""
+    trackers = list(_live)
+    if at_signal:
+        for tracker in trackers:
+            sub = tracker._sub
+            if sub is not None:
+                sub.closing = True
+    for tracker in trackers:
         try:
-            tracker.stop(status)
+            if at_signal:
+                tracker._stop_at_exit(status)
+            else:
+                tracker.stop(status)
         except Exception:  # noqa: BLE001
             _log.debug("stopping a tracker at exit failed", exc_info=True)
     writer = current_writer()
@@ -527,25 +541,43 @@ def _excepthook(exc_type, exc, tb) -> None:  # noqa: ANN001
 
 _previous_excepthook = sys.excepthook
 _previous_sigterm: object = None
+_in_sigterm = False
+
+SIGTERM_DRAIN_S = 4.0
+"""How long the SIGTERM handler waits for the final saves before spooling what is left and ending the process."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    global _exit_status
-    _exit_status = "killed"
-    # Saved from another thread: this handler may have interrupted the main thread inside a lock it holds.
-    saver = threading.Thread(target=_stop_all, args=("killed", 4.0), name="wattprint-sigterm", daemon=True)
-    saver.start()
-    saver.join(5.0)
-    previous = _previous_sigterm
-    if callable(previous):
-        previous(signum, frame)
-        return
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
+    """Save every running tracker as ``killed``, then do what SIGTERM did before: the previous handler, or die of
+    the signal. Runs in the main thread, between two bytecodes of whatever it was doing."""
+    global _exit_status, _in_sigterm
+    if _in_sigterm:
+        return  # a second SIGTERM while the first is saving: the first one ends the process when the save is done
+    _in_sigterm = True
+    try:
+        _exit_status = "killed"
+        try:
+            _stop_all("killed", SIGTERM_DRAIN_S, at_signal=True)
+        except Exception:  # noqa: BLE001 - a signal handler must not fail
+            _log.debug("saving at SIGTERM failed", exc_info=True)
+        previous = _previous_sigterm
+        if callable(previous):
+            previous(signum, frame)
+            return
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        _in_sigterm = False
+
+
+def install_exit_hooks() -> None:
+    """atexit, sys.excepthook (to tell a Ctrl-C from an error at exit) and SIGTERM, once per process; and, in a
+    ``multiprocessing`` child, multiprocessing's own exit (it leaves by ``os._exit``, without atexit)."""
+    _install_exit_hooks()
+    _install_multiprocessing_hook()
 
 
 def _install_exit_hooks() -> None:
-    """atexit, sys.excepthook (to tell a Ctrl-C from an error at exit) and SIGTERM, once per process."""
     global _hooks_installed, _previous_excepthook, _previous_sigterm
     if _hooks_installed:
         return
@@ -563,10 +595,41 @@ def _install_exit_hooks() -> None:
             pass
 
 
+_multiprocessing_hooked: int | None = None
+"""The pid whose multiprocessing exit saves its runs (a forked grandchild registers its own)."""
+
+
+def _install_multiprocessing_hook() -> None:
+    """In a child of ``multiprocessing`` (fork or forkserver: spawn ends with atexit too), save the runs in its
+    exit function: ``Process._bootstrap`` runs its finalizers, registered after the fork, then ``os._exit``."""
+    global _multiprocessing_hooked
+    if _multiprocessing_hooked == os.getpid():
+        return
+    process = sys.modules.get("multiprocessing.process")
+    if process is None or process.parent_process() is None:
+        return
+    from multiprocessing import util
+
+    util.Finalize(None, _at_multiprocessing_exit, exitpriority=100)
+    _multiprocessing_hooked = os.getpid()
+
+
+def _at_multiprocessing_exit() -> None:
+    """Runs in ``Process._bootstrap``'s ``finally``: an exception on its way out says the target failed."""
+    error = sys.exc_info()[1]
+    if isinstance(error, KeyboardInterrupt):
+        status = "killed"
+    elif error is None or (isinstance(error, SystemExit) and error.code in (None, 0)):
+        status = _exit_status or "finished"
+    else:
+        status = "failed"
+    _stop_all(status, timeout=10.0)
+
+
 def _after_fork_in_child() -> None:
     global _writer, _writer_lock
     _writer = None
-    _writer_lock = threading.Lock()
+    _writer_lock = threading.RLock()
     _live.clear()
     _late_recorders.clear()  # their re-pricing threads are not in the child
     globals()["_late_lock"] = threading.Lock()

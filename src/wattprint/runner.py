@@ -63,28 +63,79 @@ def run_command(
     warm = Tracker(**{**warm_kwargs, "attribution": "machine", "store": "off", "intensity_provider": "none"}).start()
     if tracker_kwargs["attribution"] == "process":
         import psutil  # noqa: F401 - imported now rather than after the command has started
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        from wattprint.recorder import install_exit_hooks
+
+        install_exit_hooks()  # first: the handlers put back at the end are then the ones that save runs at SIGTERM
+    terminal = _terminal()
+    # Without a terminal, the command gets a process group of its own: a signal sent to our group (a scheduler
+    # ending a job) then reaches it once, passed on by us, not a second time directly.
+    own_group = terminal is None and in_main_thread
     try:
-        child = subprocess.Popen(list(argv))
+        child = subprocess.Popen(list(argv), **_own_group_kwargs() if own_group else {})
     except BaseException:
         warm.stop()
         raise
     received: list[int] = []
     previous: dict[int, Any] = {}
-    interactive = sys.stdin is not None and sys.stdin.isatty()
 
     def forward(signum: int, frame: object) -> None:
         received.append(signum)
         # A Ctrl-C typed at the terminal reaches the whole foreground process group, the command included.
-        if signum == signal.SIGINT and interactive:
+        if signum == signal.SIGINT and terminal == "foreground":
             return
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if own_group:
+                os.killpg(child.pid, signum)  # the command and its own children, as a signal to a group would
+            else:
+                child.send_signal(signum)
 
-    if threading.current_thread() is threading.main_thread():
+    if in_main_thread:
+        # Ours until the command has exited and its run is saved: the tracker's SIGTERM handler (stop and save the
+        # run as killed) must not cut the measurement short while the command shuts down.
         for name in FORWARDED:
             number = getattr(signal, name, None)
             if number is not None:
                 previous[number] = signal.signal(number, forward)
+    try:
+        return _measure(child, argv, warm, received, on_status, status_interval_s, green_wait, tracker_kwargs)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _terminal() -> str | None:
+    """Whether this process has a controlling terminal: None, ``"foreground"`` or ``"background"``."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        return "foreground" if os.tcgetpgrp(fd) == os.getpgrp() else "background"
+    except OSError:
+        return "background"
+    finally:
+        os.close(fd)
+
+
+def _own_group_kwargs() -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        return {"process_group": 0}
+    return {"preexec_fn": os.setpgrp}  # pragma: no cover - Python 3.10
+
+
+def _measure(
+    child: subprocess.Popen[bytes],
+    argv: Sequence[str],
+    warm: Tracker,
+    received: list[int],
+    on_status: Callable[[RunResult], None] | None,
+    status_interval_s: float,
+    green_wait: Any,
+    tracker_kwargs: dict[str, Any],
+) -> CommandRun:
+    """Measure the started command until it exits, and stop its run with its exit code and status."""
     try:
         attribution = tracker_kwargs["attribution"]
         if attribution in ("process", "cgroup") and tracker_kwargs.get("pid") is None:
@@ -117,9 +168,6 @@ def run_command(
             child.kill()
             child.wait()
         raise
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
     exit_code = 128 - returncode if returncode < 0 else returncode
     if returncode < 0 or (received and returncode >= 128):
         status = "killed"  # ended by a signal (or exited 128+N after handling one we passed on)

@@ -241,7 +241,7 @@ class Tracker:
         self.flush_interval_s = float(get("flush_interval_s"))  # type: ignore[arg-type]
         self._init_training(total_epochs, total_steps, predict_every_steps, hyperparameters)
         self._intensity: Intensity | None = None
-        self._intensity_lock = threading.Lock()
+        self._intensity_lock = threading.RLock()  # reentrant: a SIGTERM handler may interrupt its holder
         self._live: LiveIntensity | None = None
         self._repricing: threading.Event | None = None
         self._prepare_job: int | None = None
@@ -255,7 +255,9 @@ class Tracker:
         """The command a ``wattprint run`` ran, stored with the run."""
         self.exit_code: int | None = None
         self._recorder: RunRecorder | None = None
+        self._final_queued = False
         self._lock = threading.RLock()
+        """Reentrant: the SIGTERM handler stops the tracker in the main thread, maybe inside a call that holds it."""
         self._sub: Subscription | None = None
         self._start: Snapshot | None = None
         self._final: Snapshot | None = None
@@ -288,6 +290,7 @@ class Tracker:
             self.run_id = new_run_id()
             self.result = None
             self._recorder = None
+            self._final_queued = False
             self._start_training()
             self._start_live(self._sub)
             self._prepare_job = meter.add_job(self._prepare_footprint(), name="prepare-footprint")
@@ -472,13 +475,26 @@ class Tracker:
         return True if recorder is None else recorder.saved.wait(remaining)
 
     def _flush_state(self) -> tuple[Snapshot, RunResult] | None:
-        """A snapshot and the running result, for a periodic flush (None when not running)."""
-        with self._lock:
-            sub = self._sub
-            if sub is None or sub.stale:
+        """A snapshot and the running result, for a periodic flush (None when not running, or when the tracker is
+        being stopped at a signal: the writer thread must then be free for the final save, not wait for locks
+        that the interrupted main thread holds)."""
+        from wattprint.meter import SubscriptionClosing
+
+        sub = self._sub
+        if sub is None or sub.stale:
+            return None
+        while not self._lock.acquire(timeout=0.05):
+            if sub.closing or self._sub is not sub:
+                return None
+        try:
+            if self._sub is not sub:
                 return None
             end = sub.meter.read(sub)
             return end, self._result(end, "running", sub)
+        except SubscriptionClosing:
+            return None
+        finally:
+            self._lock.release()
 
     def stop(self, status: str = "finished") -> RunResult | None:
         """End the measurement and return the run's result. Stopping again returns the same result.
@@ -488,32 +504,57 @@ class Tracker:
         """
         check_choice("status", status, ("finished", "failed", "killed"))
         with self._lock:
-            sub = self._sub
-            if sub is None:
-                return self.result
-            if sub.stale:
-                _log.debug("wattprint: tracker %s was started before fork; nothing to stop here", self.run_id)
-                self._sub = None
-                return None
-            meter = sub.meter
-            end = meter.read(sub, final=True)
-            self._final = end
-            for window in list(self._open.values()):
-                window._finish(end)
-            if self._prepare_job is not None:
-                meter.remove_job(self._prepare_job)
-                self._prepare_job = None
-            self.result = self._result(end, status, sub)
-            self._sub = None
-            self._stop_live(end)
-            meter.unsubscribe(sub)
-            recorder = self._recorder
-            if recorder is not None:
-                from wattprint.recorder import forget_live, get_writer
+            return self._stop_locked(status, at_exit=False)
 
-                forget_live(self)
-                get_writer().finish(recorder, recorder.payload(end, self.result, final=True))
+    def _stop_at_exit(self, status: str, lock_wait_s: float = 1.0) -> None:
+        """Stop for a SIGTERM handler or an exiting process: in the thread that runs it (the main thread, for a
+        signal), which may hold the tracker's lock already (reentrant) or have been interrupted inside a call; a
+        lock that another thread keeps is waited for ``lock_wait_s`` at most, then the stop goes on without it."""
+        sub = self._sub
+        if sub is not None:
+            sub.closing = True  # background flushes waiting for this tracker or the meter give up
+        locked = self._lock.acquire(timeout=lock_wait_s)
+        try:
+            self._stop_locked(status, at_exit=True)
+        finally:
+            if locked:
+                self._lock.release()
+
+    def _stop_locked(self, status: str, *, at_exit: bool) -> RunResult | None:
+        sub = self._sub
+        if sub is None:
+            if at_exit:
+                self._queue_final()  # a stop() interrupted after its last reading: its save may not be queued
             return self.result
+        if sub.stale:
+            _log.debug("wattprint: tracker %s was started before fork; nothing to stop here", self.run_id)
+            self._sub = None
+            return None
+        meter = sub.meter
+        end = meter.read(sub, final=True)
+        self._final = end
+        for window in list(self._open.values()):
+            window._finish(end)
+        if self._prepare_job is not None:
+            meter.remove_job(self._prepare_job)
+            self._prepare_job = None
+        self.result = self._result(end, status, sub)
+        self._sub = None
+        self._stop_live(end, late=not at_exit)
+        meter.unsubscribe(sub, join=not at_exit)  # at exit the sampler thread may wait for a lock this one holds
+        self._queue_final()
+        return self.result
+
+    def _queue_final(self) -> None:
+        """Hand the stopped run's final save to the store writer, once."""
+        recorder, end, result = self._recorder, self._final, self.result
+        if recorder is None or self._final_queued or end is None or result is None:
+            return
+        from wattprint.recorder import forget_live, get_writer
+
+        forget_live(self)
+        get_writer().finish(recorder, recorder.payload(end, result, final=True))
+        self._final_queued = True
 
     def snapshot(self) -> RunResult:
         """Totals so far, without stopping (the last result once stopped)."""
@@ -835,7 +876,7 @@ def _budget_stop(exc: BaseException | None) -> bool:
 
 
 _located: dict[tuple[object, ...], Intensity] = {}
-_located_lock = threading.Lock()
+_located_lock = threading.RLock()  # reentrant, as Tracker._intensity_lock
 
 
 def _locate(config: Any) -> Intensity:
