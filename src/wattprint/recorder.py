@@ -6,11 +6,13 @@ day, 600 s after), so a week on eight GPUs stays in megabytes while totals stay 
 with its absolute value, never an increment, so a retried flush never duplicates anything.
 
 The writer thread opens the store on its own, so ``start()`` stays fast; an existing SQLite store is written with
-``sqlite3`` alone (``store.open_writer``), sparing each tracked process the import of SQLAlchemy. When the store
-cannot be opened or written, the run goes to a local spool that the next successful open replays, and the
-reason is logged once; the user's job never sees an exception. Runs are flushed every ``flush_interval_s``, at
-``stop()``, at normal interpreter exit, and on SIGTERM; a job killed with SIGKILL loses at most one interval
-and is later shown as ``killed``.
+``sqlite3`` alone (``store.open_writer``), sparing each tracked process the import of SQLAlchemy. The run's
+``running`` row is written right after ``start()``, then every ``flush_interval_s``, at ``stop()``, at normal
+interpreter exit, and on SIGTERM; a job killed with SIGKILL loses at most one interval and is later shown as
+``killed``. Every wait for a store another process holds locked is bounded (``WRITER_LOCK_TIMEOUT_S``). When the
+store cannot be opened or written, the whole run goes to a local spool that the next successful open (or a
+reading command) replays, and the reason is logged once; the user's job never sees an exception. The first save
+that reaches the store again writes the whole run, and retires the run's spool file.
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ STATUSES = ("running", "finished", "failed", "killed")
 
 LATE_SAVE_WAIT_S = 30.0
 """How long a re-priced save waits for the run's final save to be done before it is queued anyway."""
+
+WRITER_LOCK_TIMEOUT_S = 4.0
+"""How long an open or a save waits for a store that another process holds locked before the run is spooled:
+short, so that a final save and its spool fit in the exit drain (``EXIT_DRAIN_S``)."""
+RETRY_OPEN_S = 30.0
+"""After a store could not be opened, periodic flushes spool without trying it again for this long."""
+RETRY_WRITE_S = 10.0
+"""After a save failed, periodic flushes spool without trying the store again for this long."""
+EXIT_DRAIN_S = 10.0
+"""How long normal interpreter exit waits for the final saves; what is still unsaved then is spooled at once."""
 
 
 def bucket_width_s(offset_s: float) -> float:
@@ -168,8 +180,12 @@ class RunRecorder:
         self.tracker = tracker
         self.url = url
         self.flush_interval_s = flush_interval_s
-        self.next_due = time.monotonic() + flush_interval_s
+        self.next_due = time.monotonic()  # the first flush at once: a job killed early still leaves its run
         self.saved = threading.Event()
+        self.behind = False
+        """A save failed: the store lacks part of the run, so the next save writes all of it."""
+        self.spooled_at: float | None = None
+        """``updated_at`` of the state last written to the spool (None: nothing spooled)."""
         self._start = start
         self._bucket = 0
         self._bucket_start = start
@@ -178,6 +194,7 @@ class RunRecorder:
         self._bucket_status: dict[int, str] = {}
         self._lock = threading.RLock()  # reentrant: a SIGTERM handler may interrupt payload() in the main thread
         self._ended_at: float | None = None
+        self._updated_at = 0.0
         self.late = threading.Event()
         """Clear while a re-priced save may follow the final one (a live value still on its way, docs/live.md)."""
         self.late.set()
@@ -222,7 +239,7 @@ class RunRecorder:
                 self._bucket_start = end
             new_tasks = [task_record(len(self._tasks) + i, t) for i, t in enumerate(result.tasks[len(self._tasks):])]
             self._tasks.extend(new_tasks)
-            now = time.time()
+            now = self._updated_at = max(time.time(), self._updated_at + 1e-6)  # later payloads are newer
             if result.status != "running" and self._ended_at is None:
                 self._ended_at = now  # a re-priced save after the final one keeps the run's end
             run = run_record(
@@ -291,7 +308,10 @@ class RunRecorder:
         if state is None:
             return None
         end, result = state
-        return self.payload(end, result, final=False)
+        with self._lock:
+            if self._ended_at is not None:  # stop() made the final payload meanwhile: a later 'running' must not
+                return None  # be written over it (the store keeps the newest state)
+            return self.payload(end, result, final=False)
 
 
 def _wait_late(timeout: float | None) -> None:
@@ -317,7 +337,7 @@ class StoreWriter:
         self._thread: threading.Thread | None = None
         self._stores: dict[str, RunStore | SqliteWriter] = {}
         self._retry_at: dict[str, float] = {}
-        self._replayed: set[str] = set()
+        self._unsaved: dict[RunRecorder, Payload] = {}
 
     def add(self, recorder: RunRecorder) -> None:
         with self._cond:
@@ -330,6 +350,7 @@ class StoreWriter:
             if recorder in self._recorders:
                 self._recorders.remove(recorder)
             self._finals.append((recorder, payload))
+            self._unsaved[recorder] = payload
             self._ensure_thread()
             self._cond.notify()
 
@@ -344,6 +365,15 @@ class StoreWriter:
                     return False
                 self._cond.wait(remaining)
         return True
+
+    def spool_unsaved(self) -> int:
+        """Spool, from the calling thread, every final save not done yet: at exit, when the drain ran out of time,
+        so the run is kept even if the writer thread is still waiting for the store. Returns how many."""
+        with self._cond:
+            unsaved = list(self._unsaved.items())
+        for recorder, payload in unsaved:
+            self._spool(recorder, payload)
+        return len(unsaved)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every save is done and the thread has ended (no tracker running); False on timeout."""
@@ -385,8 +415,10 @@ class StoreWriter:
                         self._save(recorder, payload)
                 for recorder, payload in finals:
                     try:
-                        self._save(recorder, payload)
+                        self._save(recorder, payload, final=True)
                     finally:
+                        with self._cond:
+                            self._unsaved.pop(recorder, None)
                         recorder.saved.set()
             except Exception:  # noqa: BLE001 - the writer must survive anything
                 _log.error("wattprint: the store writer failed")
@@ -395,18 +427,20 @@ class StoreWriter:
                     self._busy = False
                     self._cond.notify_all()
 
-    def _store(self, url: str) -> RunStore | SqliteWriter | None:
+    def _store(self, url: str, *, final: bool = False) -> RunStore | SqliteWriter | None:
+        """The open store at ``url``; after a failure, reopened no sooner than its retry time, except for a final
+        save (bounded by the lock timeout), which must not leave a store that works again unused."""
         store = self._stores.get(url)
         if store is not None:
             return store
-        if time.monotonic() < self._retry_at.get(url, 0.0):
+        if not final and time.monotonic() < self._retry_at.get(url, 0.0):
             return None
         from wattprint.store import open_writer
 
         try:
-            store = open_writer(url)
+            store = open_writer(url, lock_timeout_s=WRITER_LOCK_TIMEOUT_S)
         except Exception as error:  # noqa: BLE001 - StoreError, driver missing, anything
-            self._retry_at[url] = time.monotonic() + 30.0
+            self._retry_at[url] = time.monotonic() + RETRY_OPEN_S
             warn_once(
                 f"store-open:{url}",
                 f"wattprint: runs cannot be saved to the store ({error}). Measuring goes on; runs are kept in "
@@ -414,9 +448,7 @@ class StoreWriter:
             )
             return None
         self._stores[url] = store
-        if url not in self._replayed:
-            self._replayed.add(url)
-            self._replay(url, store)
+        self._replay(url, store)  # at every (re)open: what was spooled while the store was away
         return store
 
     def _replay(self, url: str, store: RunStore | SqliteWriter) -> None:
@@ -433,21 +465,39 @@ class StoreWriter:
         if count:
             _log.info("wattprint: saved %d spooled run(s) to the store", count)
 
-    def _save(self, recorder: RunRecorder, payload: Payload) -> None:
-        store = self._store(recorder.url)
+    def _save(self, recorder: RunRecorder, payload: Payload, *, final: bool = False) -> None:
+        store = self._store(recorder.url, final=final)
         if store is not None:
+            # after a failed save the store lacks what changed meanwhile: write the whole run, not only the news
+            data = recorder.everything(payload) if recorder.behind else payload
             try:
-                store.save(payload.run, payload.components, payload.intervals, payload.tasks)
-                return
+                store.save(data.run, data.components, data.intervals, data.tasks,
+                           lock_timeout_s=WRITER_LOCK_TIMEOUT_S)
             except Exception as error:  # noqa: BLE001
                 self._stores.pop(recorder.url, None)
-                self._retry_at[recorder.url] = time.monotonic() + 10.0
+                self._retry_at[recorder.url] = time.monotonic() + RETRY_WRITE_S
                 warn_once(
                     f"store-write:{recorder.url}",
                     f"wattprint: a run could not be written to the store ({error}). Measuring goes on; the run "
                     f"is kept in memory and in the local spool {spool_dir(recorder.url)}.",
                 )
+            else:
+                recorder.behind = False
+                if recorder.spooled_at is not None and recorder.spooled_at <= data.run.updated_at:
+                    self._retire(recorder, data.run.run_id, data.run.updated_at)
+                return
+        recorder.behind = True
         self._spool(recorder, payload)
+
+    def _retire(self, recorder: RunRecorder, run_id: str, updated_at: float) -> None:
+        """The store holds the run's newest state: its spool file, now stale, must not be replayed later."""
+        from wattprint.store.spool import retire
+
+        try:
+            retire(spool_dir(recorder.url), run_id, updated_at)
+            recorder.spooled_at = None
+        except OSError as error:
+            _log.debug("wattprint: a spool file could not be removed: %s", error)
 
     def _spool(self, recorder: RunRecorder, payload: Payload) -> None:
         from wattprint.store.spool import spool_save
@@ -455,6 +505,7 @@ class StoreWriter:
         whole = recorder.everything(payload)
         try:
             spool_save(spool_dir(recorder.url), whole.run, whole.components, whole.intervals, whole.tasks)
+            recorder.spooled_at = whole.run.updated_at
         except Exception as error:  # noqa: BLE001
             warn_once(
                 f"spool-write:{recorder.url}",
@@ -465,11 +516,9 @@ class StoreWriter:
 
 def spool_dir(url: str) -> str:
     """The spool of one store: one directory per store URL under the per-user spool directory."""
-    import hashlib
+    from wattprint.store.spool import store_spool_dir
 
-    from wattprint.store.spool import default_spool_dir
-
-    return os.path.join(str(default_spool_dir()), hashlib.sha256(url.encode()).hexdigest()[:16])
+    return store_spool_dir(url)
 
 
 _writer: StoreWriter | None = None
@@ -526,11 +575,13 @@ def _stop_all(status: str, timeout: float, *, at_signal: bool = False) -> None:
             _log.debug("stopping a tracker at exit failed", exc_info=True)
     writer = current_writer()
     if writer is not None and not writer.drain(timeout):
-        warn_once("drain-timeout", f"wattprint: runs were still being saved after {timeout:g} s at exit")
+        spooled = writer.spool_unsaved()  # the writer thread dies with the process: keep the runs now
+        warn_once("drain-timeout", f"wattprint: runs were still being saved after {timeout:g} s at exit; "
+                                   f"{spooled} run(s) kept in the local spool instead")
 
 
 def _at_exit() -> None:
-    _stop_all(_exit_status or "finished", timeout=10.0)
+    _stop_all(_exit_status or "finished", timeout=EXIT_DRAIN_S)
 
 
 def _excepthook(exc_type, exc, tb) -> None:  # noqa: ANN001
@@ -623,7 +674,7 @@ def _at_multiprocessing_exit() -> None:
         status = _exit_status or "finished"
     else:
         status = "failed"
-    _stop_all(status, timeout=10.0)
+    _stop_all(status, timeout=EXIT_DRAIN_S)
 
 
 def _after_fork_in_child() -> None:

@@ -2,8 +2,10 @@
 
 Opening a store checks that it can be written and brings its schema to the newest migration (Alembic is imported
 only when a migration is due). Every write is an upsert of absolute values in one transaction, so a retried
-flush never duplicates anything. SQLite runs in WAL mode with a busy timeout and takes its write lock at the
-start of a write transaction (``BEGIN IMMEDIATE``), so several processes can write to one file at once.
+flush never duplicates anything, and it is monotonic: a run row is replaced only by one at least as new
+(``updated_at``), so a stale spool file replayed late never rolls a finished run back. SQLite runs in WAL mode
+with a busy timeout and takes its write lock at the start of a write transaction (``BEGIN IMMEDIATE``), so
+several processes can write to one file at once.
 """
 
 from __future__ import annotations
@@ -58,23 +60,27 @@ _RUN_JSON_FIELDS = ("hardware", "notes", "extra")
 _RUN_COLUMNS = tuple(c.name for c in schema.runs.columns)
 
 
-def open_store(url: str | None = None) -> RunStore:
+def open_store(url: str | None = None, *, lock_timeout_s: float | None = None) -> RunStore:
     """Open the store at ``url`` (default: the per-user SQLite file), creating or migrating its schema.
 
-    Raises StoreError saying what failed (unwritable directory, bad URL, unreachable database, missing driver)
-    and how to fix it.
+    ``lock_timeout_s`` bounds every wait of this store's writes for a lock another process holds (SQLite's busy
+    timeout; PostgreSQL's ``lock_timeout``, with a ``statement_timeout`` of twice that); None waits
+    ``SQLITE_BUSY_TIMEOUT_S`` on SQLite and as long as it takes on PostgreSQL.
+
+    Raises StoreError saying what failed (unwritable directory, bad URL, unreachable database, missing driver,
+    a lock held past ``lock_timeout_s``) and how to fix it.
     """
     resolved = resolve_store_url(url)
     if resolved is None:
         raise StoreError(f"storing is turned off (store={url!r}); give a store URL or path to open one")
-    engine = _create_engine(resolved)
+    engine = _create_engine(resolved, lock_timeout_s)
     display = _display_url(resolved)
     try:
-        _prepare(engine, display)
+        _prepare(engine, display, lock_timeout_s)
     except BaseException:
         engine.dispose()
         raise
-    return RunStore(engine, display)
+    return RunStore(engine, display, lock_timeout_s=lock_timeout_s)
 
 
 class RunStore:
@@ -86,9 +92,10 @@ class RunStore:
     url: str
     """The store's URL with any password masked, for display."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, *, lock_timeout_s: float | None = None) -> None:
         self.url = url
         self._engine = engine
+        self._lock_timeout_s = lock_timeout_s
         self._writer = engine.execution_options(wattprint_write=True)
         self._dialect = engine.dialect.name
         self._hostname = os.uname().nodename
@@ -117,25 +124,45 @@ class RunStore:
         components: Sequence[ComponentRecord] = (),
         intervals: Sequence[IntervalRecord] = (),
         tasks: Sequence[TaskRecord] = (),
+        *,
+        lock_timeout_s: float | None = None,
     ) -> None:
         """Write a run in one transaction; saving the same records again changes nothing.
 
-        The run row is upserted by ``run_id`` (its project created if new); the run's component totals are
-        replaced by ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and
-        tasks by (run_id, seq).
+        The run row is upserted by ``run_id`` (its project created if new) unless the stored row is newer (a
+        larger ``updated_at``): then the save only fills in intervals and tasks the store lacks, so an older
+        state replayed late never replaces a newer one. Otherwise the run's component totals are replaced by
+        ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and tasks by
+        (run_id, seq). ``lock_timeout_s`` bounds the wait for another process's lock (StoreError after).
         """
         run_row, component_rows, interval_rows, task_rows = save_rows(run, components, intervals, tasks)
-        with self._write() as conn:
+        with self._write(lock_timeout_s) as conn:
             run_row["project_id"] = self._project_id(conn, run.project)
-            self._upsert(conn, schema.runs, [run_row], ("run_id",))
-            if component_rows:
+            runs = schema.runs
+            stmt = self._insert(runs)
+            guarded = stmt.on_conflict_do_update(
+                index_elements=["run_id"],
+                set_={c.name: stmt.excluded[c.name] for c in runs.columns if c.name != "run_id"},
+                where=runs.c.updated_at <= stmt.excluded.updated_at,
+            )
+            # a row comes back only if it was inserted or updated (rowcount is -1 with psycopg: not usable)
+            newer = conn.execute(guarded.returning(runs.c.run_id), run_row).first() is not None
+            if component_rows and newer:  # an older state leaves the newer totals alone
                 rc = schema.run_components
                 conn.execute(delete(rc).where(rc.c.run_id == run.run_id))
                 conn.execute(rc.insert(), component_rows)
+            # an older state only fills in buckets and tasks the store lacks
             if interval_rows:
-                self._upsert(conn, schema.intervals, interval_rows, ("run_id", "bucket", "device"))
+                keys = ("run_id", "bucket", "device")
+                if newer:
+                    self._upsert(conn, schema.intervals, interval_rows, keys)
+                else:
+                    self._fill(conn, schema.intervals, interval_rows, keys)
             if task_rows:
-                self._upsert(conn, schema.tasks, task_rows, ("run_id", "seq"))
+                if newer:
+                    self._upsert(conn, schema.tasks, task_rows, ("run_id", "seq"))
+                else:
+                    self._fill(conn, schema.tasks, task_rows, ("run_id", "seq"))
 
     def save_many(
         self,
@@ -226,11 +253,21 @@ class RunStore:
         changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes), rows)
 
+    def _fill(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+        """Insert the rows whose keys are not stored yet; leave the others as they are."""
+        conn.execute(self._insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, lock_timeout_s: float | None = None) -> Iterator[Connection]:
         self._check_open()
+        timeout_s = self._lock_timeout_s if lock_timeout_s is None else lock_timeout_s
+        writer = self._writer
+        if timeout_s is not None and self._dialect == "sqlite":
+            writer = writer.execution_options(wattprint_busy_ms=int(timeout_s * 1000))
         try:
-            with self._writer.begin() as conn:
+            with writer.begin() as conn:
+                if timeout_s is not None and self._dialect == "postgresql":
+                    _pg_timeouts(conn, timeout_s)
                 yield conn
         except DBAPIError as error:
             raise StoreError(f"cannot write to the store {self.url}: {_reason(error)}") from error
@@ -439,18 +476,26 @@ def _display_url(url: str) -> str:
     return mask_password(url)
 
 
-def _create_engine(url: str) -> Engine:
+def _pg_timeouts(conn: Connection, timeout_s: float) -> None:
+    """Bound this transaction's waits: for a lock (``LOCK TABLE`` by another session), and for any statement."""
+    ms = max(1, int(timeout_s * 1000))
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {2 * ms}")
+
+
+def _create_engine(url: str, lock_timeout_s: float | None = None) -> Engine:
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, SQLITE_BUSY_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s)
     return _postgres_engine(url)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
     database = url[len("sqlite:///"):]
     memory = database in ("", ":memory:")
     if not memory:
         _check_sqlite_path(database)
-    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}}
+        _create_private(database)
+    options: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_s, "check_same_thread": False}}
     if memory:
         from sqlalchemy.pool import StaticPool
 
@@ -465,9 +510,9 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             if not memory:
-                _sqlite_wal(cursor)
+                _sqlite_wal(cursor, busy_timeout_s)
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
@@ -476,16 +521,32 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # a writer takes the write lock up front, so it waits (busy timeout) instead of failing mid-transaction
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("wattprint_write") else "BEGIN")
+        options = conn.get_execution_options()
+        # every transaction sets its own wait, so a bounded one never leaks into the next use of the connection
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {options.get('wattprint_busy_ms', int(busy_timeout_s * 1000))}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("wattprint_write") else "BEGIN")
 
     return engine
 
 
-def _sqlite_wal(cursor: Any) -> None:
+def _create_private(database: str) -> None:
+    """Create a new store file readable by its owner only, wherever it is: runs name hosts, users and commands.
+    (SQLite gives its journal files the database file's permissions.)"""
+    path = os.path.abspath(database)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # _check_sqlite_path has explained what can be; SQLite reports the rest at open
+    os.close(fd)  # an empty file is an empty SQLite database
+
+
+def _sqlite_wal(cursor: Any, timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
     """Switch to WAL; a database that another process is creating may be briefly locked, so retry."""
     import sqlite3
 
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -538,11 +599,13 @@ def _postgres_engine(url: str) -> Engine:
         raise StoreError(f"store URL {display!r} is not valid: {error}") from error
 
 
-def _prepare(engine: Engine, display: str) -> None:
+def _prepare(engine: Engine, display: str, lock_timeout_s: float | None = None) -> None:
     """Check the store can be written and bring its schema to the newest revision (one transaction)."""
     dialect = engine.dialect.name
     try:
         with engine.execution_options(wattprint_write=True).begin() as conn:
+            if dialect == "postgresql" and lock_timeout_s is not None:
+                _pg_timeouts(conn, lock_timeout_s)
             if dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             current = _current_revisions(conn)
@@ -616,6 +679,11 @@ def _open_failure(dialect: str, display: str, error: DBAPIError) -> str:
             return (
                 f"the SQLite store {display} is read-only ({reason}); make the file and its directory writable, or "
                 "set WATTPRINT_STORE to a writable path (or to 'off' to store nothing)"
+            )
+        if "locked" in lowered or "busy" in lowered:
+            return (
+                f"the SQLite store {display} is locked by another process ({reason}); wait for it to finish, or "
+                "find it with: fuser <store file>"
             )
         if "not a database" in lowered:
             return f"{display} is not a SQLite database ({reason}); move it away, or set WATTPRINT_STORE to a new path"

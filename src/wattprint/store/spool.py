@@ -2,9 +2,11 @@
 
 One file per run (``<run_id>.json``), rewritten atomically with the latest state, merged the way the store
 merges saves: the run and its component totals replaced, intervals by (bucket, device), tasks by seq. Replaying
-saves each file into the store (idempotent) and deletes it. Floats survive the round trip exactly (JSON keeps
-the shortest repr that reads back to the same double). Stdlib only, apart from platformdirs for the default
-directory.
+saves each file into the store (idempotent, and monotonic: a file older than the stored run changes nothing) and
+deletes it. Each store has its own spool directory (:func:`store_spool_dir`); the recorder fills it, and the
+next process to save a run, or a reading command (:func:`replay_pending`), empties it. Floats survive the round
+trip exactly (JSON keeps the shortest repr that reads back to the same double). Stdlib only, apart from
+platformdirs for the default directory.
 """
 
 from __future__ import annotations
@@ -61,6 +63,77 @@ def default_spool_dir() -> Path:
 
 def spool_path(directory: str | os.PathLike[str], run_id: str) -> Path:
     return Path(directory) / f"{run_id}{SUFFIX}"
+
+
+def store_spool_dir(url: str) -> str:
+    """The spool of the store at ``url`` (any form ``resolve_store_url`` takes): one directory per store under
+    :func:`default_spool_dir`."""
+    import hashlib
+
+    from wattprint.store.urls import resolve_store_url
+
+    key = resolve_store_url(url) or url
+    return os.path.join(str(default_spool_dir()), hashlib.sha256(key.encode()).hexdigest()[:16])
+
+
+def retire(directory: str | os.PathLike[str], run_id: str, updated_at: float) -> bool:
+    """Delete the spool file of ``run_id`` if the store now holds a state at least as new (``updated_at``): a
+    stale file left behind would otherwise be replayed later. True if a file was deleted."""
+    path = spool_path(directory, run_id)
+    try:
+        spooled, _, _, _ = load_spool_file(path)
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return False  # replay sets an unreadable file aside and says so
+    if spooled.updated_at > updated_at:
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return True
+
+
+class Spooled:
+    """A run waiting in a spool directory: what ``wattprint doctor`` lists."""
+
+    __slots__ = ("path", "run_id", "name", "project", "status", "updated_at", "tasks")
+
+    def __init__(self, path: Path, run: RunRecord, tasks: int) -> None:
+        self.path = path
+        self.run_id = run.run_id
+        self.name = run.name
+        self.project = run.project
+        self.status = run.status
+        self.updated_at = run.updated_at
+        self.tasks = tasks
+
+
+def pending(url: str) -> list[Spooled]:
+    """The runs waiting in the spool of the store at ``url`` (resolved), oldest first; unreadable files skipped."""
+    out = []
+    for path in spooled_files(store_spool_dir(url)):
+        try:
+            run, _, _, tasks = load_spool_file(path)
+        except (OSError, ValueError):
+            continue
+        out.append(Spooled(path, run, len(tasks)))
+    return out
+
+
+def replay_pending(url: str, store: SupportsSave, *, lock_timeout_s: float = 2.0) -> int:
+    """Save the runs waiting in the spool of the store at ``url`` into ``store``, quietly, for commands that read
+    the store: returns how many were saved; never raises (a store that is locked or failing leaves the files for
+    the next time, and the reason is logged at debug level)."""
+    from wattprint import _log
+
+    directory = store_spool_dir(url)
+    if not os.path.isdir(directory):
+        return 0
+    try:
+        return replay_spool(directory, store, lock_timeout_s=lock_timeout_s)
+    except Exception as error:  # noqa: BLE001 - reading must work whatever the spool holds
+        _log.debug("wattprint: the spool %s could not be replayed now: %s", directory, error)
+        return 0
 
 
 def spool_save(
@@ -151,9 +224,9 @@ def spooled_files(directory: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and not p.name.startswith("."))
 
 
-def replay_spool(directory: str | os.PathLike[str], store: SupportsSave) -> int:
+def replay_spool(directory: str | os.PathLike[str], store: SupportsSave, *, lock_timeout_s: float | None = None) -> int:
     """Save every spooled run into ``store`` (a RunStore, or anything with its ``save``) and delete the files
-    saved; returns how many were saved.
+    saved; returns how many were saved. ``lock_timeout_s`` bounds each save's wait for another process's lock.
 
     A file that is not a spool file is renamed to ``*.json.bad`` (and logged) so it is not retried forever. A
     store error stops the replay and is raised; the files not yet saved stay for the next time.
@@ -169,7 +242,10 @@ def replay_spool(directory: str | os.PathLike[str], store: SupportsSave) -> int:
         except ValueError as error:
             _set_aside(path, error)
             continue
-        store.save(run, components, intervals, tasks)
+        if lock_timeout_s is None:
+            store.save(run, components, intervals, tasks)
+        else:
+            store.save(run, components, intervals, tasks, lock_timeout_s=lock_timeout_s)  # type: ignore[call-arg]
         count += 1
         try:
             # a writer may have rewritten the file meanwhile: then keep it (its newer state is replayed next time)
