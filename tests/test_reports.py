@@ -618,3 +618,19 @@ def test_one_set_of_formatters_reads_in_human_units() -> None:
     assert format_number(9956.0, 2) == "10,000" and format_number(1.312e-07, 2) == "0.00000013"
     assert format_number(99.96, 2) == "100" and format_number(8.0645, 2) == "8.1"
     assert energy_unit(7.2) == (3.6, "mWh") and mass_unit(1500.0) == (1000.0, "kg")
+
+
+def test_no_output_a_user_reads_carries_a_to_do(stored: str) -> None:
+    """Notes such as "newer vintages reportedly ~0.84 - VERIFY" must never be printed: scan what users read."""
+    todo = re.compile(r"\b(?:verify|verification|unverified|todo|fixme|tbd)\b|reportedly", re.IGNORECASE)
+    content = first_run(stored)
+    big = dataclasses.replace(content, run=dataclasses.replace(content.run, emissions_g=5e6))
+    outputs = [markdown_report(big), html_report(big, chart=False), latex_report(big), paper_paragraph(big)]
+    for command in (["regions", "--json"], ["show", "last"], ["show", "last", "--json"],
+                    ["compare-regions", "--energy-kwh", "1", "--provider", "aws", "--json"]):
+        done = subprocess.run([WATTPRINT, "--store", stored, *command], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    for text in outputs:
+        found = todo.search(text)
+        assert found is None, text[max(0, found.start() - 80):found.end() + 40]

@@ -112,6 +112,7 @@ def carbon_lines(run: RunRecord) -> list[str]:
     if run.emissions_g is None:
         return []
     from wattprint.carbon import location_hint
+    from wattprint.carbon.intensity import source_with_year
     from wattprint.carbon.location import HOW_UNKNOWN
     from wattprint.equivalents import format_equivalents
 
@@ -121,8 +122,8 @@ def carbon_lines(run: RunRecord) -> list[str]:
         f"  emissions {format_emissions(run.emissions_g)} ± {run.emissions_uncertainty_rel or 0:.0%}   "
         f"facility energy {format_energy(run.facility_energy_j or 0.0)} (PUE {run.pue:.2f}){water}",
         f"  intensity {run.intensity_g_per_kwh:.4g} gCO2e/kWh ± {run.intensity_uncertainty_rel or 0:.0%} "
-        f"({extra.get('intensity_name') or run.intensity_zone}; {run.intensity_source}"
-        f"{', ' + str(run.intensity_year) if run.intensity_year else ''}; {run.how_located})",
+        f"({extra.get('intensity_name') or run.intensity_zone}; "
+        f"{source_with_year(run.intensity_source or 'source not recorded', run.intensity_year)}; {run.how_located})",
     ]
     if run.emissions_g >= 1.0:  # below a gram, everyday equivalents are all vanishing fractions
         lines.append(f"  {format_equivalents(run.emissions_g)}")
