@@ -251,7 +251,8 @@ def test_the_run_is_cut_at_the_providers_period_edges(live_env: ReplayServer, mo
     cuts = [part.start_s for part in intervals[1:]]
     periods = [math.floor(cut / period) for cut in cuts]
     assert periods == sorted(set(periods)), cuts
-    assert all(a.end_s == pytest.approx(b.start_s, abs=0.01) for a, b in zip(intervals, intervals[1:], strict=False)), [(a.start_s, a.end_s) for a in intervals]
+    spans = [(part.start_s, part.end_s) for part in intervals]
+    assert all(a[1] == pytest.approx(b[0], abs=0.01) for a, b in zip(spans, spans[1:], strict=False)), spans
     assert len(run.result.time_resolved.timeline()) >= 3
 
 
