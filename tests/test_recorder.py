@@ -79,3 +79,31 @@ def test_each_flush_rewrites_the_open_bucket_with_its_absolute_value() -> None:
     fourth = recorder.payload(snapshot(15.0), result_at(start, snapshot(15.0)), final=False)
     assert {i.bucket for i in fourth.intervals} == {1}
     assert [i.start_offset_s for i in fourth.intervals] == [12.0, 12.0]
+
+
+class RacingTracker(FakeTracker):
+    """A tracker whose running state a periodic flush reads (as if taken just before ``stop()``)."""
+
+    def __init__(self, state: tuple[Snapshot, RunResult]) -> None:
+        self.state = state
+
+    def _flush_state(self) -> tuple[Snapshot, RunResult]:
+        return self.state
+
+
+def test_a_flush_that_loses_the_race_with_stop_is_dropped_and_payloads_only_move_forward(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wattprint import recorder as recorder_module
+
+    start = snapshot(0.0)
+    tracker = RacingTracker((snapshot(4.0), result_at(start, snapshot(4.0))))
+    recorder = RunRecorder(tracker, "sqlite:///unused", 10.0, start)  # type: ignore[arg-type]
+    clock = iter([1000.0, 999.0, 998.0, 997.0])  # the wall clock steps back (NTP) between payloads
+    monkeypatch.setattr(recorder_module.time, "time", lambda: next(clock))
+    running = recorder.periodic()
+    final = recorder.payload(snapshot(5.0), result_at(start, snapshot(5.0), "finished"), final=True)
+    assert running is not None and final.run.updated_at > running.run.updated_at  # the store keeps the newest
+    # the writer thread read the running state before stop() and makes its payload after the final one: dropped,
+    # else its 'running' row, newer, would replace 'finished'
+    assert recorder.periodic() is None
