@@ -4,9 +4,9 @@
 
 The CSV has CodeCarbon's own columns (those of ``codecarbon.output_methods.emissions_data.EmissionsData``)
 and plausible values; each run has ``--rows-per-run`` rows (running totals, as ``flush()`` writes them). The
-import runs as the command line does, in a child process, into a fresh SQLite store (or ``--store``); wall time
-and the child's peak resident memory (ru_maxrss) are printed. The import is then repeated on the same store, the
-case of a file imported again (every run already stored).
+import runs as the command line does, in a child process, into a fresh SQLite store (or ``--store``); wall time,
+CPU time (which a busy machine changes less) and the child's peak resident memory (ru_maxrss) are printed. The
+import is then repeated on the same store, the case of a file imported again (every run already stored).
 """
 
 from __future__ import annotations
@@ -56,23 +56,25 @@ def write_csv(path: Path, rows: int, rows_per_run: int) -> None:
             ])
 
 
-def run_import(csv_path: Path, store: str) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the child, and its last output line."""
+def run_import(csv_path: Path, store: str) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds and peak RSS in MB of the child, and its first output line."""
     code = (
         "import sys; from wattprint.cli.main import main; "
         "sys.exit(main(['--store', sys.argv[1], 'import', 'codecarbon', sys.argv[2]]))"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, store, str(csv_path)], capture_output=True, text=True)
     wall = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"import failed ({done.returncode}):\n{done.stderr[-3000:]}")
     lines = done.stdout.splitlines()
     if peak_kb == before:  # an earlier child was larger: the figure is an upper bound
         print("  (peak RSS no higher than an earlier child's; figure is that bound)")
-    return wall, peak_kb / 1024, lines[0] if lines else ""
+    return wall, cpu, peak_kb / 1024, lines[0] if lines else ""
 
 
 def main() -> None:
@@ -88,11 +90,11 @@ def main() -> None:
         size_mb = os.path.getsize(csv_path) / 1e6
         store = args.store or str(Path(tmp) / "runs.sqlite")
         print(f"CodeCarbon CSV: {args.rows:,} rows, {args.rows // args.rows_per_run:,} runs, {size_mb:.1f} MB")
-        wall, peak_mb, said = run_import(csv_path, store)
-        print(f"first import:  {wall:8.1f} s  peak RSS {peak_mb:7.0f} MB  ({said})")
+        wall, cpu, peak_mb, said = run_import(csv_path, store)
+        print(f"first import:  {wall:8.1f} s wall  {cpu:8.1f} s CPU  peak RSS {peak_mb:7.0f} MB  ({said})")
         if not args.once:
-            wall, peak_mb, said = run_import(csv_path, store)
-            print(f"second import: {wall:8.1f} s  peak RSS {peak_mb:7.0f} MB  ({said})")
+            wall, cpu, peak_mb, said = run_import(csv_path, store)
+            print(f"second import: {wall:8.1f} s wall  {cpu:8.1f} s CPU  peak RSS {peak_mb:7.0f} MB  ({said})")
 
 
 if __name__ == "__main__":

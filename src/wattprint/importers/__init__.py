@@ -8,9 +8,10 @@ from the tool's own run ids, so importing a file again updates its runs instead 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from wattprint.errors import ConfigError, check_choice
+from wattprint.errors import check_choice, check_name
 from wattprint.importers.common import IMPORTED, ImportedRun, ImportFormatError, ImportResult, stable_run_id
 
 TYPE_CHECKING = False
@@ -31,7 +32,7 @@ __all__ = [
 TOOLS = ("codecarbon", "carbontracker")
 
 
-def read_runs(tool: str, path: str | Path, *, project: str | None = None) -> list[ImportedRun]:
+def read_runs(tool: str, path: str | Path, *, project: str | None = None) -> Sequence[ImportedRun]:
     """The runs of one CodeCarbon CSV or one Carbontracker log directory, every record checked; nothing stored.
 
     ``project`` files them under that project (default: CodeCarbon's ``project_name``; none for Carbontracker).
@@ -39,8 +40,7 @@ def read_runs(tool: str, path: str | Path, *, project: str | None = None) -> lis
     from dataclasses import replace
 
     check_choice("tool", tool, TOOLS)
-    if project is not None and (not isinstance(project, str) or not project.strip()):
-        raise ConfigError(f"project must be a non-empty name, got {project!r}")
+    check_name("project", project)
     if tool == "codecarbon":
         from wattprint.importers.codecarbon import read_codecarbon
 
@@ -50,7 +50,10 @@ def read_runs(tool: str, path: str | Path, *, project: str | None = None) -> lis
 
         runs = read_carbontracker(path)
     if project is not None:
-        runs = [replace(r, run=replace(r.run, project=project)) for r in runs]
+        from wattprint.importers.common import ImportedRuns
+
+        original = runs
+        runs = ImportedRuns(lambda: (replace(r, run=replace(r.run, project=project)) for r in original), len(runs))
     return runs
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wattprint._version import __version__
+from wattprint.hints import docs
 from wattprint.importers.common import (
     IMPORTED,
     UNKNOWN_HOST,
@@ -404,7 +405,7 @@ def _run(std: Path) -> ImportedRun:
             "pue_source": f"Carbontracker's PUE ({log.pue_source})" if log.pue_source else "Carbontracker's PUE",
             "intensity_name": name or (log.address if located else "world average (Carbontracker)"),
             "timestamp_zone": "Carbontracker writes local time; read as this machine's local time",
-            "uncertainty_source": "assigned by wattprint: the logs state none (docs/reports.md)",
+            "uncertainty_source": f"assigned by wattprint: the logs state none ({docs('reports')})",
         },
     )
     return ImportedRun(run, components, tuple(intervals), tuple(tasks))

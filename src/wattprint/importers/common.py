@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,13 +95,34 @@ class ImportedRun:
     tasks: tuple[TaskRecord, ...] = ()
 
 
+class ImportedRuns(Sequence[ImportedRun]):
+    """The runs of a file that was checked whole, built anew from the file each time they are iterated, so that
+    a file of 100,000 runs is never held in memory at once."""
+
+    def __init__(self, build: Callable[[], Iterator[ImportedRun]], count: int) -> None:
+        self._build = build
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[ImportedRun]:
+        return self._build()
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        return list(self)[index]
+
+    def __repr__(self) -> str:
+        return f"<{self._count} imported runs>"
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What an import did: the runs it read (all of them saved), and which of them were already in the store."""
 
     tool: str
     path: str
-    runs: tuple[ImportedRun, ...]
+    runs: Sequence[ImportedRun]
     already_stored: tuple[str, ...] = field(default=())
 
     @property
@@ -132,4 +153,4 @@ def save_all(store: object, tool: str, path: str, runs: Sequence[ImportedRun]) -
     stored."""
     items = ((r.run, r.components, r.intervals, r.tasks) for r in runs)
     existing = store.save_many(items, batch_size=BATCH_SIZE)  # type: ignore[attr-defined]
-    return ImportResult(tool, path, tuple(runs), tuple(existing))
+    return ImportResult(tool, path, runs if isinstance(runs, ImportedRuns) else tuple(runs), tuple(existing))
