@@ -234,3 +234,45 @@ def test_an_estimate_is_plain_data() -> None:
     json.dumps(result.to_dict())
     with pytest.raises(AttributeError):
         result.energy_kwh = 0  # type: ignore[misc]
+
+
+# -- CPU look-up: stated wattage, core counts beyond the model, sources that disagree ------------------------------
+
+
+def test_a_wattage_stated_in_the_cpu_name_wins_over_the_table() -> None:
+    from wattprint.data import lookup_cpu
+
+    stated = lookup_cpu("AMD Phenom II X4 955 (95W)")
+    assert stated is not None and stated.tdp_w == 95.0 and "name" in stated.source
+    assert lookup_cpu("AMD Phenom II X4 955 (125W)").tdp_w == 125.0
+    result = estimate(cpu="AMD Phenom II X4 955 (95W)", hours=1, intensity=100)
+    assert result.parts[0].tdp_w == 95.0
+    assert result.energy_kwh == pytest.approx(0.095)
+
+
+def test_more_cores_than_the_model_has_is_said_not_silently_doubled() -> None:
+    result = estimate(cpu="Core i5-10600K", cpu_cores=12, hours=1, intensity=100)  # a 6-core model
+    (part,) = result.parts
+    assert part.power_w == pytest.approx(2 * part.tdp_w)  # priced as two CPUs' worth of cores...
+    said = [a for a in result.assumptions if "12 cores" in a and "6" in a]
+    assert len(said) == 1 and "2 CPUs" in said[0]  # ...and the estimate says so
+    assert said[0] in result.to_dict()["assumptions"]
+    within = estimate(cpu="Core i5-10600K", cpu_cores=3, hours=1, intensity=100)
+    assert not [a for a in within.assumptions if "cores" in a and "more than" in a]
+
+
+def test_when_sources_disagree_on_a_tdp_the_estimate_shows_the_alternative_and_its_choice() -> None:
+    result = estimate(cpu="Core i5-10600K", hours=1, intensity=100)
+    (part,) = result.parts
+    assert part.tdp_w == 125.0
+    assert part.alternative_tdps == ({"source": "Green Algorithms", "tdp_w": 95.0},)
+    said = [a for a in result.assumptions if "95 W" in a and "125 W" in a]
+    assert len(said) == 1 and "Green Algorithms" in said[0] and "chose" in said[0]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["components"][0]["alternative_tdps"] == [{"source": "Green Algorithms", "tdp_w": 95.0}]
+
+
+def test_the_command_shows_the_alternative_tdp() -> None:
+    done = wattprint_cli("estimate", "--cpu", "Core i5-10600K", "--hours", "1", "--intensity", "100")
+    assert done.returncode == 0, done.stderr
+    assert "Green Algorithms" in done.stdout and "95 W" in done.stdout

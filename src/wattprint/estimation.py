@@ -79,6 +79,11 @@ class EstimatedPart:
     tdp_w: float | None = None
     utilization: float | None = None
     source: str | None = None
+    alternative_tdps: tuple[dict[str, Any], ...] = ()
+    """``{"source", "tdp_w"}`` of each other source that gives this model a different TDP (``tdp_w`` was chosen)."""
+    notes: tuple[str, ...] = ()
+    """What the estimate had to decide about this part (a core count beyond the model's, a TDP chosen among
+    sources); the estimate's assumptions repeat it."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -416,12 +421,18 @@ def _cpu_part(
             )
         per_core = spec.tdp_w / spec.cores
         power = cores * per_core * use
+        notes = _tdp_choice(spec) if tdp_w is None else []
+        if cores > spec.cores:
+            notes.insert(0, f"{cores} cores is more than the {spec.cores} of one {spec.name}: priced as "
+                            f"{cores / spec.cores:.3g} CPUs' worth ({cores} x {spec.tdp_w:g} W / {spec.cores}); "
+                            f"give {_named('cpu_count')} (whole CPUs) if that is not what was meant")
         return EstimatedPart(
             component="cpu", device=spec.name, count=cores, power_w=power, energy_kwh=power * hours / 1000.0,
             method="model", uncertainty_rel=UNCERTAINTY_TDP_VM, model=spec.name, tdp_w=spec.tdp_w, utilization=use,
             source=spec.source,
             basis=(f"{cores} core(s) x TDP {spec.tdp_w:g} W / {spec.cores} cores ({spec.source}) x utilisation "
                    f"{use:.0%}"),
+            alternative_tdps=_alternatives(spec) if tdp_w is None else (), notes=tuple(notes),
         )
     n = _count("cpu_count", cpu_count) if cpu_count is not None else (count or 1)
     power = n * spec.tdp_w * use
@@ -429,7 +440,22 @@ def _cpu_part(
         component="cpu", device=spec.name, count=n, power_w=power, energy_kwh=power * hours / 1000.0,
         method="model", uncertainty_rel=UNCERTAINTY_TDP, model=spec.name, tdp_w=spec.tdp_w, utilization=use,
         source=spec.source, basis=f"{n} x TDP {spec.tdp_w:g} W ({spec.source}) x utilisation {use:.0%}",
+        alternative_tdps=_alternatives(spec) if tdp_w is None else (),
+        notes=tuple(_tdp_choice(spec) if tdp_w is None else ()),
     )
+
+
+def _alternatives(spec: CpuSpec) -> tuple[dict[str, Any], ...]:
+    return tuple({"source": source, "tdp_w": watts} for source, watts in spec.alternatives)
+
+
+def _tdp_choice(spec: CpuSpec) -> list[str]:
+    """A sentence saying which TDP was chosen for ``spec`` when sources disagree (none when they agree)."""
+    if not spec.alternatives:
+        return []
+    others = ", ".join(f"{source} gives {watts:g} W" for source, watts in spec.alternatives)
+    return [f"sources disagree on the TDP of {spec.name}: {others}; chose {spec.tdp_w:g} W ({spec.source}), "
+            f"the table's figure; give {_named('cpu_tdp_w')} to use another"]
 
 
 def _energy_uncertainty(parts: Sequence[EstimatedPart]) -> float:
@@ -470,6 +496,7 @@ def _priced(
     footprint = account(energy, uncertainty, where, pue=pue, wue=wue, duration_s=duration_s)
     for part in parts:
         assumptions.append(f"{part.component}: {part.basis}; {part.method}, ±{part.uncertainty_rel:.0%}")
+        assumptions.extend(f"{part.component}: {note}" for note in part.notes)
     assumptions.append(f"PUE {footprint.pue:g}: {footprint.pue_source}")
     assumptions.append(f"grid intensity {where.describe()}")
     if footprint.wue_l_per_kwh is not None:
