@@ -1718,7 +1718,8 @@ def build_pue_wue(b: Build) -> list[dict[str, Any]]:
                 "year": None,
                 "scope": "region (trailing twelve months, as used by CCF)",
                 "confidence": "medium",
-                "source": "Cloud Carbon Footprint GcpFootprintEstimationConstants.ts (2024-03-25)",
+                "source": "Cloud Carbon Footprint GcpFootprintEstimationConstants.ts (code of 2024-03-25; "
+                "period's year not stated)",
                 "licence": APACHE,
                 "note": "CCF does not state the period's year",
             }
@@ -1872,7 +1873,7 @@ def build_constants(b: Build) -> list[dict[str, Any]]:
                 "unit": row["unit"],
                 "description": row["quantity"],
                 "source": f"Cloud Carbon Footprint {row['provider'].capitalize()}FootprintEstimationConstants.ts "
-                "(2024-03-25)",
+                "(code of 2024-03-25)",
                 "year": "",
                 "licence": APACHE,
                 "note": "",

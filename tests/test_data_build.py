@@ -629,9 +629,10 @@ def test_google_figures_are_operational_not_lifecycle() -> None:
 
 def test_a_source_that_names_a_date_does_not_contradict_its_missing_year() -> None:
     """CCF's "(..., 2024-03-25)" read as a data date beside an empty year: the source says what the date is."""
-    for row in _table("intensity.csv") + _table("pue_wue.csv"):
-        if not row["year"] and "2024-03-25" in row["source"]:
-            assert "code of 2024-03-25" in row["source"] or "not state" in row["note"], row
+    for name in ("intensity.csv", "pue_wue.csv", "constants.csv"):
+        for row in _table(name):
+            if not row["year"] and "2024-03-25" in row["source"]:
+                assert "code of 2024-03-25" in row["source"], (name, row)
     virginia = _region("aws", "us-east-1")
     assert virginia.year is None and "data year not stated" in virginia.source
 

@@ -508,10 +508,15 @@ def test_reports_print_human_units_and_readable_equivalents(stored: str) -> None
 
 
 def test_every_source_is_dated_or_says_why_not(stored: str) -> None:
-    """The PUE's source names its year (2024): the year column says it, never "-" or "undated"."""
+    """A PUE source that names its year gives it (2024); CCF's region PUE names only its code's date, and says
+    the period's year is not stated: never "-" or "undated" beside a dated source."""
     content = first_run(stored)
     sources = {s.what: s for s in content.sources()}
-    assert "2024" in sources["PUE"].source and sources["PUE"].year == "2024"
+    assert "code of 2024-03-25" in sources["PUE"].source and sources["PUE"].year == "not stated by the source"
+    world = dataclasses.replace(content, run=dataclasses.replace(content.run, extra={
+        **content.extra, "pue_source": "industry average for an unknown data centre (global average (Uptime Institute "
+                                       "survey), 2024; green-algorithms defaults_PUE.csv)"}))
+    assert {s.what: s for s in world.sources()}["PUE"].year == "2024"
     undated = dataclasses.replace(content, run=dataclasses.replace(
         content.run, intensity_year=None,
         intensity_source="Cloud Carbon Footprint (AwsFootprintEstimationConstants.ts, code of 2024-03-25; "
@@ -634,3 +639,13 @@ def test_no_output_a_user_reads_carries_a_to_do(stored: str) -> None:
     for text in outputs:
         found = todo.search(text)
         assert found is None, text[max(0, found.start() - 80):found.end() + 40]
+
+
+def test_a_code_snapshot_date_is_not_read_as_a_data_year() -> None:
+    from wattprint.report.content import _stated_year
+
+    ccf = ("gcp europe-west1 default (region (trailing twelve months, as used by CCF); Cloud Carbon Footprint "
+           "GcpFootprintEstimationConstants.ts (code of 2024-03-25; period's year not stated))")
+    assert _stated_year(ccf) == "not stated by the source"
+    assert _stated_year("aws default (global average, 2024; AWS re:Invent 2024 disclosure)") == "2024"
+    assert _stated_year("given (pue=1.1)") == "given"

@@ -378,7 +378,9 @@ def _stated_year(source: str) -> str:
 
     if source.startswith("given"):
         return "given"
-    found = re.search(r", ((?:19|20)\d\d);", source) or re.search(r"\b((?:19|20)\d\d)\b", source)
+    found = re.search(r", ((?:19|20)\d\d);", source)
+    if found is None and "not stated" not in source:  # a code snapshot's date (2024-03-25) is no data year
+        found = re.search(r"\b((?:19|20)\d\d)\b(?!-\d)", source)
     return found.group(1) if found else NOT_STATED
 
 
