@@ -147,3 +147,21 @@ def test_the_quickstart_shows_the_footprint_where_it_was_priced_and_stored(tmp_p
     located = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env,
                              cwd=tmp_path).stdout
     assert "location: France (FR); the location came from the configuration" in located
+
+
+def test_show_lists_only_equivalents_that_read_as_something() -> None:
+    from wattprint.report.summary import carbon_lines
+    from wattprint.store.records import RunRecord
+
+    def run(grams: float) -> RunRecord:
+        return RunRecord(run_id="r" * 32, project=None, name=None, status="finished", started_at=0.0,
+                         updated_at=1.0, ended_at=1.0, duration_s=1.0, energy_j=1.0, energy_uncertainty_rel=0.05,
+                         attribution="process", hostname="h", username="u", pid=1, wattprint_version="0",
+                         location="FR", how_located="argument", intensity_g_per_kwh=44.0, intensity_zone="FR",
+                         intensity_source="Ember", intensity_year=2024, intensity_kind="average", pue=1.0,
+                         facility_energy_j=1.0, emissions_g=grams, emissions_uncertainty_rel=0.1)
+
+    # 5 g: 0.40 smartphone charges reads as something; 0.020 km by car does not
+    (line,) = [x for x in carbon_lines(run(5.0)) if x.startswith("  ≈")]
+    assert "0.4 smartphone charges" in line and "km" not in line
+    assert not [x for x in carbon_lines(run(0.5)) if x.startswith("  ≈")]

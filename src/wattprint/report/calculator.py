@@ -43,8 +43,9 @@ def estimate_text(result: Estimate) -> str:
         factor = f" ({footprint.emissions_g / before:.3g}x)" if before > 0 else ""
         lines.append(f"  measured at {measured.get('location') or 'an unknown location'}: "
                      f"{format_emissions(before)}; here{factor}")
-    if footprint.emissions_g >= 1.0:
-        lines.append(f"  {format_equivalents(list(result.equivalents))}")
+    everyday = format_equivalents(list(result.equivalents))  # empty when no equivalent reads as something
+    if everyday:
+        lines.append(f"  {everyday}")
     lines.append("  assumptions:")
     lines += [f"    - {item}" for item in result.assumptions]
     lines += [f"  note: {note}" for note in footprint.notes]

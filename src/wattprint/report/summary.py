@@ -70,6 +70,7 @@ def run_json(
         "user": run.username,
         "command": run.command,
         "exit_code": run.exit_code,
+        "parent_run": (run.extra or {}).get("parent_run"),
         "wattprint_version": run.wattprint_version,
     }
 
@@ -125,8 +126,9 @@ def carbon_lines(run: RunRecord) -> list[str]:
         f"({extra.get('intensity_name') or run.intensity_zone}; "
         f"{source_with_year(run.intensity_source or 'source not recorded', run.intensity_year)}; {run.how_located})",
     ]
-    if run.emissions_g >= 1.0:  # below a gram, everyday equivalents are all vanishing fractions
-        lines.append(f"  {format_equivalents(run.emissions_g)}")
+    everyday = format_equivalents(run.emissions_g)  # empty when no equivalent reads as something
+    if everyday:
+        lines.append(f"  {everyday}")
     if run.how_located == HOW_UNKNOWN:
         hint = location_hint()
         if hint:
@@ -333,6 +335,9 @@ def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Seque
     if run.command:
         exit_text = "" if run.exit_code is None else f" (exit {run.exit_code})"
         lines.append(f"  command: {run.command}{exit_text}")
+    parent = (run.extra or {}).get("parent_run")
+    if parent:
+        lines.append(f"  part of run {str(parent)[:12]} (the wattprint run that measured this command)")
     if components:
         lines.append(f"  {'component':<10} {'device':<12} {'energy':>12} {'power':>9}  {'method':<8} {'±':>4}")
         for c in components:
