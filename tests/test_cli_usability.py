@@ -191,3 +191,23 @@ def test_python_dash_m_wattprint_is_the_command_line(env: dict[str, str]) -> Non
     completed = subprocess.run([sys.executable, "-m", "wattprint", "--version"], env=env, capture_output=True,
                                text=True, timeout=60)
     assert completed.returncode == 0 and completed.stdout.strip() == f"wattprint {__version__}"
+
+
+def test_no_message_points_at_a_docs_file_the_wheel_does_not_ship() -> None:
+    """Strings that reach users (messages, notes, stored labels) link the docs by URL: the wheel has no docs/."""
+    import ast
+    import re
+
+    import wattprint
+
+    relative = re.compile(r"(?<![/\w])docs/[\w-]+\.md")
+    found = []
+    for path in Path(wattprint.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        documentation = {id(node.value) for node in ast.walk(tree)
+                         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in documentation:
+                if relative.search(node.value):
+                    found.append(f"{path.name}:{node.lineno}: {node.value[:80]!r}")
+    assert not found, "\n".join(found)

@@ -171,7 +171,7 @@ KEYS: tuple[Key, ...] = (
     Key("ip_geolocation", "bool", False, "Allow an IP geolocation lookup to find the location (a network call to a "
         "third party)."),
     Key("predict_after", "int", 1, "Epochs (or steps) a training completes before its totals are first "
-        "predicted (docs/predict.md).", minimum=1),
+        "predicted.", minimum=1),
     Key("prediction_level", "float", 0.9, "Coverage of prediction intervals (0.9: a 90 % interval).",
         minimum=0.5, maximum=0.999),
     Key("budget_kwh", "float", None, "Energy budget of a run (IT energy, kWh).", minimum=0,
@@ -184,7 +184,7 @@ KEYS: tuple[Key, ...] = (
     Key("budget_basis", "str", "upper", "Which predicted total is held against the budget: the upper bound of "
         "the prediction interval or its central value.", choices=("upper", "central")),
     Key("intensity_provider", "str", "none", "Live carbon intensity provider for time-resolved accounting and "
-        "carbon-aware scheduling (network calls; see docs/live.md).",
+        "carbon-aware scheduling (network calls).",
         choices=("none", "electricitymaps", "uk", "energidataservice", "watttime")),
     Key("intensity_zone", "str", None, "Zone or region to ask the live provider for (`DE`, `DK1`, `region:13`, "
         "`postcode:RG10`, `CAISO_NORTH`, or `lat,lon`).", default_doc="derived from `location`"),
