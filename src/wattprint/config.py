@@ -27,7 +27,10 @@ KINDS = ("str", "float", "int", "bool", "str-list")
 ENV_PREFIX = "WATTPRINT_"
 CONFIG_VARIABLE = "WATTPRINT_CONFIG"
 """Points at the user config file to read instead of the per-user one; not a key itself."""
-OTHER_VARIABLES = frozenset({CONFIG_VARIABLE, "WATTPRINT_NVML_MODULE", "WATTPRINT_AMDSMI_MODULE", "WATTPRINT_RAW_DATA"})
+PARENT_RUN_VARIABLE = "WATTPRINT_PARENT_RUN"
+"""Set by ``wattprint run`` for the command it measures: a tracker inside records that run as its parent."""
+OTHER_VARIABLES = frozenset({CONFIG_VARIABLE, "WATTPRINT_NVML_MODULE", "WATTPRINT_AMDSMI_MODULE", "WATTPRINT_RAW_DATA",
+                             PARENT_RUN_VARIABLE})
 """``WATTPRINT_*`` variables that are not keys but are read somewhere; add one here so it is not taken for a typo."""
 OTHER_PREFIXES = ("WATTPRINT_TEST_",)
 """Prefixes of variables wattprint's own tests and tools use."""

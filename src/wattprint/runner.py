@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattprint.config import PARENT_RUN_VARIABLE, load_config
 from wattprint.results import RunResult
-from wattprint.tracker import Tracker
+from wattprint.tracker import Tracker, new_run_id
 
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT")
 
@@ -51,11 +52,15 @@ def run_command(
     """
     if not argv:
         raise ValueError("no command given: put it after --, e.g. wattprint run -- python train.py")
-    tracker_kwargs.setdefault("attribution", "process")
+    if tracker_kwargs.get("attribution") is None:  # not given: the settings' choice, else the command's own tree
+        setting = load_config({}).setting("attribution")
+        tracker_kwargs["attribution"] = setting.value if setting.source != "default" else "process"
+    # A tracker inside the command measures as this run does, and records it as its parent (docs/measurement.md).
+    run_id = new_run_id()
+    child_env = {**os.environ, PARENT_RUN_VARIABLE: run_id, "WATTPRINT_ATTRIBUTION": tracker_kwargs["attribution"]}
     # Probe the sensors (and import what measuring needs) before the command starts, so that the tracker that
     # needs the command's pid starts within milliseconds of it.
     warm_kwargs = {k: v for k, v in tracker_kwargs.items() if k not in ("attribution", "pid", "project", "name")}
-    from wattprint.config import load_config
 
     provider = load_config({"intensity_provider": tracker_kwargs.get("intensity_provider")}).get("intensity_provider")
     if provider != "none":
@@ -73,7 +78,7 @@ def run_command(
     # ending a job) then reaches it once, passed on by us, not a second time directly.
     own_group = terminal is None and in_main_thread
     try:
-        child = subprocess.Popen(list(argv), **_own_group_kwargs() if own_group else {})
+        child = subprocess.Popen(list(argv), env=child_env, **_own_group_kwargs() if own_group else {})
     except BaseException:
         warm.stop()
         raise
@@ -99,7 +104,8 @@ def run_command(
             if number is not None:
                 previous[number] = signal.signal(number, forward)
     try:
-        return _measure(child, argv, warm, received, on_status, status_interval_s, green_wait, tracker_kwargs)
+        return _measure(child, argv, warm, received, on_status, status_interval_s, green_wait,
+                        {**tracker_kwargs, "run_id": run_id})
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -140,8 +146,10 @@ def _measure(
         attribution = tracker_kwargs["attribution"]
         if attribution in ("process", "cgroup") and tracker_kwargs.get("pid") is None:
             tracker_kwargs["pid"] = child.pid
+        run_id = tracker_kwargs.pop("run_id")
         tracker = Tracker(**tracker_kwargs)
         tracker.command = shlex.join(argv)
+        tracker._next_run_id = run_id  # the id the command was told (WATTPRINT_PARENT_RUN)
         tracker.start()
         if green_wait is not None and tracker.live_intensity is not None:
             tracker.live_intensity.record_wait(green_wait.waited_s)

@@ -243,6 +243,9 @@ class Tracker:
         self._intensity: Intensity | None = None
         self._intensity_lock = threading.RLock()  # reentrant: a SIGTERM handler may interrupt its holder
         self._live: LiveIntensity | None = None
+        self._next_run_id: str | None = None
+        self.parent_run = _parent_run()
+        """The run of the ``wattprint run`` whose command this process is (None outside one): stored with the run."""
         self._repricing: threading.Event | None = None
         self._prepare_job: int | None = None
         self._check_live()
@@ -287,7 +290,7 @@ class Tracker:
             self._open = {}
             self._done = []
             self._dropped_tasks = 0
-            self.run_id = new_run_id()
+            self.run_id, self._next_run_id = self._next_run_id or new_run_id(), None
             self.result = None
             self._recorder = None
             self._final_queued = False
@@ -461,6 +464,8 @@ class Tracker:
         extra = monitor.record() if monitor is not None else {}
         if self._fingerprint_parts:
             extra["fingerprint"] = self._fingerprint_parts
+        if self.parent_run is not None:
+            extra["parent_run"] = self.parent_run
         return extra
 
     def wait_saved(self, timeout: float | None = 30.0) -> bool:
@@ -873,6 +878,20 @@ def _budget_stop(exc: BaseException | None) -> bool:
     from wattprint.errors import BudgetExceeded
 
     return isinstance(exc, BudgetExceeded)
+
+
+def _parent_run() -> str | None:
+    """The run id ``wattprint run`` gave the command this process belongs to (``WATTPRINT_PARENT_RUN``)."""
+    from wattprint.config import PARENT_RUN_VARIABLE
+
+    value = os.environ.get(PARENT_RUN_VARIABLE, "").strip()
+    if not value:
+        return None
+    if len(value) != 32 or any(c not in "0123456789abcdef" for c in value):
+        warn_once("parent-run", f"wattprint: {PARENT_RUN_VARIABLE}={value[:40]!r} is not a run id (32 hex digits); "
+                                "ignored (wattprint run sets it for the command it measures)")
+        return None
+    return value
 
 
 _located: dict[tuple[object, ...], Intensity] = {}

@@ -30,8 +30,9 @@ SETTING_OPTIONS = {"intensity_provider": "--provider", "intensity_zone": "--zone
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="project the run belongs to")
     parser.add_argument("--name", help="name of the run (default: the script, e.g. train.py)")
-    parser.add_argument("--attribution", choices=("machine", "process", "cgroup"), default="process",
-                        help="whose energy to count (default: the command's process tree)")
+    parser.add_argument("--attribution", choices=("machine", "process", "cgroup"),
+                        help="whose energy to count (default: WATTPRINT_ATTRIBUTION or the config, else the "
+                             "command's process tree)")
     parser.add_argument("--interval", type=float, dest="interval_s", help="sampling interval in seconds (default 1)")
     parser.add_argument("--location", help="where the machine is: FR, US-CA, egrid:CAMX, gcp:europe-west1, ... "
                                            "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
