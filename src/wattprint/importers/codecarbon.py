@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from wattprint._version import __version__
@@ -23,6 +24,7 @@ from wattprint.importers.common import (
     IMPORTED,
     UNKNOWN_HOST,
     ImportedRun,
+    ImportedRuns,
     ImportFormatError,
     number,
     stable_run_id,
@@ -38,9 +40,42 @@ model's 40 %. GPU: NVML's total-energy counter, read by CodeCarbon: 10 %. RAM: a
 INTENSITY_UNCERTAINTY_UNLISTED = 0.20
 
 
-def read_codecarbon(path: str | Path) -> list[ImportedRun]:
-    """The runs of a CodeCarbon emissions CSV, every row checked first; ImportFormatError names what is wrong."""
+def read_codecarbon(path: str | Path) -> ImportedRuns:
+    """The runs of a CodeCarbon emissions CSV, every row checked first; ImportFormatError names what is wrong.
+
+    The file is read twice, never held whole: once to check every row and find each run's final row, and again,
+    lazily, to build the runs as they are saved; so 100,000 rows take a bounded amount of memory.
+    """
     path = Path(path)
+    source = path.resolve()
+    latest: dict[str, tuple[int, float]] = {}
+    counts: dict[str, int] = {}
+    for line, row in _rows(path):
+        run_id = row["run_id"].strip()
+        if not run_id:
+            raise ImportFormatError(path, "is empty; every row needs its run's id", line=line, field_name="run_id")
+        duration = number(path, row["duration"], "duration", line, unit="s")
+        assert duration is not None
+        _figures(source, line, row)  # every row is checked, not only the ones kept
+        counts[run_id] = counts.get(run_id, 0) + 1
+        kept = latest.get(run_id)
+        if kept is None or duration >= kept[1]:
+            latest[run_id] = (line, duration)
+    if not latest:
+        raise ImportFormatError(path, "has a header but no rows")
+    final_rows = {line: run_id for run_id, (line, _) in latest.items()}
+
+    def build() -> Iterator[ImportedRun]:
+        for line, row in _rows(path):
+            run_id = final_rows.get(line)
+            if run_id is not None:
+                yield _run(source, line, row, counts[run_id])
+
+    return ImportedRuns(build, len(final_rows))
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of each non-blank row, after checking the header; ImportFormatError otherwise."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
@@ -61,7 +96,6 @@ def read_codecarbon(path: str | Path) -> list[ImportedRun]:
             duplicated = sorted({h for h in header if header.count(h) > 1})
             if duplicated:
                 raise ImportFormatError(path, f"repeats the column(s) {', '.join(duplicated)}", line=1)
-            rows: list[tuple[int, dict[str, str]]] = []
             for values in reader:
                 line = reader.line_num
                 if not values or all(not v.strip() for v in values):
@@ -69,31 +103,11 @@ def read_codecarbon(path: str | Path) -> list[ImportedRun]:
                 if len(values) != len(header):
                     raise ImportFormatError(path, f"has {len(values)} fields where the header has {len(header)}",
                                             line=line)
-                rows.append((line, dict(zip(header, values, strict=True))))
+                yield line, dict(zip(header, values, strict=True))
         except csv.Error as error:
             raise ImportFormatError(path, f"is not valid CSV ({error})", line=reader.line_num) from None
         except UnicodeDecodeError as error:
             raise ImportFormatError(path, f"is not UTF-8 text ({error})") from None
-    if not rows:
-        raise ImportFormatError(path, "has a header but no rows")
-    latest: dict[str, tuple[int, dict[str, str], float]] = {}
-    counts: dict[str, int] = {}
-    for line, row in rows:
-        run_id = row["run_id"].strip()
-        if not run_id:
-            raise ImportFormatError(path, "is empty; every row needs its run's id", line=line, field_name="run_id")
-        duration = number(path, row["duration"], "duration", line, unit="s")
-        assert duration is not None
-        counts[run_id] = counts.get(run_id, 0) + 1
-        kept = latest.get(run_id)
-        if kept is None or duration >= kept[2]:
-            latest[run_id] = (line, row, duration)
-    source = path.resolve()
-    runs = [_run(source, line, row, counts[run_id]) for run_id, (line, row, _) in latest.items()]
-    # every row is checked, not only the ones kept: a broken row anywhere refuses the file
-    for line, row in rows:
-        _figures(source, line, row)
-    return runs
 
 
 UNITS = {"duration": "s", "emissions": "kg", "emissions_rate": "kg", "cpu_energy": "kWh", "gpu_energy": "kWh",
@@ -144,15 +158,21 @@ def _text(row: Mapping[str, str], name: str) -> str | None:
 
 def _location(row: Mapping[str, str]) -> tuple[str | None, str | None, str, float]:
     """(our location key, its name, a description of what the file says, the intensity uncertainty)."""
+    return _location_of(_text(row, "on_cloud"), _text(row, "cloud_provider"), _text(row, "cloud_region"),
+                        _text(row, "country_iso_code"), _text(row, "region"), _text(row, "country_name"))
+
+
+@lru_cache(maxsize=1024)
+def _location_of(on_cloud: str | None, provider: str | None, region: str | None, iso3: str | None,
+                 state: str | None, country_name: str | None) -> tuple[str | None, str | None, str, float]:
+    """:func:`_location` by the row's location fields: a file's rows share a few places, looked up once each."""
     from wattprint.carbon.intensity import HOW_ARGUMENT, intensity_uncertainty
     from wattprint.data import intensity_records, lookup_intensity
 
-    provider, region = _text(row, "cloud_provider"), _text(row, "cloud_region")
-    iso3, state = _text(row, "country_iso_code"), _text(row, "region")
     said = ", ".join(f"{k}={v}" for k, v in (("cloud_provider", provider), ("cloud_region", region),
                                             ("country_iso_code", iso3), ("region", state)) if v)
     record = None
-    if (_text(row, "on_cloud") or "N").upper() == "Y" and provider and region:
+    if (on_cloud or "N").upper() == "Y" and provider and region:
         record = lookup_intensity(f"{provider}:{region}")
     if record is None and iso3:
         country = lookup_intensity(iso3)
@@ -163,7 +183,7 @@ def _location(row: Mapping[str, str]) -> tuple[str | None, str | None, str, floa
         record = record or country
     if record is None:
         fallback = (f"{provider}:{region}" if provider and region else iso3) or None
-        return fallback, _text(row, "country_name"), said or "no location", INTENSITY_UNCERTAINTY_UNLISTED
+        return fallback, country_name, said or "no location", INTENSITY_UNCERTAINTY_UNLISTED
     return record.key, record.name, said, intensity_uncertainty(record, HOW_ARGUMENT)
 
 
