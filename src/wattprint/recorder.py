@@ -52,7 +52,7 @@ STATUSES = ("running", "finished", "failed", "killed")
 LATE_SAVE_WAIT_S = 30.0
 """How long a re-priced save waits for the run's final save to be done before it is queued anyway."""
 
-WRITER_LOCK_TIMEOUT_S = 4.0
+WRITER_LOCK_TIMEOUT_S = 2.0
 """How long an open or a save waits for a store that another process holds locked before the run is spooled:
 short, so that a final save and its spool fit in the exit drain (``EXIT_DRAIN_S``)."""
 RETRY_OPEN_S = 30.0
