@@ -185,6 +185,12 @@ def _energy(kwh: float) -> str:
     return format_energy_kwh(kwh)
 
 
+def _hours(hours: float) -> str:
+    from wattprint.formatting import format_number
+
+    return format_number(hours)
+
+
 def known_providers() -> list[str]:
     """The cloud providers that have regions in the intensity table."""
     from wattprint.data import cloud_regions
@@ -356,5 +362,5 @@ def compare_estimate(
     return compare_regions(
         estimate.energy_kwh, estimate.energy_uncertainty_rel, providers=providers, locations=locations,
         reference=reference, near=near, pue=pue, wue=wue, near_limit=near_limit,
-        workload=f"{what}: {_energy(estimate.energy_kwh)} of IT energy over {estimate.hours:.3g} h",
+        workload=f"{what}: {_energy(estimate.energy_kwh)} of IT energy over {_hours(estimate.hours)} h",
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from wattprint.compare import RegionComparison, RegionPrice
 from wattprint.estimation import Estimate
-from wattprint.formatting import format_emissions, format_energy_kwh, format_volume_l, shorten
+from wattprint.formatting import format_emissions, format_energy_kwh, format_number, format_volume_l, shorten
 
 
 def format_kwh(kwh: float) -> str:
@@ -21,7 +21,7 @@ def estimate_text(result: Estimate) -> str:
 
     footprint = result.footprint
     head = f"run {result.run_id[:12]} re-priced" if result.run_id else "estimate"
-    lines = [f"{head}: {result.hours:.4g} h, average {result.power_w:,.1f} W"]
+    lines = [f"{head}: {format_number(result.hours, 4)} h, average {result.power_w:,.1f} W"]
     if result.parts:
         lines.append(f"  {'component':<10} {'what':<34} {'power':>10} {'energy':>12}  {'method':<8} {'±':>4}")
         for part in result.parts:

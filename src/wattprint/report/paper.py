@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wattprint._version import __version__
-from wattprint.formatting import format_duration, format_emissions, format_volume_l
+from wattprint.formatting import format_duration, format_emissions, format_number, format_volume_l
 from wattprint.report.content import RunContent, energy_text, how_located_words
 
 PLAIN = {"pm": "±", "co2": "CO2e", "times": "x"}
@@ -50,7 +50,7 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
             f"{esc(content.method_sentence())}."
         )
     hours = run.duration_s / 3600.0
-    took = format_duration(run.duration_s) + (f" ({hours:.3g} hours)" if run.duration_s >= 36 else "")
+    took = format_duration(run.duration_s) + (f" ({format_number(hours)} hours)" if run.duration_s >= 36 else "")
     sentences = [
         opening,
         f"The run took {esc(took)} on {esc(content.hardware_phrase())} in {esc(content.location_name)} "
