@@ -41,6 +41,7 @@ def read_runs(tool: str, path: str | Path, *, project: str | None = None) -> Seq
 
     check_choice("tool", tool, TOOLS)
     check_name("project", project)
+    runs: Sequence[ImportedRun]
     if tool == "codecarbon":
         from wattprint.importers.codecarbon import read_codecarbon
 

@@ -320,9 +320,9 @@ def _run(std: Path) -> ImportedRun:
     energy_j = sum(energy_by_device.values())
     notes = [f"imported from Carbontracker's {std.name}" + (f" and {output.name}" if output.exists() else "")]
     for component in sorted(modelled):
-        devices = ", ".join(log.devices[component])
+        listed = ", ".join(log.devices[component])
         notes.append(
-            f"{component.upper()} power not measured: Carbontracker had no RAPL counter for {devices} and used a "
+            f"{component.upper()} power not measured: Carbontracker had no RAPL counter for {listed} and used a "
             f"power guessed from a TDP (half the TDP, or a simulated CPU's TDP times a fixed load); labelled "
             f"model, ±{MODEL_UNCERTAINTY:.0%}"
         )

@@ -109,7 +109,7 @@ class ImportedRuns(Sequence[ImportedRun]):
     def __iter__(self) -> Iterator[ImportedRun]:
         return self._build()
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+    def __getitem__(self, index):
         return list(self)[index]
 
     def __repr__(self) -> str:
