@@ -106,6 +106,7 @@ def test_config_shows_each_value_and_where_it_came_from(
     assert main(["config", "--changed"]) == 0
     text = capsys.readouterr().out
     assert "environment variable WATTPRINT_INTERVAL_S" in text and "attribution" not in text
+    assert f"project file: {project / 'wattprint.toml'}" in text
     (project / "wattprint.toml").write_text('locaton = "FR"\n')
     assert main(["config"]) == 1  # a problem: shown, with what could be read
     captured = capsys.readouterr()

@@ -57,10 +57,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                      "environment_variable": env_vars[s.key]} for s in settings])
     else:
         rows = [(s.key, "-" if s.value is None else _text(s.value), s.source) for s in settings]
-        width = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("key", "value"))]
-        print(f"{'key':<{width[0]}}  {'value':<{width[1]}}  source")
-        for key, value, source in rows:
-            print(f"{key:<{width[0]}}  {value:<{width[1]}}  {source}")
+        if rows:
+            width = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(("key", "value"))]
+            print(f"{'key':<{width[0]}}  {'value':<{width[1]}}  source")
+            for key, value, source in rows:
+                print(f"{key:<{width[0]}}  {value:<{width[1]}}  {source}")
+        else:
+            print("every setting has its default ('wattprint config' lists them)")
+        print(_files())
     for warning in warnings:
         print(f"wattprint: warning: {warning}", file=sys.stderr)
     for problem in problems:
@@ -74,3 +78,16 @@ def _text(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _files() -> str:
+    """Which project file and user config file the settings were read from (or would be)."""
+    import os
+
+    from wattprint.config import find_project_file, user_config_path
+
+    found = find_project_file()
+    project = found[0] if found else "none (no wattprint.toml or [tool.wattprint] from here upwards)"
+    user, _ = user_config_path()
+    state = "" if os.path.exists(user) else " (not present)"
+    return f"\nproject file: {project}\nuser config:  {user}{state}"
