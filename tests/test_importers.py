@@ -469,3 +469,11 @@ def test_a_large_import_is_written_in_batches(codecarbon_csv: Path, tmp_path: Pa
     assert len(store.runs(limit=None)) == 3000
     run = store.run(stable_run_id("codecarbon", str(uuid.UUID(int=1234))))
     assert [c.component for c in store.components(run.run_id)] == ["cpu", "ram"]
+
+
+def test_the_import_command_lists_a_few_runs_and_counts_the_rest(codecarbon_csv: Path, tmp_path: Path) -> None:
+    big = many_rows(codecarbon_csv, tmp_path / "big.csv", 25)
+    done = wattprint("import", "codecarbon", str(big), store=str(tmp_path / "cli.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert "25 run(s) imported" in done.stdout and "... and 5 more" in done.stdout
+    assert len(done.stdout.splitlines()) == 1 + 20 + 1

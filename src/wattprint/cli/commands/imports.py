@@ -16,6 +16,10 @@ The file is checked whole first: a malformed file stores nothing. Importing the 
 'imported'; 'wattprint report RUN' shows where each figure came from."""
 
 
+LISTED = 20
+"""Runs listed one per line after an import; the rest are counted."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tool", choices=("codecarbon", "carbontracker"), help="the tool that wrote the file")
     parser.add_argument("path", help="CodeCarbon's emissions.csv, or Carbontracker's log directory (or one log)")
@@ -40,7 +44,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         updated = len(result.already_stored)
         print(f"{args.tool}: {len(result.runs) - updated} run(s) imported, {updated} already in the store updated, "
               f"from {args.path}")
-        for item in result.runs:
+        for index, item in enumerate(result.runs):
+            if index == LISTED:  # a file of 100,000 runs is not read line by line
+                print(f"  ... and {len(result.runs) - LISTED:,} more ('wattprint runs' lists them; --json gives all)")
+                break
             run = item.run
             emissions = "-" if run.emissions_g is None else f"{run.emissions_g:.4g} g CO2e"
             print(f"  {run.run_id[:12]}  {run.project or '-':<14} {run.name or '-':<32} "
