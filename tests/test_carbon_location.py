@@ -472,12 +472,12 @@ def test_a_region_missing_from_the_tables_is_said_and_not_guessed(server: Loopba
 
 
 def test_slow_metadata_services_cost_at_most_the_budget(server: LoopbackServer) -> None:
-    # every service answers correctly, but only after 1.5 s: far beyond the 200 ms budget
+    # every service answers correctly, but only after 5 s: far beyond the 200 ms budget
     gcp_routes(server)
     aws_routes(server)
     azure_routes(server)
     for key, route in list(server.routes.items()):
-        server.routes[key] = slow(1.5, route)
+        server.routes[key] = slow(5.0, route)
     urls = {"gcp": server.url, "aws": server.url, "azure": server.url}
     cloud_metadata_region({"azure": server.url}, timeout_s=0.01)  # warm up the imports outside the measurement
     started = time.perf_counter()
@@ -485,7 +485,7 @@ def test_slow_metadata_services_cost_at_most_the_budget(server: LoopbackServer) 
     elapsed = time.perf_counter() - started
     print(f"three slow metadata services: gave up after {elapsed * 1000:.0f} ms (budget 200 ms)")
     assert intensity.how_located == HOW_UNKNOWN
-    assert 0.19 <= elapsed < 0.45
+    assert 0.19 <= elapsed < 2.5  # the budget, not the services' 5 s (with room for a busy machine)
     assert any("no answer within 200 ms" in note for note in intensity.notes)
 
 
@@ -503,7 +503,7 @@ def test_a_silent_listener_costs_at_most_the_budget() -> None:
         listener.close()
     print(f"silent listener: gave up after {elapsed * 1000:.0f} ms (budget 200 ms)")
     assert answer is None and len(notes) == 3
-    assert elapsed < 0.45
+    assert elapsed < 2.5  # the budget, not forever (with room for a busy machine)
 
 
 def test_a_closed_port_fails_fast() -> None:
@@ -513,8 +513,9 @@ def test_a_closed_port_fails_fast() -> None:
     probe.close()  # nothing listens there now
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    intensity = resolve_location(cloud_metadata=True, metadata_urls={"gcp": base, "aws": base, "azure": base})
-    assert time.perf_counter() - started < 0.3
+    intensity = resolve_location(cloud_metadata=True, metadata_urls={"gcp": base, "aws": base, "azure": base},
+                                 metadata_timeout_s=10.0)
+    assert time.perf_counter() - started < 5.0  # refused at once, not waited for (room for a busy machine)
     assert intensity.how_located == HOW_UNKNOWN
     assert any("ConnectionRefused" in note for note in intensity.notes)
 
@@ -565,7 +566,7 @@ def test_geolocation_failures_fall_through_to_unknown(server: LoopbackServer, ro
 
 
 def test_a_slow_geolocation_service_times_out(server: LoopbackServer) -> None:
-    server.routes[("GET", "/json")] = slow(3.0, json_route({"country": "FR"}))
+    server.routes[("GET", "/json")] = slow(10.0, json_route({"country": "FR"}))
     import httpx  # noqa: F401 - imported before the clock starts: the timeout is about waiting, not importing
 
     started = time.perf_counter()
@@ -573,6 +574,6 @@ def test_a_slow_geolocation_service_times_out(server: LoopbackServer) -> None:
                                  geolocation_timeout_s=0.3)
     elapsed = time.perf_counter() - started
     print(f"slow geolocation service: gave up after {elapsed * 1000:.0f} ms (timeout 300 ms)")
-    assert elapsed < 1.0
+    assert elapsed < 5.0  # the timeout, not the service's 10 s (with room for a busy machine)
     assert intensity.how_located == HOW_UNKNOWN
     assert any("within 0.3 s" in note for note in intensity.notes)

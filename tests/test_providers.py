@@ -488,12 +488,12 @@ def test_5xx_that_persists_fails_after_the_attempts(server: ReplayServer) -> Non
 
 
 def test_a_slow_answer_times_out(server: ReplayServer) -> None:
-    server.route("/carbon-intensity/latest", Reply(_latest_body(), delay_s=1.5))
+    server.route("/carbon-intensity/latest", Reply(_latest_body(), delay_s=10.0))
     em = provider("electricitymaps", server, timeout_s=0.2, attempts=1)
     begun = time.monotonic()
     with pytest.raises(ProviderUnavailable, match="no answer to carbon-intensity/latest within 0.2 s"):
         em.latest("DE")
-    assert time.monotonic() - begun < 1.0
+    assert time.monotonic() - begun < 5.0  # gave up long before the answer (room for a busy machine)
 
 
 def test_a_closed_port_is_unavailable() -> None:
