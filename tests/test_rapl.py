@@ -294,6 +294,8 @@ def test_a_fifo_in_the_sysfs_tree_neither_blocks_track_nor_is_used(tmp_path: Pat
     assert result.components["cpu"].method == "model"
     if file_name == "energy_uj":
         assert any("not a regular file" in n and "energy_uj" in n for n in result.notes)
+    if file_name == "max_energy_range_uj":
+        assert any("no readable max_energy_range_uj" in n for n in result.notes)
 
 
 def test_a_tiny_counter_range_is_refused_with_a_note_instead_of_polled_without_pause(tmp_path: Path) -> None:

@@ -276,6 +276,11 @@ class RaplSensor(Sensor):
         self._ceiling_w = ceiling
         self._observed_w = 0.0
         self._fd = -1
+        if self._range_uj <= 0:
+            raise SensorError(
+                f"RAPL zone {zone.name} ({zone.path}) has no readable max_energy_range_uj (missing, not a regular "
+                "file, or not a number), so its wraps cannot be followed"
+            )
         if self._range_uj < MIN_RANGE_UJ:
             raise SensorError(
                 f"RAPL zone {zone.name} ({zone.path}) states max_energy_range_uj={self._range_uj}, too small a "
