@@ -84,6 +84,8 @@ def test_each_flush_rewrites_the_open_bucket_with_its_absolute_value() -> None:
 class RacingTracker(FakeTracker):
     """A tracker whose running state a periodic flush reads (as if taken just before ``stop()``)."""
 
+    run_id, project, name, attribution = "0" * 32, "p", "run", "machine"
+
     def __init__(self, state: tuple[Snapshot, RunResult]) -> None:
         self.state = state
 
@@ -99,9 +101,12 @@ def test_a_flush_that_loses_the_race_with_stop_is_dropped_and_payloads_only_move
     start = snapshot(0.0)
     tracker = RacingTracker((snapshot(4.0), result_at(start, snapshot(4.0))))
     recorder = RunRecorder(tracker, "sqlite:///unused", 10.0, start)  # type: ignore[arg-type]
-    clock = iter([1000.0, 999.0, 998.0, 997.0])  # the wall clock steps back (NTP) between payloads
+    clock = iter([1001.0, 1000.0, 999.0, 998.0, 997.0])  # the wall clock steps back (NTP) between payloads
     monkeypatch.setattr(recorder_module.time, "time", lambda: next(clock))
+    first = recorder.periodic()  # the run's row at once, before anything is measured
+    assert first is not None and (first.run.status, first.run.energy_j, first.intervals) == ("running", 0.0, [])
     running = recorder.periodic()
+    assert running is not None and running.run.updated_at > first.run.updated_at
     final = recorder.payload(snapshot(5.0), result_at(start, snapshot(5.0), "finished"), final=True)
     assert running is not None and final.run.updated_at > running.run.updated_at  # the store keeps the newest
     # the writer thread read the running state before stop() and makes its payload after the final one: dropped,

@@ -181,6 +181,8 @@ class RunRecorder:
         self.url = url
         self.flush_interval_s = flush_interval_s
         self.next_due = time.monotonic()  # the first flush at once: a job killed early still leaves its run
+        self._first = True
+        self._identity = tuple(getattr(tracker, key, None) for key in ("run_id", "project", "name", "attribution"))
         self.saved = threading.Event()
         self.behind = False
         """A save failed: the store lacks part of the run, so the next save writes all of it."""
@@ -296,6 +298,24 @@ class RunRecorder:
         priced = live.price(self._start.wall_time + (start_offset + end_offset) / 2.0)
         return priced.intensity.g_per_kwh, priced.status
 
+    def placeholder(self) -> Payload | None:
+        """The ``running`` row of a run just started, with nothing measured yet: written first, so that a job
+        killed before its first measured flush is still shown (as ``killed``). None once a payload was made."""
+        from wattprint.store.records import RunRecord
+
+        run_id, project, name, attribution = self._identity
+        with self._lock:
+            if self._updated_at > 0.0 or run_id is None:
+                return None
+            now = self._updated_at = time.time()
+            run = RunRecord(
+                run_id=run_id, project=project, name=name or "run", status="running", started_at=self._start.wall_time,
+                updated_at=now, ended_at=None, duration_s=0.0, energy_j=0.0, energy_uncertainty_rel=0.0,
+                attribution=attribution or "machine", hostname=os.uname().nodename, username=_username(),
+                pid=os.getpid(), wattprint_version=__version__, **self.tracker.record_fields,
+            )
+            return Payload(run, (), [], [])
+
     def everything(self, payload: Payload) -> Payload:
         """The whole run so far, for a spool file that must stand on its own."""
         with self._lock:
@@ -304,6 +324,10 @@ class RunRecorder:
 
     def periodic(self) -> Payload | None:
         """A flush of the running tracker (None once it has stopped: its final flush is queued instead)."""
+        if self._first:  # the run's row at once, before anything is measured or priced (that takes a while)
+            self._first = False
+            self.next_due = time.monotonic()  # the first measured flush right after it
+            return self.placeholder()
         state = self.tracker._flush_state()
         if state is None:
             return None
