@@ -477,6 +477,24 @@ def test_a_live_value_that_lands_after_stop_reprices_the_run_and_the_stored_run(
                                                                             abs=5.0)
 
 
+def test_a_run_stopped_before_its_first_request_asks_after_stopping(live_env: ReplayServer) -> None:
+    uk_grid(live_env, lambda t: 170.0)
+    source = provider_from_config(load_config({"intensity_provider": "uk"}))
+    assert source is not None
+    live = LiveIntensity(source, zone="GB", fallback=lambda: resolve_location("GB"))
+    live.stop()  # the meter's job never ran: nothing was asked
+    now = time.time()
+    interval = [(now - 0.01, now, 1e-6, 0.05)]
+    before = live.price_intervals(interval, account_intervals, pue=1.0)
+    assert before.fallback_reasons == (("not_asked", 1.0),) and live_env.requests() == []
+    settled = threading.Event()
+    assert live.settle(settled.set)
+    assert settled.wait(30)
+    after = live.price_intervals(interval, account_intervals, pue=1.0)
+    assert after.fallback_share == 0.0 and after.intervals[0].g_per_kwh == 170.0
+    assert not live.settle(settled.set)  # answered: nothing more to wait for
+
+
 def test_the_note_says_why_the_yearly_average_was_used(live_env: ReplayServer,
                                                        model_only: dict[str, object]) -> None:
     # answers, but for a period that ended an hour ago: no value for the time of the run
