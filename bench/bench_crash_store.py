@@ -75,6 +75,7 @@ def sigkill(work: Path, no_rapl: str, trials: int) -> dict[str, object]:
 
     url = f"sqlite:///{work / 'killed.sqlite'}"
     env = environment(work, url)
+    open_store(url).close()  # an existing store, as a user's is after the first run (creating one migrates it)
     losses, present, killed, missing = [], 0, 0, []
     ages_present: list[float] = []
     rng = random.Random(13)

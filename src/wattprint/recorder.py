@@ -362,6 +362,7 @@ class StoreWriter:
         self._stores: dict[str, RunStore | SqliteWriter] = {}
         self._retry_at: dict[str, float] = {}
         self._unsaved: dict[RunRecorder, Payload] = {}
+        self._to_replay: set[str] = set()
 
     def add(self, recorder: RunRecorder) -> None:
         with self._cond:
@@ -472,7 +473,7 @@ class StoreWriter:
             )
             return None
         self._stores[url] = store
-        self._replay(url, store)  # at every (re)open: what was spooled while the store was away
+        self._to_replay.add(url)  # at every (re)open, after the save at hand: what was spooled meanwhile
         return store
 
     def _replay(self, url: str, store: RunStore | SqliteWriter) -> None:
@@ -509,6 +510,9 @@ class StoreWriter:
                 recorder.behind = False
                 if recorder.spooled_at is not None and recorder.spooled_at <= data.run.updated_at:
                     self._retire(recorder, data.run.run_id, data.run.updated_at)
+                if recorder.url in self._to_replay:
+                    self._to_replay.discard(recorder.url)
+                    self._replay(recorder.url, store)
                 return
         recorder.behind = True
         self._spool(recorder, payload)
