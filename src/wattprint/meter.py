@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from wattprint import _log
+from wattprint import _forksafe, _log
 from wattprint._log import warn_once
 from wattprint.attribution import SHARE_WINDOW_S, Attribution, attribution_key, make_attribution
 from wattprint.methods import DeviceInfo
@@ -369,13 +369,14 @@ class Meter:
     def _run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                for entry in list(self._attributions.values()):
-                    entry.attribution.refresh()  # slow (process tree scan): outside the lock
-                job_wait = self._run_jobs() if self._jobs else None  # background jobs: outside the lock too
-                with self._lock:
-                    if stop.is_set():
-                        return
-                    wait = self._tick(time.monotonic())
+                with _forksafe.section():  # a fork waits for this tick: none of its imports is cut in half
+                    for entry in list(self._attributions.values()):
+                        entry.attribution.refresh()  # slow (process tree scan): outside the lock
+                    job_wait = self._run_jobs() if self._jobs else None  # background jobs: outside the lock too
+                    with self._lock:
+                        if stop.is_set():
+                            return
+                        wait = self._tick(time.monotonic())
                 if job_wait is not None:
                     wait = job_wait if wait is None else min(wait, job_wait)
             except Exception:  # noqa: BLE001 - the thread must survive anything

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict
 
-from wattprint import _log
+from wattprint import _forksafe, _log
 from wattprint._log import warn_once
 from wattprint._version import __version__
 from wattprint.meter import Snapshot
@@ -432,6 +432,8 @@ class StoreWriter:
                 finals = list(self._finals)
                 self._finals.clear()
                 self._busy = True
+            section = _forksafe.section()
+            section.__enter__()  # a fork waits for this flush: none of its imports is cut in half
             try:
                 for recorder in due:
                     recorder.next_due = time.monotonic() + recorder.flush_interval_s
@@ -448,6 +450,7 @@ class StoreWriter:
             except Exception:  # noqa: BLE001 - the writer must survive anything
                 _log.error("wattprint: the store writer failed")
             finally:
+                section.__exit__()
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
