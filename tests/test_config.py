@@ -76,7 +76,8 @@ def test_defaults_when_nothing_is_set(work: Path) -> None:
 
 def test_registry_is_consistent() -> None:
     assert NAMES == [
-        "project", "store", "attribution", "interval_s", "flush_interval_s", "gpus", "cpu_tdp_w", "powercap_root",
+        "project", "store", "attribution", "interval_s", "flush_interval_s", "store_command", "gpus", "cpu_tdp_w",
+        "powercap_root",
         "rapl_domains", "location", "pue", "cloud_metadata", "ip_geolocation", "predict_after", "prediction_level",
         "budget_kwh", "budget_g", "budget_policy", "budget_basis", "intensity_provider", "intensity_zone",
         "electricitymaps_token", "watttime_username", "watttime_password", "intensity_url", "intensity_timeout_s",

@@ -160,6 +160,8 @@ KEYS: tuple[Key, ...] = (
         "window edges).", minimum=0.01, maximum=3600),
     Key("flush_interval_s", "float", 10.0, "Seconds between writes of a running run to the store.",
         minimum=0.1, maximum=3600),
+    Key("store_command", "bool", True, "Store the command line `wattprint run` measured, with credentials "
+        "(token, password, secret, key and auth options, URL passwords) replaced by `REDACTED`; `false` stores none."),
     Key("gpus", "bool", True, "Measure GPUs; `false` skips them."),
     Key("cpu_tdp_w", "float", None, "Maximum power of all the CPUs this machine sees, in watts, for when the TDP "
         "table does not know them.", minimum=1, maximum=10_000, default_doc="from the CPU TDP table"),

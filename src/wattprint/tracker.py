@@ -454,8 +454,17 @@ class Tracker:
 
     @property
     def record_fields(self) -> dict[str, Any]:
-        """Fields of the stored run that the tracker knows beyond its result."""
-        return {"command": self.command, "exit_code": self.exit_code, "config_fingerprint": self.config_fingerprint}
+        """Fields of the stored run that the tracker knows beyond its result (the command without credentials, or
+        none with ``store_command = false``)."""
+        command = self.command
+        if command is not None:
+            if self.config.get("store_command"):
+                from wattprint.redact import redact_command
+
+                command = redact_command(command)
+            else:
+                command = None
+        return {"command": command, "exit_code": self.exit_code, "config_fingerprint": self.config_fingerprint}
 
     @property
     def record_extra(self) -> dict[str, Any]:
