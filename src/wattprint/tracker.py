@@ -299,7 +299,7 @@ class Tracker:
             self._prepare_job = meter.add_job(self._prepare_footprint(), name="prepare-footprint")
             if self._intensity is None and (self.config.get("cloud_metadata") or self.config.get("ip_geolocation")):
                 # Network sources answer in a background thread; results wait for them only if they are slow.
-                threading.Thread(target=self.intensity, name="wattprint-locate", daemon=True).start()
+                threading.Thread(target=self._locate_in_background, name="wattprint-locate", daemon=True).start()
             url = self._store_url()
             if url is not None:
                 from wattprint.recorder import RunRecorder, get_writer, track_live
@@ -334,6 +334,13 @@ class Tracker:
             return None
 
         return job
+
+    def _locate_in_background(self) -> None:
+        """Resolve the location from network sources in a section that a fork waits for, since it imports modules."""
+        from wattprint import _forksafe
+
+        with _forksafe.section():
+            self.intensity()
 
     def intensity(self) -> Intensity:
         """The grid carbon intensity runs are priced with, and how the location was decided (resolved once)."""
