@@ -6,7 +6,6 @@ exact and nothing depends on timing.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess

@@ -42,8 +42,8 @@ def is_secret_name(name: str) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """``text`` without URL passwords (``postgresql://u:REDACTED@h/db``; a user alone, often a token, becomes ``REDACTED``)
-    and without the values of query parameters named like secrets (``?token=REDACTED``)."""
+    """``text`` without URL passwords (``postgresql://u:REDACTED@h/db``; a user alone, often a token, becomes
+    ``REDACTED``) and without the values of query parameters named like secrets (``?token=REDACTED``)."""
 
     def userinfo(match: re.Match[str]) -> str:
         if match.group("password") is not None:
