@@ -77,38 +77,48 @@ def run_command(
     # Without a terminal, the command gets a process group of its own: a signal sent to our group (a scheduler
     # ending a job) then reaches it once, passed on by us, not a second time directly.
     own_group = terminal is None and in_main_thread
-    try:
-        child = subprocess.Popen(list(argv), env=child_env, **_own_group_kwargs() if own_group else {})
-    except BaseException:
-        warm.stop()
-        raise
     received: list[int] = []
     previous: dict[int, Any] = {}
+    started: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, frame: object) -> None:
         received.append(signum)
         # A Ctrl-C typed at the terminal reaches the whole foreground process group, the command included.
         if signum == signal.SIGINT and terminal == "foreground":
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            if own_group:
-                os.killpg(child.pid, signum)  # the command and its own children, as a signal to a group would
-            else:
-                child.send_signal(signum)
+        if started:  # else passed on as soon as the command has started
+            _pass_on(started[0], signum, own_group)
 
     if in_main_thread:
-        # Ours until the command has exited and its run is saved: the tracker's SIGTERM handler (stop and save the
-        # run as killed) must not cut the measurement short while the command shuts down.
+        # Ours from before the command starts until it has exited and its run is saved: the tracker's SIGTERM
+        # handler (stop and save the run as killed) must not cut the measurement short while the command shuts down.
         for name in FORWARDED:
             number = getattr(signal, name, None)
             if number is not None:
                 previous[number] = signal.signal(number, forward)
     try:
+        try:
+            child = subprocess.Popen(list(argv), env=child_env, **_own_group_kwargs() if own_group else {})
+        except BaseException:
+            warm.stop()
+            raise
+        started.append(child)
+        for signum in list(received):  # signals that came while the command was being started
+            if not (signum == signal.SIGINT and terminal == "foreground"):
+                _pass_on(child, signum, own_group)
         return _measure(child, argv, warm, received, on_status, status_interval_s, green_wait,
                         {**tracker_kwargs, "run_id": run_id})
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _pass_on(child: subprocess.Popen[bytes], signum: int, own_group: bool) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if own_group:
+            os.killpg(child.pid, signum)  # the command and its own children, as a signal to a group would
+        else:
+            child.send_signal(signum)
 
 
 def _terminal() -> str | None:
