@@ -40,6 +40,19 @@ if where == "snapshot":  # inside snapshot(): the tracker's lock is held
     run._account = patched
     armed = True
     run.snapshot()
+elif where == "writer-waiting":  # the store writer waits for the tracker's lock that the main thread holds
+    import threading
+    entered = threading.Event()
+    flush_state = run._flush_state
+    def patched():
+        entered.set()
+        return flush_state()
+    with run._lock:
+        run._flush_state = patched
+        assert entered.wait(20), "no periodic flush"
+        time.sleep(0.2)  # the writer is now waiting for the lock (if it were not yet, the test would only be weaker)
+        armed = True
+        kill()
 else:
     sensor = run._sub.probe.sensors[0]
     advance = sensor.advance
@@ -86,7 +99,7 @@ def sigterm_inside(where: str, tmp_path: Path, no_rapl: str) -> tuple[dict | Non
     return stored(store, run_id), exited - killed_at, process.returncode
 
 
-@pytest.mark.parametrize("where", ["snapshot", "task-start", "task-end", "stop"])
+@pytest.mark.parametrize("where", ["snapshot", "task-start", "task-end", "stop", "writer-waiting"])
 def test_sigterm_inside_the_tracker_saves_the_run_as_killed_and_exits_promptly(
     where: str, tmp_path: Path, no_rapl: str
 ) -> None:
