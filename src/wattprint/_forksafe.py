@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 
 FORK_WAIT_S = 5.0
 """The longest a fork waits for the sections under way (a store write waits for a locked store 4 s at most)."""
@@ -50,8 +51,6 @@ class _Sections:
         self._mine.fork_calls = calls + 1
         if calls:  # registered twice (see _register): the first call of this fork waited
             return
-        import time
-
         own = getattr(self._mine, "depth", 0)  # a fork from inside a section does not wait for itself
         deadline = time.monotonic() + FORK_WAIT_S
         with self._cond:
