@@ -207,7 +207,7 @@ def test_no_message_points_at_a_docs_file_the_wheel_does_not_ship() -> None:
         documentation = {id(node.value) for node in ast.walk(tree)
                          if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in documentation:
-                if relative.search(node.value):
-                    found.append(f"{path.name}:{node.lineno}: {node.value[:80]!r}")
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in documentation
+                    and relative.search(node.value)):
+                found.append(f"{path.name}:{node.lineno}: {node.value[:80]!r}")
     assert not found, "\n".join(found)
