@@ -74,7 +74,7 @@ for i in range(forks):
     time.sleep(i / forks)
     pid = os.fork()
     if pid == 0:
-        import wattprint.results, wattprint.accounting, wattprint.carbon
+        import wattprint.core.results, wattprint.accounting.footprint, wattprint.carbon
         with wattprint.track(project="sweep-child", store=store, powercap_root=powercap, gpus=False) as child:
             pass
         child.wait_saved(20)

@@ -24,7 +24,7 @@ def train_one_epoch(steps: int = 1_000_000) -> float:
 
 
 def main() -> None:
-    from wattprint.formatting import format_emissions, format_energy
+    from wattprint.core.formatting import format_emissions, format_energy
     from wattprint.report.content import how_located_words
 
     with wattprint.track(project="quickstart", name="sgd") as run:

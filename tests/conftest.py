@@ -50,7 +50,8 @@ def meter_left_clean():
     """Every test must stop what it starts: no subscription and no sampler thread afterwards."""
     _log.forget_warnings()
     yield
-    from wattprint import meter, recorder
+    from wattprint.measure import meter
+    from wattprint.sinks import recorder
 
     writer = recorder.current_writer()
     if writer is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from wattprint import data
-from wattprint.accounting import (
+from wattprint.accounting.footprint import (
     Embodied,
     account,
     account_intervals,
@@ -23,7 +23,7 @@ from wattprint.accounting import (
     pue_for,
 )
 from wattprint.carbon import Intensity, resolve_location
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -271,9 +271,9 @@ def test_record_fields_match_the_run_record_and_json_round_trips() -> None:
 
 def test_accounting_imports_no_hardware_sensor_or_tracker_module() -> None:
     code = (
-        "import sys, wattprint.accounting, wattprint.equivalents\n"
+        "import sys, wattprint.accounting.footprint, wattprint.accounting.equivalents\n"
         "bad = [m for m in sys.modules if m.startswith(('wattprint.hardware', 'wattprint.sensors', "
-        "'wattprint.tracker', 'wattprint.meter', 'wattprint.store'))]\n"
+        "'wattprint.run.tracker', 'wattprint.measure.meter', 'wattprint.store'))]\n"
         "assert not bad, bad\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -15,9 +15,9 @@ import pytest
 
 import wattprint
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml
-from wattprint.budget import Budget, ask_to_stop, describe_exceeded, stdin_is_terminal
-from wattprint.errors import BudgetExceeded, ConfigError
-from wattprint.predict import predict_total
+from wattprint.core.errors import BudgetExceeded, ConfigError
+from wattprint.predict.budget import Budget, ask_to_stop, describe_exceeded, stdin_is_terminal
+from wattprint.predict.prediction import predict_total
 from wattprint.store import open_store
 
 TINY_KWH = 1e-9  # far below one epoch of a 100 W GPU for 20 ms (5.6e-7 kWh)

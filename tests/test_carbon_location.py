@@ -36,8 +36,8 @@ from wattprint.carbon.intensity import (
     UNDATED_UNCERTAINTY,
     UNKNOWN_LOCATION_UNCERTAINTY,
 )
-from wattprint.config import load_config
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
+from wattprint.settings.config import load_config
 
 YEAR = 2025  # the reference year of every uncertainty checked here: Ember 2024 data is then one year old
 

@@ -44,7 +44,7 @@ def test_an_unknown_wattprint_variable_warns_with_a_suggestion(
         project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("WATTPRINT_INTERVL_S", "2")
-    from wattprint.config import load_config, unknown_variables
+    from wattprint.settings.config import load_config, unknown_variables
 
     with caplog.at_level("WARNING", logger="wattprint"):
         load_config()
@@ -58,7 +58,7 @@ def test_an_unknown_wattprint_variable_warns_with_a_suggestion(
 
 
 def test_doctor_says_a_virtual_machine_has_no_rapl(tmp_path: Path, no_rapl: str) -> None:
-    from wattprint.diagnostics import diagnose
+    from wattprint.report.diagnostics import diagnose
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel Xeon\n"

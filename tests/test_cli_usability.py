@@ -100,7 +100,7 @@ def test_messages_name_the_commands_options_not_python_arguments(capsys: pytest.
     assert main(["plan", "--duration", "1h", "--provider", "uk"]) == 1
     err = capsys.readouterr().err
     assert "--location or --zone" in err and "location=" not in err
-    from wattprint import hints
+    from wattprint.settings import hints
 
     assert hints.setting("power_w") == "pass power_w="  # the Python API keeps its own terms
 

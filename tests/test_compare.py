@@ -11,9 +11,9 @@ import pytest
 
 import wattprint
 from wattprint.carbon import resolve_location
-from wattprint.compare import compare_estimate, compare_regions, known_providers
+from wattprint.core.errors import ConfigError
 from wattprint.data import cloud_regions, default_pue, lookup_intensity
-from wattprint.errors import ConfigError
+from wattprint.plan.compare import compare_estimate, compare_regions, known_providers
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 

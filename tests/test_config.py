@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from wattprint import config
-from wattprint.config import KEYS, Config, Key, Setting, check_value, describe_keys, load_config
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
+from wattprint.settings import config
+from wattprint.settings.config import KEYS, Config, Key, Setting, check_value, describe_keys, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = [key.name for key in KEYS]
@@ -101,7 +101,7 @@ def test_a_key_with_an_unknown_kind_is_refused() -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, wattprint.config\n"
+        "import sys, wattprint.settings.config\n"
         "heavy = {'tomllib', 'tomli', 'platformdirs', 'difflib', 'logging'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
@@ -617,7 +617,7 @@ def test_the_documented_key_table_is_describe_keys() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text()
     match = re.search(r"<!-- keys:start.*?-->\n(.*?)<!-- keys:end -->", text, flags=re.DOTALL)
     assert match, "docs/configuration.md has no <!-- keys:start --> ... <!-- keys:end --> block"
-    assert match.group(1) == describe_keys(), "regenerate it with: python -m wattprint.config"
+    assert match.group(1) == describe_keys(), "regenerate it with: python -m wattprint.settings.config"
 
 
 def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
@@ -634,7 +634,7 @@ def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
 
 def test_python_m_wattprint_config_prints_the_table() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "wattprint.config"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "wattprint.settings.config"], capture_output=True, text=True, timeout=60
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == describe_keys()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import wattprint
-from wattprint.errors import ConfigError
-from wattprint.fingerprint import canonical_json, entry_point, find_repository, fingerprint, git_commit
+from wattprint.core.errors import ConfigError
 from wattprint.report.duplicates import duplicates_text, find_duplicates
+from wattprint.run.fingerprint import canonical_json, entry_point, find_repository, fingerprint, git_commit
 from wattprint.store import open_store
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))

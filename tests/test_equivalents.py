@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wattprint import data
-from wattprint.equivalents import DEFAULT_KEYS, KM_PER_MILE, equivalents, format_equivalents
-from wattprint.errors import ConfigError
+from wattprint.accounting.equivalents import DEFAULT_KEYS, KM_PER_MILE, equivalents, format_equivalents
+from wattprint.core.errors import ConfigError
 
 
 def test_every_equivalent_by_hand() -> None:

@@ -13,11 +13,11 @@ import pytest
 
 import wattprint
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml
-from wattprint.accounting import PROVIDER_PUE_UNCERTAINTY, UNKNOWN_PUE_UNCERTAINTY
+from wattprint.accounting.footprint import PROVIDER_PUE_UNCERTAINTY, UNKNOWN_PUE_UNCERTAINTY
 from wattprint.carbon import HOW_UNKNOWN, resolve_location
+from wattprint.core.errors import ConfigError
 from wattprint.data import default_pue, default_wue, lookup_intensity
-from wattprint.errors import ConfigError
-from wattprint.estimation import HOW_GIVEN, Estimate, estimate, estimate_run
+from wattprint.plan.estimate import HOW_GIVEN, Estimate, estimate, estimate_run
 from wattprint.store import open_store
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))

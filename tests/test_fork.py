@@ -24,10 +24,10 @@ store, powercap = sys.argv[1], sys.argv[2]
 importing, forking = threading.Event(), threading.Event()
 
 class Pause:
-    # Holds a background thread inside its import of wattprint.accounting (with that module's import lock) until
+    # Holds a background thread inside its import of accounting.footprint (with that module's import lock) until
     # this process forks, and a little longer, so that the fork happens while the import is under way.
     def find_spec(self, name, path=None, target=None):
-        if name == "wattprint.accounting" and threading.current_thread() is not threading.main_thread():
+        if name == "wattprint.accounting.footprint" and threading.current_thread() is not threading.main_thread():
             importing.set()
             forking.wait(10)
             time.sleep(0.3)
@@ -35,11 +35,11 @@ class Pause:
 
 sys.meta_path.insert(0, Pause())
 run = wattprint.Tracker(project="fork", store=store, powercap_root=powercap, gpus=False).start()
-assert importing.wait(20), "no background import of wattprint.accounting"
+assert importing.wait(20), "no background import of wattprint.accounting.footprint"
 forking.set()  # the import goes on 0.3 s from now: a fork that does not wait for it lands in the middle of it
 pid = os.fork()
 if pid == 0:
-    from wattprint.accounting import account  # hangs if the parent's import lock came along
+    from wattprint.accounting.footprint import account  # hangs if the parent's import lock came along
     os._exit(0)
 deadline = time.monotonic() + 20
 while time.monotonic() < deadline:
@@ -66,7 +66,7 @@ for i in range(forks):
     time.sleep(i / forks)  # forks spread over the first second of a run, when its threads import
     pid = os.fork()
     if pid == 0:
-        import wattprint.results, wattprint.accounting, wattprint.carbon
+        import wattprint.core.results, wattprint.accounting.footprint, wattprint.carbon
         with wattprint.track(project="sweep-child", store=store, powercap_root=powercap, gpus=False) as child:
             pass
         child.wait_saved(20)

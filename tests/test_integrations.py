@@ -27,7 +27,7 @@ def test_the_package_imports_no_framework() -> None:
 
 def test_callbacks_refuse_bad_arguments_before_training(model_only: dict[str, object]) -> None:
     pytest.importorskip("lightning")
-    from wattprint.errors import ConfigError
+    from wattprint.core.errors import ConfigError
     from wattprint.integrations.lightning import WattprintCallback
 
     with pytest.raises(ConfigError, match="unit"):

@@ -23,14 +23,14 @@ import pytest
 
 import wattprint
 from tests.test_providers import TOKEN, ReplayServer, Reply, Seen, private_cache  # noqa: F401 - a fixture
-from wattprint.accounting import account_intervals
+from wattprint.accounting.footprint import account_intervals
 from wattprint.carbon import resolve_location
 from wattprint.carbon.live import CARRIED, FALLBACK, FORECAST, LIVE, MISSING, LiveIntensity
 from wattprint.carbon.providers import IntensityPoint, make_provider, provider_from_config
 from wattprint.carbon.providers.base import parse_time
-from wattprint.config import load_config
-from wattprint.meter import get_meter
+from wattprint.measure.meter import get_meter
 from wattprint.report.summary import run_json, run_text
+from wattprint.settings.config import load_config
 from wattprint.store import open_store
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 import wattprint
-from wattprint.accounting import account
+from wattprint.accounting.equivalents import format_equivalents
+from wattprint.accounting.footprint import account
 from wattprint.carbon import locate, resolve_location
-from wattprint.equivalents import format_equivalents
 
 
 def _is_loopback(host: object) -> bool:
@@ -113,9 +113,9 @@ def test_enabling_nothing_never_imports_httpx(no_rapl: str) -> None:
     code = (
         "import sys\n"
         "import wattprint\n"
-        "from wattprint.accounting import account, embodied_for\n"
+        "from wattprint.accounting.footprint import account, embodied_for\n"
         "from wattprint.carbon import locate, location_hint, resolve_location\n"
-        "from wattprint.equivalents import format_equivalents\n"
+        "from wattprint.accounting.equivalents import format_equivalents\n"
         "with wattprint.track(powercap_root=sys.argv[1], gpus=False) as run:\n"
         "    with run.task('work'):\n"
         "        sum(range(100_000))\n"

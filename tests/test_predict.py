@@ -14,8 +14,8 @@ import pytest
 
 import wattprint
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml
-from wattprint.errors import ConfigError, TrackerStateError
-from wattprint.predict import (
+from wattprint.core.errors import ConfigError, TrackerStateError
+from wattprint.predict.prediction import (
     ASSUMED_SPREAD_REL,
     Prediction,
     Progress,

@@ -38,8 +38,8 @@ from wattprint.carbon.providers import (
     zone_for,
 )
 from wattprint.carbon.providers.base import LBS_PER_MWH_TO_G_PER_KWH, parse_time
-from wattprint.config import Secret, load_config
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
+from wattprint.settings.config import Secret, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 _RAW = os.environ.get("WATTPRINT_RAW_DATA")
@@ -636,7 +636,7 @@ def test_secrets_are_masked_wherever_settings_are_shown(monkeypatch: pytest.Monk
 
 
 def test_importing_the_providers_imports_no_http_library() -> None:
-    code = ("import sys\nimport wattprint.carbon.providers, wattprint.carbon.live, wattprint.schedule\n"
+    code = ("import sys\nimport wattprint.carbon.providers, wattprint.carbon.live, wattprint.plan.schedule\n"
             "from wattprint.carbon.providers import make_provider\nmake_provider('uk')\n"
             "assert 'httpx' not in sys.modules, 'httpx imported'\n")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

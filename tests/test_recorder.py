@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from wattprint.meter import Snapshot
-from wattprint.recorder import BUCKET_WIDTHS_S, RunRecorder, bucket_width_s
-from wattprint.results import RunResult
+from wattprint.core.results import RunResult
+from wattprint.measure.meter import Snapshot
+from wattprint.measure.windows import window_result
 from wattprint.sensors.base import SensorMeta
-from wattprint.windows import window_result
+from wattprint.sinks.recorder import BUCKET_WIDTHS_S, RunRecorder, bucket_width_s
 
 SLOTS = [("gpu-key", "counter"), ("cpu-key", "model")]
 META = {"gpu-key": SensorMeta("gpu", "gpu:0", {"counter": 0.05}), "cpu-key": SensorMeta("cpu", "cpu", {"model": 0.4})}
@@ -96,7 +96,7 @@ class RacingTracker(FakeTracker):
 def test_a_flush_that_loses_the_race_with_stop_is_dropped_and_payloads_only_move_forward(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from wattprint import recorder as recorder_module
+    from wattprint.sinks import recorder as recorder_module
 
     start = snapshot(0.0)
     tracker = RacingTracker((snapshot(4.0), result_at(start, snapshot(4.0))))

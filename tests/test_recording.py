@@ -88,7 +88,7 @@ def test_an_unwritable_store_never_breaks_the_job_and_is_replayed_later(
     warnings = [r.message for r in caplog.records if "cannot be saved to the store" in r.message]
     assert len(warnings) == 1  # once, with the reason and where the runs went
     assert "spool" in warnings[0]
-    from wattprint.recorder import spool_dir
+    from wattprint.sinks.recorder import spool_dir
 
     spooled = list(Path(spool_dir(url)).glob("*.json"))
     assert len(spooled) == 2

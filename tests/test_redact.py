@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.redact import is_secret_name, redact_argv, redact_command
+from wattprint.run.redact import is_secret_name, redact_argv, redact_command
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 SECRETS = ("abc123SECRET", "hunter2", "pgpass", "hf_XyZ", "ghp_tok", "qqq999", "s3cr3t")

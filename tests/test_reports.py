@@ -17,8 +17,8 @@ import yaml
 
 import wattprint
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml
-from wattprint.errors import ConfigError
-from wattprint.formatting import format_emissions, format_energy
+from wattprint.core.errors import ConfigError
+from wattprint.core.formatting import format_emissions, format_energy
 from wattprint.report.content import content_from_records, run_content
 from wattprint.report.html import html_report
 from wattprint.report.latex import escape, latex_report
@@ -573,8 +573,8 @@ def test_project_chart_labels_are_unique_names_and_dates(stored: str) -> None:
 
 
 def test_tables_shorten_names_at_a_word_not_mid_word(stored: str) -> None:
+    from wattprint.core.formatting import shorten
     from wattprint.data import search_intensity
-    from wattprint.formatting import shorten
     from wattprint.report.regions import regions_table
 
     assert shorten("Google Cloud northamerica-northeast1: Montréal", 32) == "Google Cloud northamerica…"
@@ -592,7 +592,7 @@ def test_tables_shorten_names_at_a_word_not_mid_word(stored: str) -> None:
 
 
 def test_a_measured_command_is_named_after_its_script() -> None:
-    from wattprint.runner import default_run_name
+    from wattprint.run.command import default_run_name
 
     assert default_run_name(["python", "train.py"]) == "train.py"
     assert default_run_name(["/usr/bin/python3.11", "-u", "src/train.py", "--lr", "0.1"]) == "train.py"
@@ -605,7 +605,7 @@ def test_a_measured_command_is_named_after_its_script() -> None:
 
 
 def test_one_set_of_formatters_reads_in_human_units() -> None:
-    from wattprint.formatting import (
+    from wattprint.core.formatting import (
         energy_unit,
         format_emissions,
         format_energy,

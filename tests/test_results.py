@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from wattprint.results import DeviceEnergy, aggregate, device_energy, weakest_method
+from wattprint.core.results import DeviceEnergy, aggregate, device_energy, weakest_method
 
 
 def test_weakest_method() -> None:

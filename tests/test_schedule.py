@@ -19,8 +19,16 @@ import pytest
 import wattprint
 from tests.test_providers import ReplayServer, Reply, Seen, private_cache, provider  # noqa: F401 - a fixture
 from wattprint.carbon.providers import IntensityPoint
-from wattprint.errors import ConfigError
-from wattprint.schedule import GreenPause, parse_deadline, parse_duration, percentile, plan, plan_for, wait_for_green
+from wattprint.core.errors import ConfigError
+from wattprint.plan.schedule import (
+    GreenPause,
+    parse_deadline,
+    parse_duration,
+    percentile,
+    plan,
+    plan_for,
+    wait_for_green,
+)
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 H = 3600.0

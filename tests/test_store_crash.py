@@ -37,7 +37,7 @@ from pg import (  # noqa: E402
 
 import wattprint  # noqa: E402
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml  # noqa: E402
-from wattprint import recorder  # noqa: E402
+from wattprint.sinks import recorder  # noqa: E402
 from wattprint.store import SqliteWriter, open_store, open_writer  # noqa: E402
 from wattprint.store.records import ComponentRecord  # noqa: E402
 from wattprint.store.rows import interval_row, run_row, task_row  # noqa: E402

@@ -14,7 +14,7 @@ import pytest
 
 import wattprint
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml
-from wattprint.errors import ConfigError, TrackerStateError
+from wattprint.core.errors import ConfigError, TrackerStateError
 
 
 def busy(seconds: float) -> int:
@@ -179,7 +179,7 @@ def test_windows_open_when_the_run_stops_end_with_it(model_only: dict[str, objec
 
 
 def test_the_first_footprint_is_prepared_in_the_background_while_running(model_only: dict[str, object]) -> None:
-    from wattprint.meter import get_meter
+    from wattprint.measure.meter import get_meter
 
     with wattprint.Tracker(location="FR", **model_only) as run:
         deadline = time.monotonic() + 10
@@ -202,7 +202,7 @@ def test_a_hundred_start_stop_cycles_leave_no_thread(model_only: dict[str, objec
     for _ in range(100):
         run.start()
         run.stop()
-    from wattprint.recorder import current_writer
+    from wattprint.sinks.recorder import current_writer
 
     writer = current_writer()
     assert writer is None or writer.wait_idle(timeout=30)  # the runs are saved by then
@@ -320,13 +320,13 @@ def test_importing_and_starting_a_tracker_leaves_the_result_types_for_later(no_r
     code = (
         "import sys, time\n"
         "from wattprint import Tracker\n"
-        "imported = 'wattprint.results' in sys.modules\n"
+        "imported = 'wattprint.core.results' in sys.modules\n"
         f"run = Tracker(store='off', gpus=False, powercap_root={no_rapl!r}).start()\n"
-        "started = 'wattprint.results' in sys.modules\n"
+        "started = 'wattprint.core.results' in sys.modules\n"
         "deadline = time.monotonic() + 20\n"
-        "while 'wattprint.results' not in sys.modules and time.monotonic() < deadline:\n"
+        "while 'wattprint.core.results' not in sys.modules and time.monotonic() < deadline:\n"
         "    time.sleep(0.05)\n"
-        "prepared = 'wattprint.results' in sys.modules\n"
+        "prepared = 'wattprint.core.results' in sys.modules\n"
         "result = run.stop()\n"
         "print(imported, started, prepared, type(result).__name__)\n"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import wattprint
-from wattprint.errors import MAX_NAME_CHARS, ConfigError
+from wattprint.core.errors import MAX_NAME_CHARS, ConfigError
 
 
 @pytest.mark.parametrize("bad", [123, 1.5, True, {"a": 1}, {"x"}, b"/sys"])

@@ -16,13 +16,13 @@ from wattprint._version import __version__
 
 TYPE_CHECKING = False  # not imported from typing: it alone would double the import time
 if TYPE_CHECKING:
-    from wattprint.budget import Budget
-    from wattprint.errors import BudgetExceeded, ConfigError, TrackerStateError, WattprintError
-    from wattprint.estimation import estimate
-    from wattprint.predict import Prediction
-    from wattprint.results import ComponentEnergy, DeviceEnergy, DeviceInfo, RunResult, WindowResult
-    from wattprint.schedule import GreenPause, wait_for_green
-    from wattprint.tracker import Tracker, Window, track
+    from wattprint.core.errors import BudgetExceeded, ConfigError, TrackerStateError, WattprintError
+    from wattprint.core.results import ComponentEnergy, DeviceEnergy, DeviceInfo, RunResult, WindowResult
+    from wattprint.plan.estimate import estimate
+    from wattprint.plan.schedule import GreenPause, wait_for_green
+    from wattprint.predict.budget import Budget
+    from wattprint.predict.prediction import Prediction
+    from wattprint.run.tracker import Tracker, Window, track
 
 __all__ = [
     "__version__",
@@ -46,23 +46,23 @@ __all__ = [
 ]
 
 _LAZY = {
-    "track": "wattprint.tracker",
-    "Tracker": "wattprint.tracker",
-    "Window": "wattprint.tracker",
-    "RunResult": "wattprint.results",
-    "WindowResult": "wattprint.results",
-    "ComponentEnergy": "wattprint.results",
-    "DeviceEnergy": "wattprint.results",
-    "DeviceInfo": "wattprint.results",
-    "WattprintError": "wattprint.errors",
-    "ConfigError": "wattprint.errors",
-    "TrackerStateError": "wattprint.errors",
-    "wait_for_green": "wattprint.schedule",
-    "GreenPause": "wattprint.schedule",
-    "BudgetExceeded": "wattprint.errors",
-    "Budget": "wattprint.budget",
-    "Prediction": "wattprint.predict",
-    "estimate": "wattprint.estimation",
+    "track": "wattprint.run.tracker",
+    "Tracker": "wattprint.run.tracker",
+    "Window": "wattprint.run.tracker",
+    "RunResult": "wattprint.core.results",
+    "WindowResult": "wattprint.core.results",
+    "ComponentEnergy": "wattprint.core.results",
+    "DeviceEnergy": "wattprint.core.results",
+    "DeviceInfo": "wattprint.core.results",
+    "WattprintError": "wattprint.core.errors",
+    "ConfigError": "wattprint.core.errors",
+    "TrackerStateError": "wattprint.core.errors",
+    "wait_for_green": "wattprint.plan.schedule",
+    "GreenPause": "wattprint.plan.schedule",
+    "BudgetExceeded": "wattprint.core.errors",
+    "Budget": "wattprint.predict.budget",
+    "Prediction": "wattprint.predict.prediction",
+    "estimate": "wattprint.plan.estimate",
 }
 
 

@@ -13,6 +13,7 @@ import threading
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
 _seen: set[str] = set()
 _seen_lock = threading.Lock()
@@ -46,13 +47,24 @@ def _configure(logger: logging.Logger) -> None:
         logger.setLevel(LEVELS[_level_setting()])
 
 
+_level_source: Callable[[], str] | None = None
+"""Reads the ``log_level`` setting; registered by the settings layer, which sits above this module."""
+
+
+def set_level_source(source: Callable[[], str]) -> None:
+    """Tell the logger where ``log_level`` comes from (called once, when the settings are first imported)."""
+    global _level_source
+    _level_source = source
+
+
 def _level_setting() -> str:
     """The ``log_level`` setting; its default when the configuration cannot be read (that error is raised where
-    the configuration is used, not here)."""
+    the configuration is used, not here) or the settings were never imported."""
+    source = _level_source
+    if source is None:
+        return "info"
     try:
-        from wattprint.config import load_config
-
-        return str(load_config().get("log_level"))
+        return str(source())
     except Exception:  # noqa: BLE001 - logging must never fail
         return "info"
 

@@ -43,7 +43,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.meter import Snapshot
+    from wattprint.measure.meter import Snapshot
 
 __all__ = [
     "CARRIED",
@@ -243,7 +243,7 @@ class _Interval:
 
 
 def _measure(start: Snapshot, end: Snapshot) -> _Interval:
-    from wattprint.windows import window_result
+    from wattprint.measure.windows import window_result
 
     window = window_result("interval", start, end, "live")
     return _Interval(start.wall_time, start.wall_time + window.duration_s, window.energy_kwh,
@@ -320,7 +320,7 @@ class LiveIntensity:
     def start(self, start: Snapshot | None = None, read: Callable[[], Snapshot] | None = None) -> LiveIntensity:
         """Begin fetching in the meter's thread; with ``start`` and ``read`` (the run's first snapshot and a
         function reading a new one) also cut the run's energy at period edges."""
-        from wattprint.meter import get_meter
+        from wattprint.measure.meter import get_meter
 
         with self._edge_lock:
             self._stopped = False
@@ -337,7 +337,7 @@ class LiveIntensity:
         """Stop fetching and cutting (waits for an edge being read, never for a request)."""
         job_id, self._job_id = self._job_id, None
         if job_id is not None:
-            from wattprint.meter import get_meter
+            from wattprint.measure.meter import get_meter
 
             get_meter().remove_job(job_id)
         with self._edge_lock:
@@ -455,7 +455,7 @@ class LiveIntensity:
         if self.zone is not None:
             return
         from wattprint.carbon.providers import zone_for
-        from wattprint.errors import ConfigError
+        from wattprint.core.errors import ConfigError
 
         try:
             self.zone = zone_for(self.provider, intensity=self.static())
@@ -689,7 +689,7 @@ class LiveIntensity:
 
     def time_resolved(self, end: Snapshot, account: Callable[..., Any], *, pue: float | None = None) -> TimeResolved:
         """The run's emissions up to ``end`` priced interval by interval; ``account`` is
-        ``wattprint.accounting.account_intervals`` (passed in: accounting is a layer above this one)."""
+        ``wattprint.accounting.footprint.account_intervals`` (passed in: accounting is a layer above this one)."""
         return self.price_intervals(self._intervals_until(end), account, pue=pue)
 
     def price_intervals(self, intervals: Sequence[tuple[float, float, float, float]], account: Callable[..., Any],

@@ -25,7 +25,7 @@ from wattprint.carbon.intensity import (
     how_cloud_metadata,
     intensity_from_record,
 )
-from wattprint.errors import ConfigError, check_number
+from wattprint.core.errors import ConfigError, check_number
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def lookup_location(value: object, *, origin: str = "argument") -> IntensityReco
 
 
 def _lister() -> str:
-    from wattprint.hints import regions
+    from wattprint.settings.hints import regions
 
     return regions()
 
@@ -427,13 +427,13 @@ def resolve_location(
 
 
 def locate(location: str | None = None, *, config: Any = None, **options: Any) -> Intensity:
-    """:func:`resolve_location` driven by wattprint's settings (``wattprint.config.load_config()`` by default).
+    """:func:`resolve_location` driven by wattprint's settings (``wattprint.settings.config.load_config()`` by default).
 
     The ``location`` key is the configured location (an ``argument``-sourced value counts as an argument);
     ``cloud_metadata`` and ``ip_geolocation`` turn the network sources on. ``options`` go to resolve_location.
     """
     if config is None:
-        from wattprint.config import load_config
+        from wattprint.settings.config import load_config
 
         config = load_config()
     setting = config.setting("location")
@@ -456,7 +456,7 @@ def location_hint(intensity: Intensity | None = None) -> str | None:
 
 
 def _hint() -> str:
-    from wattprint.hints import argument
+    from wattprint.settings.hints import argument
 
     given = argument("location", "FR")
     return (

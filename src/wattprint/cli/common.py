@@ -14,7 +14,7 @@ def print_json(data: Any) -> None:
 
 def store_setting(args: argparse.Namespace) -> str | None:
     """The store named by --store, else by the configuration (WATTPRINT_STORE, files), else the default."""
-    from wattprint.config import load_config
+    from wattprint.settings.config import load_config
 
     return load_config({"store": getattr(args, "store", None)}).get("store")  # type: ignore[return-value]
 

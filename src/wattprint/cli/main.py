@@ -103,8 +103,8 @@ def _main(argv: Sequence[str] | None) -> int:
     module, sub = modules[args.command_name]
     if extras:
         sub.error(_unrecognized(sub, extras))
-    from wattprint import hints
-    from wattprint.errors import WattprintError
+    from wattprint.core.errors import WattprintError
+    from wattprint.settings import hints
 
     try:
         with hints.command_line(option_names(module, sub)):

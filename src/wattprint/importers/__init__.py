@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from wattprint.errors import check_choice, check_name
+from wattprint.core.errors import check_choice, check_name
 from wattprint.importers.common import IMPORTED, ImportedRun, ImportFormatError, ImportResult, stable_run_id
 
 TYPE_CHECKING = False

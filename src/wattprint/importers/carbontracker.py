@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wattprint._version import __version__
-from wattprint.hints import docs
+from wattprint.core.methods import MODEL
+from wattprint.core.units import J_PER_KWH
 from wattprint.importers.common import (
     IMPORTED,
     UNKNOWN_HOST,
@@ -27,8 +28,8 @@ from wattprint.importers.common import (
     number,
     stable_run_id,
 )
-from wattprint.methods import MODEL
-from wattprint.store.records import J_PER_KWH, ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.settings.hints import docs
+from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 TOOL = "carbontracker"
 STANDARD_SUFFIX = "_carbontracker.log"

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from wattprint._version import __version__
-from wattprint.hints import docs
+from wattprint.core.units import J_PER_KWH
 from wattprint.importers.common import (
     IMPORTED,
     UNKNOWN_HOST,
@@ -29,7 +29,8 @@ from wattprint.importers.common import (
     number,
     stable_run_id,
 )
-from wattprint.store.records import J_PER_KWH, ComponentRecord, RunRecord
+from wattprint.settings.hints import docs
+from wattprint.store.records import ComponentRecord, RunRecord
 
 TOOL = "codecarbon"
 REQUIRED = ("timestamp", "run_id", "duration", "emissions", "cpu_energy", "gpu_energy", "ram_energy",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wattprint.errors import WattprintError
+from wattprint.core.errors import WattprintError
 from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 IMPORTED = "imported"

@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from wattprint import _log
-from wattprint.errors import ConfigError, check_choice
-from wattprint.tracker import Tracker
+from wattprint.core.errors import ConfigError, check_choice
+from wattprint.run.tracker import Tracker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from wattprint.results import RunResult
+    from wattprint.core.results import RunResult
 
 METRIC_PREFIX = "wattprint/"
 """Every metric a callback logs is named ``wattprint/<figure>``."""
@@ -190,7 +190,7 @@ class CallbackMixin:
 
 def _fingerprintable(framework: str, read: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any] | None:
     """The framework's own hyperparameters when they can be fingerprinted; None (and a note in the log) if not."""
-    from wattprint.fingerprint import canonical
+    from wattprint.run.fingerprint import canonical
 
     try:
         found = read()

@@ -5,19 +5,19 @@ The JSON of both is their ``to_dict()``; this module only lays the same figures 
 
 from __future__ import annotations
 
-from wattprint.compare import RegionComparison, RegionPrice
-from wattprint.estimation import Estimate
-from wattprint.formatting import format_emissions, format_energy_kwh, format_number, format_volume_l, shorten
+from wattprint.core.formatting import format_emissions, format_energy_kwh, format_number, format_volume_l, shorten
+from wattprint.plan.compare import RegionComparison, RegionPrice
+from wattprint.plan.estimate import Estimate
 
 
 def format_kwh(kwh: float) -> str:
-    """Energy given in kWh, in the unit that reads best (the one formatter of wattprint.formatting)."""
+    """Energy given in kWh, in the unit that reads best (the one formatter of wattprint.core.formatting)."""
     return format_energy_kwh(kwh)
 
 
 def estimate_text(result: Estimate) -> str:
     """A few lines: the parts, energy, facility energy, emissions, intensity, water, equivalents, assumptions."""
-    from wattprint.equivalents import format_equivalents
+    from wattprint.accounting.equivalents import format_equivalents
 
     footprint = result.footprint
     head = f"run {result.run_id[:12]} re-priced" if result.run_id else "estimate"

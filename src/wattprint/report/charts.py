@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from wattprint.core.units import J_PER_KWH
 from wattprint.report.content import RunContent
 
 MISSING = "matplotlib is not installed (pip install 'wattprint[report]')"
@@ -70,14 +71,14 @@ def trend_chart(labels: Sequence[str], emissions_g: Sequence[float], energy_kwh:
         bytes | None, str]:
     """Emissions (bars) and IT energy (line) per run, oldest first, each axis in the unit that reads best (mg, g,
     kg; mWh, Wh, kWh): (PNG, "") or (None, why not)."""
-    from wattprint.formatting import energy_unit, mass_unit
+    from wattprint.core.formatting import energy_unit, mass_unit
 
     if not labels:
         return None, "no runs"
     if not matplotlib_available():
         return None, MISSING
     grams, mass = mass_unit(max(emissions_g, default=0.0))
-    joules, energy = energy_unit(max(energy_kwh, default=0.0) * 3.6e6)
+    joules, energy = energy_unit(max(energy_kwh, default=0.0) * J_PER_KWH)
     figure = _figure(8.0, 3.6)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
@@ -85,7 +86,7 @@ def trend_chart(labels: Sequence[str], emissions_g: Sequence[float], energy_kwh:
     axes.set_ylabel(f"emissions ({mass} CO2e)")
     axes.set_xticks(positions, labels, rotation=45, ha="right", fontsize=7)
     other = axes.twinx()
-    other.plot(positions, [kwh * 3.6e6 / joules for kwh in energy_kwh], color="tab:blue", marker="o",
+    other.plot(positions, [kwh * J_PER_KWH / joules for kwh in energy_kwh], color="tab:blue", marker="o",
                label=f"IT energy ({energy})")
     other.set_ylabel(f"IT energy ({energy})")
     other.set_ylim(bottom=0)

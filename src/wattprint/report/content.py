@@ -11,13 +11,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wattprint.store.records import J_PER_KWH, ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.core.units import J_PER_KWH
+from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.equivalents import Equivalent
+    from wattprint.accounting.equivalents import Equivalent
 
 METHOD_WORDS = {
     "counter": "hardware energy counters",
@@ -40,8 +41,8 @@ _COMPONENT_METHOD_WORDS = {
 
 
 def energy_text(joules: float) -> str:
-    """Energy with three significant figures in mWh, Wh or kWh (the one formatter of wattprint.formatting)."""
-    from wattprint.formatting import format_energy
+    """Energy with three significant figures in mWh, Wh or kWh (the one formatter of wattprint.core.formatting)."""
+    from wattprint.core.formatting import format_energy
 
     return format_energy(joules)
 
@@ -256,7 +257,7 @@ class RunContent:
     def equivalents(self) -> list[Equivalent]:
         if self.run.emissions_g is None:
             return []
-        from wattprint.equivalents import equivalents
+        from wattprint.accounting.equivalents import equivalents
 
         return equivalents(self.run.emissions_g)
 
@@ -338,7 +339,7 @@ class RunContent:
         """Every data source behind the figures, with its year or vintage."""
         run, extra = self.run, self.extra
         found: list[Source] = []
-        from wattprint.equivalents import readable
+        from wattprint.accounting.equivalents import readable
 
         if self.imported_from:
             found.append(Source(

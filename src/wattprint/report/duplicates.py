@@ -1,7 +1,7 @@
 """Wasted retraining: runs that trained the same thing again, and what the repeats cost.
 
 Runs with the same config fingerprint (the same hyperparameters, git commit and entry script; see
-:mod:`wattprint.fingerprint`) form a group. The first run of a group (the earliest started) is the original;
+:mod:`wattprint.run.fingerprint`) form a group. The first run of a group (the earliest started) is the original;
 every later one is a repeat, and the energy and emissions of the repeats are what retraining cost. Runs without
 a fingerprint (no hyperparameters given) are never grouped.
 """
@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from wattprint.formatting import format_emissions, format_energy
+from wattprint.core.formatting import format_emissions, format_energy
+from wattprint.core.units import J_PER_KWH
 from wattprint.report.summary import iso8601
-from wattprint.store.records import J_PER_KWH, RunRecord
+from wattprint.store.records import RunRecord
 
 
 @dataclass(frozen=True)

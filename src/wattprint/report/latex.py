@@ -7,45 +7,14 @@ was called; the few non-ASCII symbols wattprint writes (±, x, ≈, ·) become m
 from __future__ import annotations
 
 from wattprint._version import __version__
-from wattprint.formatting import format_emissions
+from wattprint.core.formatting import format_emissions
 from wattprint.report.content import RunContent, energy_text
-
-_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "±": r"$\pm$",
-    "×": r"$\times$",
-    "≈": r"$\approx$",
-    "·": r"$\cdot$",
-    "…": r"\ldots{}",
-    "–": "--",
-    "—": "---",
-    "→": r"$\rightarrow$",
-    "µ": r"$\mu$",
-    "°": r"$^\circ$",
-    "\n": " ",
-}
-
-
-def escape(text: str) -> str:
-    """``text`` with LaTeX's special characters escaped (safe inside a paragraph or a table cell)."""
-    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+from wattprint.report.paper import paper_paragraph
+from wattprint.report.tex import escape
 
 
 def latex_report(content: RunContent) -> str:
     """The paragraph, then a ``table`` of energy by component with methods and uncertainties."""
-    from wattprint.report.paper import paper_paragraph
-
     run = content.run
     label = f"tab:wattprint-{run.run_id[:8]}"
     lines = [

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from wattprint._version import __version__
 from wattprint.carbon.intensity import source_with_year
-from wattprint.formatting import format_duration, format_emissions, format_energy, format_number, format_volume_l
+from wattprint.core.formatting import format_duration, format_emissions, format_energy, format_number, format_volume_l
 from wattprint.report.content import RunContent
 from wattprint.report.summary import iso8601
 
@@ -109,7 +109,7 @@ def task_rows(content: RunContent) -> list[list[object]]:
 
 def equivalent_rows(content: RunContent) -> list[list[object]]:
     """The equivalents that read as something, two significant figures (with the emissions' uncertainty)."""
-    from wattprint.equivalents import readable
+    from wattprint.accounting.equivalents import readable
 
     spread = content.run.emissions_uncertainty_rel
     return [[e.label, f"≈ {e.value_text}" + (f" (±{spread:.0%})" if spread else ""),

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wattprint._version import __version__
-from wattprint.formatting import format_duration, format_emissions, format_number, format_volume_l
+from wattprint.core.formatting import format_duration, format_emissions, format_number, format_volume_l
 from wattprint.report.content import RunContent, energy_text, how_located_words
 
 PLAIN = {"pm": "±", "co2": "CO2e", "times": "x"}
@@ -20,7 +20,7 @@ def _identity(text: str) -> str:
 
 def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
     """One paragraph describing how much energy and CO2e the run used and how that was obtained."""
-    from wattprint.report.latex import escape
+    from wattprint.report.tex import escape
 
     esc: Callable[[str], str] = escape if latex else _identity
     sym = LATEX if latex else PLAIN

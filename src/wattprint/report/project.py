@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattprint._version import __version__
-from wattprint.formatting import (
+from wattprint.core.formatting import (
     format_duration,
     format_emissions,
     format_energy,
@@ -19,9 +19,10 @@ from wattprint.formatting import (
     format_volume_l,
     shorten,
 )
+from wattprint.core.units import J_PER_KWH
 from wattprint.report.content import RunContent
 from wattprint.report.summary import iso8601
-from wattprint.store.records import J_PER_KWH, RunRecord
+from wattprint.store.records import RunRecord
 
 RECENT = 5
 """The trend compares the mean of the last RECENT runs with the RECENT before them."""
@@ -240,7 +241,7 @@ def project_html(content: ProjectContent, *, chart: bool = True) -> str:
 
 
 def project_latex(content: ProjectContent) -> str:
-    from wattprint.report.latex import escape
+    from wattprint.report.tex import escape
 
     label = "tab:wattprint-project"
     lines = [

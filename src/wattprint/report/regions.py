@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from wattprint.core.errors import check_choice
 from wattprint.data import INTENSITY_KINDS, IntensityRecord, intensity_records, search_intensity
-from wattprint.errors import check_choice
 
 
 def list_regions(
@@ -30,7 +30,7 @@ def region_dict(record: IntensityRecord) -> dict[str, Any]:
 def regions_table(records: Sequence[IntensityRecord]) -> str:
     if not records:
         return "no location matches"
-    from wattprint.formatting import shorten
+    from wattprint.core.formatting import shorten
 
     lines = [f"{'key':<28} {'kind':<13} {'gCO2e/kWh':>9}  {'basis':<11} {'year':<9} {'name':<36} source"]
     for r in records:

@@ -20,8 +20,8 @@ def format_for_path(path: str) -> str:
         return "md"
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
-    from wattprint.errors import ConfigError
-    from wattprint.hints import setting
+    from wattprint.core.errors import ConfigError
+    from wattprint.settings.hints import setting
 
     known = ", ".join(f"{ext} ({NAMES[fmt]})" for ext, fmt in EXTENSIONS.items())
     pdf = " For a PDF, write .html and print it to PDF from a browser." if suffix == ".pdf" else ""
@@ -44,12 +44,12 @@ def render_report(
 ) -> str:
     """The report of one run (``run``) or a project in ``fmt`` (md, html, latex, model-card); with ``update``, the
     model card at that path gets the co2_eq_emissions block as well."""
-    from wattprint.errors import check_choice
+    from wattprint.core.errors import check_choice
     from wattprint.report import model_card
 
     check_choice("format", fmt, FORMATS)
     if (run is None) == (project is None):
-        from wattprint.errors import ConfigError
+        from wattprint.core.errors import ConfigError
 
         raise ConfigError("give one run (an id, a prefix or 'last') or a project, not both and not neither")
     if project is not None:

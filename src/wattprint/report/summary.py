@@ -9,8 +9,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from wattprint.formatting import format_duration, format_emissions, format_energy, format_volume_l, shorten
-from wattprint.results import J_PER_KWH, MODEL, weakest_method
+from wattprint.core.formatting import format_duration, format_emissions, format_energy, format_volume_l, shorten
+from wattprint.core.results import MODEL, weakest_method
+from wattprint.core.units import J_PER_KWH
 from wattprint.store.records import ComponentRecord, RunRecord, TaskRecord
 
 
@@ -83,7 +84,7 @@ def carbon_json(run: RunRecord) -> dict[str, Any]:
     if run.emissions_g is None:
         return {"facility_energy_kwh": None, "pue": None, "emissions_g": None, "emissions_uncertainty_rel": None,
                 "water_l": None, "intensity": None, "equivalents": []}
-    from wattprint.equivalents import equivalents
+    from wattprint.accounting.equivalents import equivalents
 
     return {
         "facility_energy_kwh": (run.facility_energy_j or 0.0) / J_PER_KWH,
@@ -112,10 +113,10 @@ def carbon_lines(run: RunRecord) -> list[str]:
     """The emissions line, where the intensity came from, everyday equivalents, and how to set an unknown location."""
     if run.emissions_g is None:
         return []
+    from wattprint.accounting.equivalents import format_equivalents
     from wattprint.carbon import location_hint
     from wattprint.carbon.intensity import source_with_year
     from wattprint.carbon.location import HOW_UNKNOWN
-    from wattprint.equivalents import format_equivalents
 
     extra = run.extra or {}
     water = f"   water {format_volume_l(run.water_l)}" if run.water_l is not None else ""
@@ -355,11 +356,11 @@ def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Seque
 
 
 def result_records(result: Any) -> tuple[RunRecord, list[ComponentRecord], list[TaskRecord]]:
-    """The store's records of a :class:`~wattprint.results.RunResult` held in memory, so that it prints as
+    """The store's records of a :class:`~wattprint.core.results.RunResult` held in memory, so that it prints as
     ``wattprint show`` prints the stored run (who ran it and where are this process's)."""
     from types import SimpleNamespace
 
-    from wattprint.recorder import component_records, run_record, task_record
+    from wattprint.sinks.recorder import component_records, run_record, task_record
 
     extra: dict[str, Any] = {}
     if getattr(result, "predictions", ()):

@@ -7,33 +7,21 @@ AMD GPUs, and the CPU and RAM power models for whatever has no counter.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wattprint.sensors.base import ProbeResult, Sensor
+from wattprint.sensors.powercap import (  # noqa: F401 - part of this package's interface
+    DEFAULT_POWERCAP_ROOTS,
+    POWERCAP_ROOT_VARIABLE,
+    RAPL_DOMAINS,
+    powercap_roots,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["SensorConfig", "probe", "powercap_roots", "Sensor", "ProbeResult"]
-
-RAPL_DOMAINS = ("package", "dram", "psys")
-POWERCAP_ROOT_VARIABLE = "WATTPRINT_POWERCAP_ROOT"
-DEFAULT_POWERCAP_ROOTS = ("/sys/class/powercap", "/sys/devices/virtual/powercap")
-
-
-def powercap_roots(root: str | Sequence[str] | None = None) -> tuple[str, ...]:
-    """The RAPL roots to search: the argument, else ``$WATTPRINT_POWERCAP_ROOT`` (``os.pathsep``-separated),
-    else the kernel's two paths."""
-    if root is None:
-        root = os.environ.get(POWERCAP_ROOT_VARIABLE) or None
-    if root is None:
-        return DEFAULT_POWERCAP_ROOTS
-    if isinstance(root, str):
-        return tuple(p for p in root.split(os.pathsep) if p)
-    return tuple(root)
-
 
 @dataclass(frozen=True)
 class SensorConfig:

@@ -11,7 +11,7 @@ import importlib
 import os
 from collections.abc import Mapping
 
-from wattprint.methods import COUNTER, SAMPLED, DeviceInfo
+from wattprint.core.methods import COUNTER, SAMPLED, DeviceInfo
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
 from wattprint.sensors.presence import AMDSMI_MODULE_VARIABLE, amd_driver_present
 

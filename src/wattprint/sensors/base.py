@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from wattprint.methods import COUNTER, MODEL, SAMPLED, DeviceInfo
+from wattprint.core.methods import COUNTER, MODEL, SAMPLED, DeviceInfo
 
 __all__ = ["COUNTER", "MODEL", "SAMPLED", "Sensor", "SensorError", "SensorMeta", "ProbeResult"]
 

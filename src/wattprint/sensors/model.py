@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wattprint.core.methods import MODEL, DeviceInfo
 from wattprint.hardware.cpu import CpuInfo
 from wattprint.hardware.procfs import MemInfo, ProcStat
-from wattprint.hints import setting
-from wattprint.methods import MODEL, DeviceInfo
 from wattprint.sensors.base import Sensor
+from wattprint.settings.hints import setting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from wattprint import _log
 from wattprint._log import warn_once
-from wattprint.methods import COUNTER, SAMPLED, DeviceInfo
+from wattprint.core.methods import COUNTER, SAMPLED, DeviceInfo
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
 from wattprint.sensors.presence import NVML_MODULE_VARIABLE, nvidia_driver_present
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from wattprint._log import warn_once
-from wattprint.methods import COUNTER, DeviceInfo
-from wattprint.sensors import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, RAPL_DOMAINS, powercap_roots
+from wattprint.core.methods import COUNTER, DeviceInfo
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
+from wattprint.sensors.powercap import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, RAPL_DOMAINS, powercap_roots
 
 __all__ = ["powercap_roots", "discover_zones", "select_zones", "RaplSensor", "RaplZone", "probe"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wattprint.errors import WattprintError
+from wattprint.core.errors import WattprintError
 
 
 class StoreError(WattprintError):

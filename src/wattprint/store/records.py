@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from wattprint.core.units import J_PER_KWH
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-J_PER_KWH = 3.6e6
 
 STATUSES = ("running", "finished", "failed", "killed")
 """A run's status; ``killed`` is also given to a ``running`` run whose writer is gone."""

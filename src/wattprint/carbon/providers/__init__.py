@@ -30,8 +30,8 @@ from wattprint.carbon.providers.base import (
     RetryPolicy,
     SignalIndex,
 )
-from wattprint.errors import ConfigError
-from wattprint.hints import docs
+from wattprint.core.errors import ConfigError
+from wattprint.settings.hints import docs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def make_provider(
     **options: Any,
 ) -> IntensityProvider:
     """A provider instance. ``token`` is Electricity Maps' key, ``username``/``password`` WattTime's account
-    (plain strings or ``wattprint.config.Secret``); ``cache_dir`` keeps answers on disk too. Other ``options``
+    (plain strings or ``wattprint.settings.config.Secret``); ``cache_dir`` keeps answers on disk too. Other ``options``
     (``cache``, ``http``, ``clock``) go to the provider."""
     cls = provider_class(name)
     if "cache" not in options:
@@ -119,7 +119,7 @@ def provider_from_config(config: Any = None) -> IntensityProvider | None:
     """The provider the settings name (None for ``intensity_provider = "none"``), shared by every caller with the
     same settings so that they share one cache. ConfigError when a credential it needs is missing."""
     if config is None:
-        from wattprint.config import load_config
+        from wattprint.settings.config import load_config
 
         config = load_config()
     name = config.get("intensity_provider")

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
-from wattprint.errors import ConfigError, WattprintError
+from wattprint.core.errors import ConfigError, WattprintError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from wattprint.carbon.providers.base import (
     to_seconds,
     to_unix,
 )
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -33,13 +33,13 @@ from wattprint.carbon.providers.base import (
     to_seconds,
     to_unix,
 )
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.config import Secret
+    from wattprint.settings.config import Secret
 
 __all__ = ["WattTime"]
 

@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
-    from wattprint.compare import compare_estimate, compare_regions
-    from wattprint.errors import ConfigError
+    from wattprint.core.errors import ConfigError
+    from wattprint.plan.compare import compare_estimate, compare_regions
 
     providers, locations = _split(args.provider), _split(args.locations)
     if args.intensity is not None:

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import sys
 
     from wattprint.cli.common import print_json
-    from wattprint.config import KEYS, inspect_config
+    from wattprint.settings.config import KEYS, inspect_config
 
     config, problems, warnings = inspect_config({"store": args.store})
     settings = [s for s in config.settings() if not args.changed or s.source != "default"]
@@ -84,7 +84,7 @@ def _files() -> str:
     """Which project file and user config file the settings were read from (or would be)."""
     import os
 
-    from wattprint.config import find_project_file, user_config_path
+    from wattprint.settings.config import find_project_file, user_config_path
 
     found = find_project_file()
     project = found[0] if found else "none (no wattprint.toml or [tool.wattprint] from here upwards)"

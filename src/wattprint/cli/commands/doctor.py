@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
-    from wattprint.diagnostics import ERROR, diagnose
+    from wattprint.report.diagnostics import ERROR, diagnose
 
     checks = diagnose(store=args.store)  # reads the configuration itself: its problems are findings, not a stop
     if args.json:

@@ -61,8 +61,8 @@ _HARDWARE = ("gpu", "cpu", "count", "gpu_count", "cpu_count", "cores", "cpu_tdp_
 
 def workload(args: argparse.Namespace, *, location: str | None, intensity: float | None = None):  # noqa: ANN201
     """The Estimate the options describe: a re-priced stored run (--from-run), else the calculator."""
-    from wattprint.errors import ConfigError
-    from wattprint.estimation import estimate, estimate_run
+    from wattprint.core.errors import ConfigError
+    from wattprint.plan.estimate import estimate, estimate_run
 
     if args.from_run is not None:
         given = [f"--{name.replace('_', '-')}" for name in _HARDWARE if getattr(args, name) is not None]

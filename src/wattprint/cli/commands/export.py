@@ -26,7 +26,7 @@ def _format(args: argparse.Namespace) -> str:
     """--format, else the -o file's extension (.csv or .json; none: CSV); another extension is an error."""
     import os
 
-    from wattprint.errors import ConfigError
+    from wattprint.core.errors import ConfigError
 
     if args.format:
         return str(args.format)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from wattprint.core.units import J_PER_KWH
+
 NAME = "import"
 HELP = "import runs recorded by CodeCarbon (emissions.csv) or Carbontracker (its log directory)"
 EXAMPLES = """examples:
@@ -51,5 +53,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             run = item.run
             emissions = "-" if run.emissions_g is None else f"{run.emissions_g:.4g} g CO2e"
             print(f"  {run.run_id[:12]}  {run.project or '-':<14} {run.name or '-':<32} "
-                  f"{run.energy_j / 3.6e6:.4g} kWh  {emissions}")
+                  f"{run.energy_j / J_PER_KWH:.4g} kWh  {emissions}")
     return 0

@@ -37,8 +37,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import signal
     import threading
 
-    from wattprint.errors import ConfigError
-    from wattprint.tracker import Tracker
+    from wattprint.core.errors import ConfigError
+    from wattprint.run.tracker import Tracker
 
     if args.duration is not None and not args.duration > 0:
         raise ConfigError(f"--duration must be a number of seconds above 0, got {args.duration:g}")
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _status(snapshot: Any) -> None:
-    from wattprint.formatting import format_energy
+    from wattprint.core.formatting import format_energy
 
     sys.stderr.write(f"\r\033[Kwattprint monitor  {snapshot.duration_s:7.1f} s  {snapshot.avg_power_w:7.1f} W  "
                      f"{format_energy(snapshot.energy_j)}  (Ctrl-C to stop)")
@@ -91,8 +91,8 @@ def _status(snapshot: Any) -> None:
 
 def _summary(args: argparse.Namespace, tracker: Any, result: Any, saved: bool) -> None:
     from wattprint.cli.common import print_json
-    from wattprint.recorder import component_records, run_record, task_record
     from wattprint.report.summary import run_json, run_text
+    from wattprint.sinks.recorder import component_records, run_record, task_record
 
     record = run_record(result, updated_at=result.started_at + result.duration_s,
                         ended_at=result.started_at + result.duration_s, tracker=tracker)

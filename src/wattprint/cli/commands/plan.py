@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from wattprint.core.units import J_PER_KWH
+
 NAME = "plan"
 HELP = "find the start time with the lowest forecast carbon intensity for a job"
 EXAMPLES = """examples:
@@ -38,8 +40,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import sys
 
     from wattprint.cli.common import print_json
-    from wattprint.formatting import format_duration, format_emissions
-    from wattprint.schedule import parse_duration, plan_for
+    from wattprint.core.formatting import format_duration, format_emissions
+    from wattprint.plan.schedule import parse_duration, plan_for
 
     duration = parse_duration(args.duration, what="--duration")
     if duration <= 0:
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.power is not None:
         if args.power < 0:
             parser.error("--power must be at least 0")
-        energy_kwh = args.power * duration / 3.6e6
+        energy_kwh = args.power * duration / J_PER_KWH
     plans = plan_for(args.location or None, duration, args.deadline, provider=args.provider, zone=args.zone,
                      energy_kwh=energy_kwh)
     if args.json:

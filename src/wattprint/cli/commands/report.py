@@ -44,7 +44,7 @@ def _format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import open_store, write_output
-    from wattprint.errors import ConfigError
+    from wattprint.core.errors import ConfigError
     from wattprint.report.render import render_report
 
     fmt = _format(args)

@@ -57,10 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
-    from wattprint.formatting import format_energy
-    from wattprint.recorder import component_records, run_record, task_record
+    from wattprint.core.formatting import format_energy
     from wattprint.report.summary import run_json, run_text
-    from wattprint.runner import default_run_name, run_command
+    from wattprint.run.command import default_run_name, run_command
+    from wattprint.sinks.recorder import component_records, run_record, task_record
 
     argv = list(args.argv)
     if argv and argv[0] == "--":
@@ -130,9 +130,9 @@ def _stdout_to_stderr(active: bool) -> Iterator[None]:
 
 def _wait_for_green(args: argparse.Namespace, parser: argparse.ArgumentParser, kwargs: dict[str, Any]) -> Any:
     """Wait for a green window as --when-green asks, saying on stderr what it waits for and how it ended."""
-    from wattprint.config import load_config
-    from wattprint.formatting import format_duration
-    from wattprint.schedule import wait_for_green
+    from wattprint.core.formatting import format_duration
+    from wattprint.plan.schedule import wait_for_green
+    from wattprint.settings.config import load_config
 
     if not args.deadline:
         parser.error("--when-green needs --deadline (the latest start: an ISO time or a duration such as 8h)")

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattprint.config import PARENT_RUN_VARIABLE, load_config
-from wattprint.results import RunResult
-from wattprint.tracker import Tracker, new_run_id
+from wattprint.core.results import RunResult
+from wattprint.run.tracker import Tracker, new_run_id
+from wattprint.settings.config import PARENT_RUN_VARIABLE, load_config
 
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT")
 
@@ -48,7 +48,7 @@ def run_command(
 
     ``on_status`` is called about every ``status_interval_s`` with a live snapshot (for a status line).
     Raises FileNotFoundError / PermissionError when the command cannot be started. ``green_wait`` (a
-    ``wattprint.schedule.GreenWait``) is how long the start waited for a green window, stored with the run.
+    ``wattprint.plan.schedule.GreenWait``) is how long the start waited for a green window, stored with the run.
     """
     if not argv:
         raise ValueError("no command given: put it after --, e.g. wattprint run -- python train.py")
@@ -70,7 +70,7 @@ def run_command(
         import psutil  # noqa: F401 - imported now rather than after the command has started
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
-        from wattprint.recorder import install_exit_hooks
+        from wattprint.sinks.recorder import install_exit_hooks
 
         install_exit_hooks()  # first: the handlers put back at the end are then the ones that save runs at SIGTERM
     terminal = _terminal()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from wattprint.core.units import J_PER_KWH
+
 _ENERGY_UNITS_WH = ((1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh"), (1e-3, "mWh"))
 _MASS_UNITS_G = ((1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"))
 
@@ -61,7 +63,7 @@ def format_energy(joules: float, digits: int = 3) -> str:
 
 def format_energy_kwh(kwh: float, digits: int = 3) -> str:
     """:func:`format_energy` of a figure in kWh."""
-    return format_energy(kwh * 3.6e6, digits)
+    return format_energy(kwh * J_PER_KWH, digits)
 
 
 def format_duration(seconds: float) -> str:
@@ -108,3 +110,4 @@ def shorten(text: str, width: int) -> str:
         if boundary > 0:
             cut = cut[:boundary]
     return cut.rstrip(" :,(-") + "…"
+

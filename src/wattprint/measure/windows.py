@@ -4,13 +4,13 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from wattprint.meter import Snapshot
-    from wattprint.results import WindowResult
+    from wattprint.core.results import WindowResult
+    from wattprint.measure.meter import Snapshot
 
 
 def window_result(name: str, start: Snapshot, end: Snapshot, attribution: str) -> WindowResult:
     """The energy between two snapshots of the same subscription, per device and per component."""
-    from wattprint.results import WindowResult, aggregate, device_energy  # on first use: not on the import path
+    from wattprint.core.results import WindowResult, aggregate, device_energy  # on first use: not on the import path
 
     duration = max(0.0, end.t_monotonic - start.t_monotonic)
     before = start.values

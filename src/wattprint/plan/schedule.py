@@ -30,14 +30,14 @@ from wattprint.carbon.providers.base import (
     ProviderError,
     format_utc,
 )
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from wattprint.carbon.live import LiveIntensity
-    from wattprint.tracker import Tracker
+    from wattprint.run.tracker import Tracker
 
 __all__ = [
     "GreenPause",
@@ -378,7 +378,7 @@ class Plans:
 
 def _provider(provider: IntensityProvider | str | None, config: Any) -> IntensityProvider:
     from wattprint.carbon.providers import provider_from_config
-    from wattprint.config import load_config
+    from wattprint.settings.config import load_config
 
     if isinstance(provider, IntensityProvider):
         return provider
@@ -388,7 +388,7 @@ def _provider(provider: IntensityProvider | str | None, config: Any) -> Intensit
         config = load_config()
     found = provider_from_config(config)
     if found is None:
-        from wattprint.hints import docs, setting
+        from wattprint.settings.hints import docs, setting
 
         raise ConfigError(f"carbon-aware scheduling needs a live provider: {setting('intensity_provider')} "
                           f"(electricitymaps, uk, energidataservice or watttime; see {docs('live')})")
@@ -399,7 +399,7 @@ def _targets(provider: IntensityProvider, locations: Sequence[str] | str | None,
              config: Any) -> list[tuple[str, str | None, str | Exception]]:
     """(label, location, provider zone or the error) for each place to plan."""
     from wattprint.carbon.providers import zone_for
-    from wattprint.config import load_config
+    from wattprint.settings.config import load_config
 
     if isinstance(locations, str):
         locations = [locations]
@@ -412,7 +412,7 @@ def _targets(provider: IntensityProvider, locations: Sequence[str] | str | None,
             return [(str(configured_zone), None, provider.check_zone(str(configured_zone)))]
         location = config.get("location")
         if location is None:
-            from wattprint.hints import name
+            from wattprint.settings.hints import name
 
             raise ConfigError(f"say where to plan: {name('location')} or {name('zone')}, or set location (or "
                               "intensity_zone) in wattprint.toml or the environment (WATTPRINT_LOCATION)")
@@ -640,7 +640,7 @@ class GreenPause:
         self._zone: str | None = None
         if run is not None:
             if run.config.get("intensity_provider") == "none":
-                from wattprint.hints import docs
+                from wattprint.settings.hints import docs
 
                 raise ConfigError(f"GreenPause(run) needs the run's intensity_provider to be set (see {docs('live')})")
         else:
@@ -658,7 +658,7 @@ class GreenPause:
             return None
         live = self.run.live_intensity
         if live is None:
-            from wattprint.errors import TrackerStateError
+            from wattprint.core.errors import TrackerStateError
 
             raise TrackerStateError("GreenPause: the run is not running; call pause() inside the tracked block")
         return live

@@ -5,7 +5,7 @@ Precedence, highest first: explicit arguments, ``WATTPRINT_*`` environment varia
 directory upwards), the user config file, the key's default. Every value says where it came from, and a bad
 value or an unknown key is a ``ConfigError`` that names the key, the value, its source and what is allowed.
 
-``python -m wattprint.config`` prints the key table of ``docs/configuration.md``.
+``python -m wattprint.settings.config`` prints the key table of ``docs/configuration.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from wattprint.errors import ConfigError
+from wattprint import _log
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -723,6 +724,13 @@ def describe_keys() -> str:
         rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(rows) + "\n"
 
+
+
+def _log_level() -> str:
+    return str(load_config().get("log_level"))
+
+
+_log.set_level_source(_log_level)
 
 if __name__ == "__main__":
     print(describe_keys(), end="")

@@ -11,26 +11,26 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from wattprint.methods import (  # noqa: F401 - re-exported: results are where users look for them
+from wattprint.core.methods import (  # noqa: F401 - re-exported: results are where users look for them
     COUNTER,
     IMPORTED,
-    J_PER_KWH,
     METHODS,
     MODEL,
     SAMPLED,
     DeviceInfo,
     weakest_method,
 )
+from wattprint.core.units import J_PER_KWH  # noqa: F401 - re-exported with the result types
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.accounting import Footprint
+    from wattprint.accounting.equivalents import Equivalent
+    from wattprint.accounting.footprint import Footprint
     from wattprint.carbon import Intensity
     from wattprint.carbon.live import TimeResolved
-    from wattprint.equivalents import Equivalent
-    from wattprint.predict import Prediction
+    from wattprint.predict.prediction import Prediction
 
 @dataclass(frozen=True)
 class DeviceEnergy:
@@ -117,11 +117,7 @@ class WindowResult:
     @property
     def equivalents(self) -> list[Equivalent]:
         """The emissions in everyday terms (smartphone charges, km by car, ...), with factor vintages."""
-        if self.footprint is None:
-            return []
-        from wattprint.equivalents import equivalents
-
-        return equivalents(self.footprint.emissions_g)
+        return self.footprint.equivalents if self.footprint is not None else []
 
     @property
     def avg_power_w(self) -> float:

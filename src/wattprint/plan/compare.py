@@ -1,7 +1,7 @@
 """The same work priced in many places: every region of one or more cloud providers, or a list of locations.
 
 ``compare_regions()`` prices one IT energy (from an estimate, a measured run, or a number) at each location with
-its own grid intensity and its provider's PUE (``wattprint.accounting.account``), ranks the locations from the
+its own grid intensity and its provider's PUE (``wattprint.accounting.footprint.account``), ranks the locations from the
 greenest, gives each one's ratio to a chosen reference ("running in X emits N x more than in Y"), and picks the
 greenest choices near a given location (the same country, the same continent).
 
@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from wattprint.data import IntensityRecord
-    from wattprint.estimation import Estimate
+    from wattprint.plan.estimate import Estimate
 
 __all__ = ["RegionComparison", "RegionPrice", "compare_estimate", "compare_regions", "known_providers"]
 
@@ -174,19 +174,19 @@ def _basis_words(bases: Sequence[str]) -> str:
 
 
 def _grams(grams: float) -> str:
-    from wattprint.formatting import format_emissions
+    from wattprint.core.formatting import format_emissions
 
     return format_emissions(grams)
 
 
 def _energy(kwh: float) -> str:
-    from wattprint.formatting import format_energy_kwh
+    from wattprint.core.formatting import format_energy_kwh
 
     return format_energy_kwh(kwh)
 
 
 def _hours(hours: float) -> str:
-    from wattprint.formatting import format_number
+    from wattprint.core.formatting import format_number
 
     return format_number(hours)
 
@@ -218,7 +218,7 @@ def _records(providers: Iterable[str] | None, locations: Iterable[str] | None) -
         for row in cloud_regions():
             chosen.setdefault(row.key, row)
     if not chosen:
-        from wattprint.hints import name
+        from wattprint.settings.hints import name
 
         raise ConfigError(f"nothing to compare: give {name('providers')} and/or {name('locations')}")
     return list(chosen.values())
@@ -226,7 +226,7 @@ def _records(providers: Iterable[str] | None, locations: Iterable[str] | None) -
 
 def _price(record: IntensityRecord, energy_kwh: float, uncertainty: float, pue: float | None,
            wue: float | None) -> RegionPrice:
-    from wattprint.accounting import account
+    from wattprint.accounting.footprint import account
     from wattprint.carbon.intensity import HOW_ARGUMENT, intensity_from_record
 
     intensity = intensity_from_record(record, HOW_ARGUMENT)
@@ -282,7 +282,7 @@ def compare_regions(
     import math
 
     from wattprint.carbon import lookup_location
-    from wattprint.errors import check_number
+    from wattprint.core.errors import check_number
 
     if isinstance(energy_kwh, bool) or not isinstance(energy_kwh, (int, float)) or not math.isfinite(energy_kwh) \
             or energy_kwh < 0:

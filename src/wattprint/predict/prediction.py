@@ -26,8 +26,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from wattprint.errors import ConfigError
-from wattprint.formatting import format_duration, format_mass_g
+from wattprint.core.errors import ConfigError
+from wattprint.core.formatting import format_duration, format_mass_g
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -415,7 +415,7 @@ def t_quantile(level: float, df: int) -> float:
 
 
 def _kwh(kwh: float) -> str:
-    from wattprint.formatting import format_energy_kwh  # the one energy formatter (mWh, Wh, kWh)
+    from wattprint.core.formatting import format_energy_kwh  # the one energy formatter (mWh, Wh, kWh)
 
     return format_energy_kwh(kwh)
 

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 from wattprint.hardware.procfs import MemInfo, ProcStat
 from wattprint.sensors.base import Sensor
 

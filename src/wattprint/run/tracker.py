@@ -10,23 +10,23 @@ from collections.abc import Callable, Sequence
 
 from wattprint import _log
 from wattprint._log import warn_once
-from wattprint.errors import ConfigError, TrackerStateError, check_choice
-from wattprint.meter import Snapshot, Subscription, get_meter
+from wattprint.core.errors import ConfigError, TrackerStateError, check_choice
+from wattprint.measure.meter import Snapshot, Subscription, get_meter
+from wattprint.measure.windows import window_result
 from wattprint.sensors import SensorConfig
-from wattprint.windows import window_result
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any, TypeVar
 
-    from wattprint.budget import TrainingMonitor
     from wattprint.carbon import Intensity
     from wattprint.carbon.live import LiveIntensity, TimeResolved
-    from wattprint.errors import BudgetExceeded
-    from wattprint.predict import Prediction
-    from wattprint.recorder import RunRecorder
-    from wattprint.results import RunResult, WindowResult
+    from wattprint.core.errors import BudgetExceeded
+    from wattprint.core.results import RunResult, WindowResult
+    from wattprint.predict.budget import TrainingMonitor
+    from wattprint.predict.prediction import Prediction
+    from wattprint.sinks.recorder import RunRecorder
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -180,7 +180,7 @@ class Tracker:
         intensity_provider: str | None = None,
         intensity_zone: str | None = None,
     ) -> None:
-        from wattprint.config import load_config
+        from wattprint.settings.config import load_config
 
         self._kwargs = dict(
             project=project, name=name, attribution=attribution, interval_s=interval_s, pid=pid, gpus=gpus,
@@ -194,7 +194,7 @@ class Tracker:
             budget_g=budget_g, budget_policy=budget_policy, budget_basis=budget_basis, hyperparameters=hyperparameters,
         )
         self._kwargs.update(intensity_provider=intensity_provider, intensity_zone=intensity_zone)
-        from wattprint.errors import check_module, check_name, check_path
+        from wattprint.core.errors import check_module, check_name, check_path
 
         for argument, value in (("project", project), ("name", name), ("location", location),
                                 ("intensity_zone", intensity_zone)):
@@ -224,7 +224,7 @@ class Tracker:
         if pid is not None and self.attribution == "machine":
             raise ConfigError("pid= only applies to attribution='process' or 'cgroup'")
         if pid is not None or self.attribution == "cgroup":
-            from wattprint.attribution import make_attribution
+            from wattprint.measure.attribution import make_attribution
 
             make_attribution(self.attribution, pid=pid).close()  # fail now if the process or its cgroup is gone
         self.pid = pid
@@ -302,7 +302,7 @@ class Tracker:
                 threading.Thread(target=self._locate_in_background, name="wattprint-locate", daemon=True).start()
             url = self._store_url()
             if url is not None:
-                from wattprint.recorder import RunRecorder, get_writer, track_live
+                from wattprint.sinks.recorder import RunRecorder, get_writer, track_live
 
                 self._recorder = RunRecorder(self, url, self.flush_interval_s, self._start)
                 get_writer().add(self._recorder)
@@ -325,8 +325,8 @@ class Tracker:
             if self._intensity is None and network:
                 return None  # the locate thread started by start() resolves it
             try:
-                import wattprint.results  # noqa: F401 - its dataclasses, kept off the import path of Tracker
-                from wattprint.accounting import account
+                import wattprint.core.results  # noqa: F401 - its dataclasses, kept off the import path of Tracker
+                from wattprint.accounting.footprint import account
 
                 account(0.0, 0.0, self.intensity(), pue=self.config.get("pue"), duration_s=0.0)  # type: ignore[arg-type]
             except Exception as error:  # noqa: BLE001 - stop() reports the problem where it belongs
@@ -402,7 +402,7 @@ class Tracker:
             try:
                 from dataclasses import replace
 
-                from wattprint.accounting import account_intervals
+                from wattprint.accounting.footprint import account_intervals
 
                 again = live.time_resolved(end, account_intervals, pue=self.config.get("pue"))  # type: ignore[arg-type]
                 if again.to_dict() != resolved.to_dict():
@@ -430,7 +430,7 @@ class Tracker:
         live = self._live
         if live is None:
             return None
-        from wattprint.accounting import account_intervals
+        from wattprint.accounting.footprint import account_intervals
 
         return live.time_resolved(end, account_intervals, pue=self.config.get("pue"))  # type: ignore[arg-type]
 
@@ -438,7 +438,7 @@ class Tracker:
         """The window with its footprint: facility energy, emissions and water at this tracker's location."""
         from dataclasses import replace
 
-        from wattprint.accounting import account
+        from wattprint.accounting.footprint import account
 
         footprint = account(
             window.energy_kwh, window.uncertainty_rel, self.intensity(),
@@ -466,7 +466,7 @@ class Tracker:
         command = self.command
         if command is not None:
             if self.config.get("store_command"):
-                from wattprint.redact import redact_command
+                from wattprint.run.redact import redact_command
 
                 command = redact_command(command)
             else:
@@ -499,7 +499,7 @@ class Tracker:
         """A snapshot and the running result, for a periodic flush (None when not running, or when the tracker is
         being stopped at a signal: the writer thread must then be free for the final save, not wait for locks
         that the interrupted main thread holds)."""
-        from wattprint.meter import SubscriptionClosing
+        from wattprint.measure.meter import SubscriptionClosing
 
         sub = self._sub
         if sub is None or sub.stale:
@@ -571,7 +571,7 @@ class Tracker:
         recorder, end, result = self._recorder, self._final, self.result
         if recorder is None or self._final_queued or end is None or result is None:
             return
-        from wattprint.recorder import forget_live, get_writer
+        from wattprint.sinks.recorder import forget_live, get_writer
 
         forget_live(self)
         get_writer().finish(recorder, recorder.payload(end, result, final=True))
@@ -589,7 +589,7 @@ class Tracker:
 
     def task(self, name: str) -> Window:
         """A window measured between its own edges: ``with run.task("epoch-1") as window: ...``."""
-        from wattprint.errors import check_name
+        from wattprint.core.errors import check_name
 
         if check_name("task name", name) is None:
             raise ConfigError("task name must be a non-empty string, got None")
@@ -618,8 +618,8 @@ class Tracker:
     ) -> None:
         from collections.abc import Mapping
 
-        from wattprint.budget import Budget
-        from wattprint.predict import check_level, check_total
+        from wattprint.predict.budget import Budget
+        from wattprint.predict.prediction import check_level, check_total
 
         get = self.config.get
         self.total_epochs = check_total("total_epochs", total_epochs)
@@ -631,12 +631,12 @@ class Tracker:
         )
         """The run's energy and emissions budget, the policy when it is exceeded, and the basis of the check."""
         if hyperparameters is not None:
-            from wattprint.fingerprint import canonical
+            from wattprint.run.fingerprint import canonical
 
             if not isinstance(hyperparameters, Mapping):
                 raise ConfigError(f"hyperparameters must be a mapping of names to values or None, got "
                                   f"{type(hyperparameters).__name__}")
-            from wattprint.errors import check_name
+            from wattprint.core.errors import check_name
 
             for key in hyperparameters:
                 check_name(f"hyperparameters key {key!r}"[:80], key)
@@ -649,11 +649,11 @@ class Tracker:
 
     def _start_training(self) -> None:
         """Fresh epoch/step bookkeeping and fingerprint for a run being started (under the lock)."""
-        from wattprint.budget import TrainingMonitor
+        from wattprint.predict.budget import TrainingMonitor
 
         assert self._start is not None and self.run_id is not None
         if self.hyperparameters is not None:
-            from wattprint.fingerprint import run_fingerprint
+            from wattprint.run.fingerprint import run_fingerprint
 
             self.config_fingerprint, self._fingerprint_parts = run_fingerprint(self.hyperparameters)
         self._monitor = TrainingMonitor(
@@ -802,7 +802,7 @@ class Tracker:
                 f"{self._dropped_tasks} task windows beyond the first {MAX_KEPT_TASKS} are not kept in this result "
                 "(each window's own result was still measured)."
             )
-        from wattprint.results import RunResult
+        from wattprint.core.results import RunResult
 
         return RunResult(
             name=window.name,
@@ -891,14 +891,14 @@ class Tracker:
 
 def _budget_stop(exc: BaseException | None) -> bool:
     """A run ended by its budget policy ends as finished (a note says it was stopped), not as failed."""
-    from wattprint.errors import BudgetExceeded
+    from wattprint.core.errors import BudgetExceeded
 
     return isinstance(exc, BudgetExceeded)
 
 
 def _parent_run() -> str | None:
     """The run id ``wattprint run`` gave the command this process belongs to (``WATTPRINT_PARENT_RUN``)."""
-    from wattprint.config import PARENT_RUN_VARIABLE
+    from wattprint.settings.config import PARENT_RUN_VARIABLE
 
     value = os.environ.get(PARENT_RUN_VARIABLE, "").strip()
     if not value:

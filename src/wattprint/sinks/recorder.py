@@ -33,16 +33,17 @@ from dataclasses import asdict
 from wattprint import _forksafe, _log
 from wattprint._log import warn_once
 from wattprint._version import __version__
-from wattprint.meter import Snapshot
-from wattprint.windows import window_result
+from wattprint.core.units import J_PER_KWH
+from wattprint.measure.meter import Snapshot
+from wattprint.measure.windows import window_result
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from wattprint.results import RunResult, WindowResult
+    from wattprint.core.results import RunResult, WindowResult
+    from wattprint.run.tracker import Tracker
     from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
     from wattprint.store.runstore import RunStore
     from wattprint.store.sqlite_writer import SqliteWriter
-    from wattprint.tracker import Tracker
 
 BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
 """(run age up to which, bucket width): interval resolution by the age of the run."""
@@ -216,7 +217,7 @@ class RunRecorder:
                 live = self._live_intensity(start_offset, end_offset) if footprint else None
                 if live is not None:
                     g_per_kwh, self._bucket_status[self._bucket] = live
-                g_per_j = footprint.pue * g_per_kwh / 3.6e6 if footprint and g_per_kwh is not None else None
+                g_per_j = footprint.pue * g_per_kwh / J_PER_KWH if footprint and g_per_kwh is not None else None
                 self._buckets[self._bucket] = [
                     IntervalRecord(
                         bucket=self._bucket,
@@ -283,7 +284,7 @@ class RunRecorder:
                 continue
             g_per_kwh, self._bucket_status[bucket] = live
             self._buckets[bucket] = [
-                replace(r, intensity_g_per_kwh=g_per_kwh, emissions_g=r.energy_j * pue * g_per_kwh / 3.6e6)
+                replace(r, intensity_g_per_kwh=g_per_kwh, emissions_g=r.energy_j * pue * g_per_kwh / J_PER_KWH)
                 for r in records
             ]
             changed += self._buckets[bucket]

@@ -2,7 +2,7 @@
 
 A :class:`Budget` caps a run's energy (kWh) and/or emissions (g CO2e). At every epoch boundary (or group of
 steps) the :class:`TrainingMonitor` of a running tracker measures the unit just completed, predicts the whole
-training's totals (:mod:`wattprint.predict`), logs the prediction, and checks it against the budget: the upper
+training's totals (:mod:`.prediction`), logs the prediction, and checks it against the budget: the upper
 bound of the prediction interval or its central value (``basis``); without a known total, what the run has
 already spent. The ``policy`` says what happens when a budget is exceeded: ``warn`` logs a warning, ``stop``
 raises :class:`wattprint.BudgetExceeded` at that boundary (framework callbacks ask the trainer to stop
@@ -17,17 +17,17 @@ from dataclasses import dataclass
 
 from wattprint import _log
 from wattprint._log import warn_once
-from wattprint.errors import BudgetExceeded, ConfigError
-from wattprint.formatting import format_emissions
-from wattprint.predict import Prediction, Progress, _kwh, check_total
+from wattprint.core.errors import BudgetExceeded, ConfigError
+from wattprint.core.formatting import format_emissions
+from wattprint.predict.prediction import Prediction, Progress, _kwh, check_total
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TextIO
 
-    from wattprint.meter import Snapshot
-    from wattprint.results import WindowResult
+    from wattprint.core.results import WindowResult
+    from wattprint.measure.meter import Snapshot
 
 POLICIES = ("warn", "stop", "ask")
 BASES = ("upper", "central")

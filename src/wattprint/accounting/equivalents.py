@@ -50,7 +50,7 @@ class Equivalent:
     @property
     def value_text(self) -> str:
         """The value, two significant figures, with its unit: ``"8.1 smartphone charges"``."""
-        from wattprint.formatting import format_number
+        from wattprint.core.formatting import format_number
 
         return f"{format_number(self.value, 2)} {self.unit}"
 
@@ -74,8 +74,8 @@ DEFAULT_KEYS: tuple[str, ...] = tuple(_DEFINITIONS)
 
 def equivalents(emissions_g: float, keys: Sequence[str] | None = None) -> list[Equivalent]:
     """What ``emissions_g`` grams of CO2e amount to, for each of ``keys`` (default: all of DEFAULT_KEYS)."""
+    from wattprint.core.errors import ConfigError
     from wattprint.data import equivalence
-    from wattprint.errors import ConfigError
 
     if isinstance(emissions_g, bool) or not isinstance(emissions_g, (int, float)) or not math.isfinite(emissions_g):
         raise ConfigError(f"emissions_g must be a finite number, got {emissions_g!r}")
@@ -112,7 +112,7 @@ def readable(items: Sequence[Equivalent]) -> list[Equivalent]:
 def format_equivalents(emissions: float | Sequence[Equivalent], keys: Sequence[str] | None = None) -> str:
     """One summary line of the readable equivalents: ``"≈ 8.1 smartphone charges · 0.41 km (0.25 miles) by car
     (US EPA equivalencies)"``; empty when none reads as something."""
-    from wattprint.formatting import format_number
+    from wattprint.core.formatting import format_number
 
     items = list(emissions) if not isinstance(emissions, (int, float)) else equivalents(emissions, keys)
     by_key = {item.key: item for item in items}

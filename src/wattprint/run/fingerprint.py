@@ -26,7 +26,7 @@ import re
 import sys
 from collections.abc import Mapping
 
-from wattprint.errors import ConfigError
+from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ def setting(name: str) -> str:
     option = _options.get(name)
     if option:
         return f"give {option}"
-    from wattprint.config import ENV_PREFIX, KEYS
+    from wattprint.settings.config import ENV_PREFIX, KEYS
 
     if any(key.name == name for key in KEYS):
         return f"set {name} in wattprint.toml (or {ENV_PREFIX}{name.upper()})"

@@ -94,7 +94,7 @@ def _hyperv_product(dmi_root: str) -> bool:
 
 def _config(store: str | None, environ: Mapping[str, str] | None, cwd: str | None) -> tuple[Any, list[Check]]:
     """The configuration's problems as findings (a typo'd key must not stop the command meant to find it)."""
-    from wattprint.config import inspect_config
+    from wattprint.settings.config import inspect_config
 
     config, problems, warnings = inspect_config({"store": store}, environ=environ, cwd=cwd)
     checks = [Check("config", ERROR, problem, _config_fix(problem)) for problem in problems]
@@ -119,7 +119,7 @@ def _config_fix(problem: str) -> str:
 def _location(config: Any) -> list[Check]:
     """Whether a location is set: without one, emissions use the world average, the largest uncertainty."""
     from wattprint.carbon.location import UNKNOWN_LOCATION_UNCERTAINTY, lookup_location
-    from wattprint.errors import ConfigError
+    from wattprint.core.errors import ConfigError
 
     setting = None if config is None else config.setting("location")
     if setting is None or setting.value is None:

@@ -17,12 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 from wattprint.carbon.intensity import HOW_UNKNOWN, Intensity
-from wattprint.errors import ConfigError, check_number
-from wattprint.hints import setting
+from wattprint.core.errors import ConfigError, check_number
+from wattprint.core.units import J_PER_KWH
+from wattprint.settings.hints import setting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from wattprint.accounting.equivalents import Equivalent
 
 __all__ = [
     "DEFAULT_EMBODIED_UNCERTAINTY",
@@ -41,7 +44,6 @@ __all__ = [
     "pue_for",
 ]
 
-J_PER_KWH = 3.6e6
 HOURS_PER_YEAR = 8760.0
 """365 days, as Cloud Carbon Footprint counts a server's 4-year life (35,040 hours)."""
 PROVIDER_PUE_UNCERTAINTY = 0.05
@@ -243,6 +245,13 @@ class Footprint:
     @property
     def facility_energy_j(self) -> float:
         return self.facility_energy_kwh * J_PER_KWH
+
+    @property
+    def equivalents(self) -> list[Equivalent]:
+        """The emissions in everyday terms (smartphone charges, km by car, ...), with factor vintages."""
+        from wattprint.accounting.equivalents import equivalents
+
+        return equivalents(self.emissions_g)
 
     @property
     def total_g(self) -> float:
@@ -478,7 +487,7 @@ def _footprint(
     embodied_source = None
     if embodied is not None:
         if not isinstance(embodied, Embodied):
-            raise ConfigError(f"embodied must be a wattprint.accounting.Embodied, got {type(embodied).__name__}")
+            raise ConfigError(f"embodied must be a wattprint Embodied, got {type(embodied).__name__}")
         if duration_s is None:
             raise ConfigError("embodied emissions are charged per hour of use: pass duration_s as well")
         embodied_g = embodied.grams_for(duration_s)

@@ -2,7 +2,7 @@
 
 ``estimate()`` turns hardware (GPU and CPU models from the embedded TDP tables, or an explicit power), a count,
 memory, a utilisation and a duration into IT energy, then prices it with the same accounting as a measured run
-(``wattprint.accounting.account``): facility energy (PUE), emissions (grid intensity), water (WUE), uncertainty
+(``accounting.footprint.account``): facility energy (PUE), emissions (grid intensity), water (WUE), uncertainty
 and everyday equivalents. ``estimate_run()`` prices the IT energy a stored run measured at another location or
 PUE. Every figure says what it assumed; the formulas, and how they compare with ML CO2 Impact's and Green
 Algorithms', are in docs/estimate.md.
@@ -18,18 +18,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
-from wattprint.errors import ConfigError, check_number
-from wattprint.hints import docs, setting
-from wattprint.hints import name as _named
+from wattprint.core.errors import ConfigError, check_number
+from wattprint.core.units import J_PER_KWH
+from wattprint.settings.hints import docs, setting
+from wattprint.settings.hints import name as _named
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.accounting import Footprint
+    from wattprint.accounting.equivalents import Equivalent
+    from wattprint.accounting.footprint import Footprint
     from wattprint.carbon.intensity import Intensity
     from wattprint.data import CpuSpec, GpuSpec
-    from wattprint.equivalents import Equivalent
     from wattprint.store.records import ComponentRecord, RunRecord
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "given_intensity",
 ]
 
-J_PER_KWH = 3.6e6
 HOW_GIVEN = "given"
 """The ``how_located`` of an intensity figure the user gave (``intensity=``)."""
 DEFAULT_UTILIZATION = 1.0
@@ -93,7 +93,7 @@ class EstimatedPart:
 class Estimate:
     """The footprint of estimated (or re-priced) IT energy, with what it assumed.
 
-    ``footprint`` is ``wattprint.accounting.account()``'s result for ``energy_kwh``; the properties repeat its
+    ``footprint`` is ``wattprint.accounting.footprint.account()``'s result for ``energy_kwh``; the properties repeat its
     main figures. ``run_id`` and ``measured`` are set when a stored run was re-priced (``measured`` holds the
     run's own location, PUE and emissions).
     """
@@ -488,8 +488,8 @@ def _priced(
     energy_kwh: float | None = None,
     energy_uncertainty_rel: float | None = None,
 ) -> Estimate:
-    from wattprint.accounting import account
-    from wattprint.equivalents import equivalents
+    from wattprint.accounting.equivalents import equivalents
+    from wattprint.accounting.footprint import account
 
     energy = sum(p.energy_kwh for p in parts) if energy_kwh is None else energy_kwh
     uncertainty = _energy_uncertainty(parts) if energy_uncertainty_rel is None else energy_uncertainty_rel

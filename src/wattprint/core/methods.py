@@ -1,8 +1,8 @@
 """How energy was obtained: the method of every figure, their ranking, and what a sensor measures.
 
-Kept apart from :mod:`wattprint.results` so that the sensors and the meter can be imported (by
+Kept apart from :mod:`wattprint.core.results` so that the sensors and the meter can be imported (by
 ``from wattprint import Tracker``) without creating the result dataclasses, which only a finished
-measurement needs; ``wattprint.results`` re-exports everything here.
+measurement needs; ``wattprint.core.results`` re-exports everything here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ IMPORTED = "imported"
 METHODS = (COUNTER, SAMPLED, MODEL, IMPORTED)
 """From the most to the least direct: what wattprint did not measure itself ranks last."""
 
-J_PER_KWH = 3.6e6
 
 
 def weakest_method(methods: Iterable[str]) -> str:

@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 from wattprint import _forksafe, _log
 from wattprint._log import warn_once
-from wattprint.attribution import SHARE_WINDOW_S, Attribution, attribution_key, make_attribution
-from wattprint.methods import DeviceInfo
+from wattprint.core.methods import DeviceInfo
+from wattprint.measure.attribution import SHARE_WINDOW_S, Attribution, attribution_key, make_attribution
 from wattprint.sensors import SensorConfig, probe
 from wattprint.sensors.base import Sensor, SensorError, SensorMeta
 

@@ -1,0 +1,1 @@
+"""Accounting: energy to facility energy (PUE), emissions (intensity), water (WUE), embodied, equivalents."""

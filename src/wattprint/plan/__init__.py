@@ -1,0 +1,1 @@
+"""Planning without running: estimates, comparing regions, carbon-aware scheduling."""

@@ -1,0 +1,1 @@
+"""Settings: the key registry, its sources (arguments, environment, files) and hints worded for the caller."""
