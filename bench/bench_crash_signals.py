@@ -16,6 +16,7 @@ models only (no RAPL, no GPU), so it runs anywhere.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import sqlite3
@@ -25,73 +26,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
-SIGTERM_CHILD = r"""
-import os, signal, sys, time
-import wattprint
 
-where, store, powercap = sys.argv[1], sys.argv[2], sys.argv[3]
-run = wattprint.Tracker(project="sig", store=store, flush_interval_s=0.1, powercap_root=powercap, gpus=False)
-run.start()
-print(run.run_id, flush=True)
-armed = False
+def _children() -> ModuleType:
+    """tests/fakes/children.py, loaded by path: the same child scripts as tests/test_signals.py and test_fork.py."""
+    path = Path(__file__).resolve().parent.parent / "tests" / "fakes" / "children.py"
+    spec = importlib.util.spec_from_file_location("wattprint_bench_children", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-def kill():
-    global armed
-    if armed:
-        armed = False
-        print(time.monotonic(), flush=True)
-        os.kill(os.getpid(), signal.SIGTERM)
 
-if where == "snapshot":
-    account = run._account
-    def patched(window):
-        kill()
-        return account(window)
-    run._account = patched
-    armed = True
-    run.snapshot()
-else:
-    sensor = run._sub.probe.sensors[0]
-    advance = sensor.advance
-    def patched(now):
-        kill()
-        return advance(now)
-    sensor.advance = patched
-    with run.task("t"):
-        armed = True
-time.sleep(60)
-"""
-
-FORK_CHILD = r"""
-import os, sys, time
-import wattprint
-
-store, powercap, forks = sys.argv[1], sys.argv[2], int(sys.argv[3])
-hung = 0
-for i in range(forks):
-    run = wattprint.Tracker(project="sweep", store=store, powercap_root=powercap, gpus=False).start()
-    time.sleep(i / forks)
-    pid = os.fork()
-    if pid == 0:
-        import wattprint.core.results, wattprint.accounting.footprint, wattprint.carbon
-        with wattprint.track(project="sweep-child", store=store, powercap_root=powercap, gpus=False) as child:
-            pass
-        child.wait_saved(20)
-        os._exit(0)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.02)
-    else:
-        hung += 1
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    run.stop()
-print(hung, flush=True)
-"""
+CHILDREN = _children()
+SIGTERM_CHILD, FORK_CHILD = CHILDREN.SIGTERM_CHILD, CHILDREN.FORK_SWEEP
 
 MP_SCRIPT = r"""
 import multiprocessing, sys, time
@@ -150,7 +98,7 @@ def forks(count: int, work: Path, env: dict[str, str]) -> str:
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", FORK_CHILD, str(store), env["POWERCAP"], str(count)],
                           capture_output=True, text=True, env=env, timeout=3600)
-    hung = done.stdout.strip() or f"? ({done.stderr.strip()[-200:]})"
+    hung = done.stdout.strip().removeprefix("hung=") or f"? ({done.stderr.strip()[-200:]})"
     stored = [r for r in runs(store, "sweep-child") if r[1] == "finished"]
     return (f"forks at 0-1 s x{count}: {hung} hung, {len(stored)}/{count} child runs stored "
             f"({time.monotonic() - started:.0f} s)")
@@ -181,7 +129,7 @@ def main() -> None:
                    XDG_CACHE_HOME=str(work / "cache"), POWERCAP=str(work / "powercap"))
         print(f"wattprint crash safety: signals, forks, multiprocessing ({os.cpu_count()} CPUs, Python "
               f"{sys.version.split()[0]})", flush=True)
-        for where in ("snapshot", "task"):
+        for where in ("snapshot", "task-end"):
             print(sigterm(where, args.sigterm, work, env), flush=True)
         print(forks(args.forks, work, env), flush=True)
         for method in ("fork", "forkserver", "spawn"):

@@ -25,6 +25,16 @@ def model_only(no_rapl: str) -> dict[str, object]:
     return {"powercap_root": no_rapl, "gpus": False}
 
 
+@pytest.fixture
+def env(tmp_path: Path, no_rapl: str) -> dict[str, str]:
+    """The environment for running the ``wattprint`` command in a child process: a SQLite store of the test's own,
+    no RAPL, no GPUs (test files that need more define their own ``env``)."""
+    environment = dict(os.environ)
+    environment.update(WATTPRINT_STORE=str(tmp_path / "runs.sqlite"), WATTPRINT_POWERCAP_ROOT=no_rapl,
+                       WATTPRINT_GPUS="false")
+    return environment
+
+
 @pytest.fixture(scope="session")
 def session_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One SQLite store for the runs that tests make without asking for a store of their own."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import time
@@ -93,12 +92,6 @@ def cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.Compl
     if check:
         assert completed.returncode == 0, completed.stderr
     return completed
-
-
-@pytest.fixture
-def env(tmp_path: Path, no_rapl: str) -> dict[str, str]:
-    return {**os.environ, "WATTPRINT_STORE": str(tmp_path / "runs.sqlite"), "WATTPRINT_POWERCAP_ROOT": no_rapl,
-            "WATTPRINT_GPUS": "false"}
 
 
 def test_run_and_show_json_carry_the_carbon_keys(env: dict[str, str]) -> None:

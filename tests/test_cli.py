@@ -9,10 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.wait import wait_for
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 BUSY = "import time\nend = time.perf_counter() + {s}\nwhile time.perf_counter() < end: pass\n"
@@ -135,16 +136,6 @@ def test_doctor_reports_every_area(env: dict[str, str]) -> None:
     assert "fix:" in text
 
 
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def running_run(env: dict[str, str]) -> dict | None:
     completed = wattprint("show", "last", "--json", env=env, check=False)
     if completed.returncode != 0:
@@ -160,7 +151,7 @@ def test_sigkill_of_wattprint_run_keeps_what_was_flushed(env: dict[str, str]) ->
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     orphans = []
     try:
-        flushed = wait_for(lambda: running_run(env), what="a first flush")
+        flushed = wait_for(lambda: running_run(env), what="a first flush", timeout=30)
         orphans = psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -175,7 +166,7 @@ def test_sigkill_of_wattprint_run_keeps_what_was_flushed(env: dict[str, str]) ->
 def test_sigterm_is_passed_on_and_the_run_is_killed(env: dict[str, str]) -> None:
     process = subprocess.Popen([WATTPRINT, "run", "--json", "--", sys.executable, "-c", "import time; time.sleep(60)"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: running_run(env), what="a first flush")
+    wait_for(lambda: running_run(env), what="a first flush", timeout=30)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, err
@@ -202,7 +193,7 @@ def test_a_library_run_killed_with_sigterm_is_saved_as_killed(env: dict[str, str
     process = subprocess.Popen([sys.executable, "-c", LIBRARY_RUN], env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     run_id = process.stdout.readline().strip()
-    wait_for(lambda: running_run(env), what="a first flush")
+    wait_for(lambda: running_run(env), what="a first flush", timeout=30)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGTERM  # it still dies of the signal, as it would without wattprint
@@ -214,7 +205,7 @@ def test_a_library_run_killed_with_sigkill_is_shown_as_killed(env: dict[str, str
     process = subprocess.Popen([sys.executable, "-c", LIBRARY_RUN], env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     run_id = process.stdout.readline().strip()
-    flushed = wait_for(lambda: running_run(env), what="a first flush")
+    flushed = wait_for(lambda: running_run(env), what="a first flush", timeout=30)
     process.kill()
     process.wait(timeout=30)
     data = show(run_id, env)

@@ -15,14 +15,6 @@ from wattprint.cli.main import main
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 
 
-@pytest.fixture
-def env(tmp_path: Path, no_rapl: str) -> dict[str, str]:
-    environment = dict(os.environ)
-    environment.update(WATTPRINT_STORE=str(tmp_path / "runs.sqlite"), WATTPRINT_POWERCAP_ROOT=no_rapl,
-                       WATTPRINT_GPUS="false")
-    return environment
-
-
 def wattprint(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:  # noqa: ANN003
     return subprocess.run([WATTPRINT, *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.children import FORK_SWEEP
+
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 FORK_DURING_IMPORT = r"""
@@ -55,35 +57,6 @@ else:
 run.stop()
 """
 
-FORK_SWEEP = r"""
-import os, sys, time
-import wattprint
-
-store, powercap, forks = sys.argv[1], sys.argv[2], int(sys.argv[3])
-hung = 0
-for i in range(forks):
-    run = wattprint.Tracker(project="sweep", store=store, powercap_root=powercap, gpus=False).start()
-    time.sleep(i / forks)  # forks spread over the first second of a run, when its threads import
-    pid = os.fork()
-    if pid == 0:
-        import wattprint.core.results, wattprint.accounting.footprint, wattprint.carbon
-        with wattprint.track(project="sweep-child", store=store, powercap_root=powercap, gpus=False) as child:
-            pass
-        child.wait_saved(20)
-        os._exit(0)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.02)
-    else:
-        hung += 1
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    run.stop()
-print(f"hung={hung}", flush=True)
-"""
 
 MULTIPROCESSING = r"""
 import multiprocessing, sys, time

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -42,14 +41,6 @@ def test_what_is_not_a_credential_is_kept() -> None:
 
 def test_a_command_line_that_is_not_shell_syntax_is_still_redacted() -> None:
     assert redact_command("psql 'postgresql://u:pgpass@h/db") == "psql 'postgresql://u:REDACTED@h/db"
-
-
-@pytest.fixture
-def env(tmp_path: Path, no_rapl: str) -> dict[str, str]:
-    environment = dict(os.environ)
-    environment.update(WATTPRINT_STORE=str(tmp_path / "runs.sqlite"), WATTPRINT_POWERCAP_ROOT=no_rapl,
-                       WATTPRINT_GPUS="false")
-    return environment
 
 
 def run_with_secrets(env: dict[str, str]) -> dict:

@@ -15,64 +15,7 @@ from pathlib import Path
 
 import pytest
 
-CHILD = r"""
-import os, signal, sys, time
-import wattprint
-
-where, store, powercap = sys.argv[1], sys.argv[2], sys.argv[3]
-run = wattprint.Tracker(project="sig", store=store, flush_interval_s=0.1, powercap_root=powercap, gpus=False)
-run.start()
-print(run.run_id, flush=True)
-armed = False
-
-def kill():
-    global armed
-    if armed:
-        armed = False
-        print(time.monotonic(), flush=True)
-        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, in this frame, with its locks held
-
-if where == "snapshot":  # inside snapshot(): the tracker's lock is held
-    account = run._account
-    def patched(window):
-        kill()
-        return account(window)
-    run._account = patched
-    armed = True
-    run.snapshot()
-elif where == "writer-waiting":  # the store writer waits for the tracker's lock that the main thread holds
-    import threading
-    entered = threading.Event()
-    flush_state = run._flush_state
-    def patched():
-        entered.set()
-        return flush_state()
-    with run._lock:
-        run._flush_state = patched
-        assert entered.wait(20), "no periodic flush"
-        time.sleep(0.2)  # the writer is now waiting for the lock (if it were not yet, the test would only be weaker)
-        armed = True
-        kill()
-else:
-    sensor = run._sub.probe.sensors[0]
-    advance = sensor.advance
-    def patched(now):
-        kill()
-        return advance(now)
-    sensor.advance = patched
-    if where == "task-start":  # a window's first edge: the meter's lock is held, not the tracker's
-        armed = True
-        with run.task("t"):
-            pass
-    elif where == "task-end":  # a window's last edge: the tracker's lock and the meter's lock are held
-        with run.task("t"):
-            armed = True
-    elif where == "stop":  # inside stop() itself
-        armed = True
-        run.stop()
-time.sleep(60)
-print("the signal did not end the process", flush=True)
-"""
+from tests.fakes.children import SIGTERM_CHILD as CHILD
 
 
 def stored(path: Path, run_id: str) -> dict | None:

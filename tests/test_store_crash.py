@@ -37,6 +37,7 @@ from pg import (  # noqa: E402
 
 import wattprint  # noqa: E402
 from tests.fakes.fake_nvml import FakeGpu, FakeNvml  # noqa: E402
+from tests.fakes.wait import wait_for  # noqa: E402
 from wattprint.sinks import recorder  # noqa: E402
 from wattprint.store import SqliteWriter, open_store, open_writer  # noqa: E402
 from wattprint.store.records import ComponentRecord  # noqa: E402
@@ -47,16 +48,6 @@ pytest_plugins = ["pg"]
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 TABLES = ("runs", "run_components", "intervals", "tasks")
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 # -- 1. monotonic writes, the same through both SQLite paths and on PostgreSQL ------------------------------------

@@ -12,6 +12,23 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def print_run_summary(result: Any, tracker: Any, *, saved: bool, as_json: bool) -> None:
+    """A finished run's summary (``wattprint run`` and ``monitor``): JSON on stdout, else text on stderr, with a note
+    when the store has not finished saving it yet."""
+    from wattprint.report.summary import run_json, run_text
+    from wattprint.sinks.recorder import component_records, run_record, task_record
+
+    record = run_record(result, updated_at=result.started_at + result.duration_s,
+                        ended_at=result.started_at + result.duration_s, tracker=tracker)
+    tasks = [task_record(i, t) for i, t in enumerate(result.tasks)]
+    if as_json:
+        print_json(run_json(record, component_records(result), tasks))
+    else:
+        print(run_text(record, component_records(result), tasks), file=sys.stderr)
+        if not saved:
+            print("wattprint: the run is still being saved to the store", file=sys.stderr)
+
+
 def store_setting(args: argparse.Namespace) -> str | None:
     """The store named by --store, else by the configuration (WATTPRINT_STORE, files), else the default."""
     from wattprint.settings.config import load_config

@@ -132,7 +132,7 @@ class BudgetExceeded(WattprintError):
 
     Raised at an epoch (or step-group) boundary by ``run.epoch_end()``, ``run.step()`` or the end of
     ``with run.epoch():``, when ``budget_policy`` is ``stop`` (or ``ask`` and the answer was to stop). The run
-    is recorded up to that point. ``prediction`` is the :class:`~wattprint.predict.Prediction` that exceeded the
+    is recorded up to that point. ``prediction`` is the :class:`wattprint.Prediction` that exceeded the
     budget (None when no total was given and the spent figures exceeded it), ``budget`` the
     :class:`wattprint.predict.budget.Budget`, and ``exceeded`` a tuple of ``(figure, value, limit)`` such as
     ``("energy_kwh", 1.3, 1.0)``.

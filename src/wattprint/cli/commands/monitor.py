@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import signal
     import threading
 
+    from wattprint.cli.common import print_run_summary
     from wattprint.core.errors import ConfigError
     from wattprint.run.tracker import Tracker
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             sys.stderr.flush()
         result = tracker.stop("finished")
     saved = tracker.wait_saved(timeout=30.0)
-    _summary(args, tracker, result, saved)
+    print_run_summary(result, tracker, saved=saved, as_json=args.json)
     return 0
 
 
@@ -87,19 +88,3 @@ def _status(snapshot: Any) -> None:
     sys.stderr.write(f"\r\033[Kwattprint monitor  {snapshot.duration_s:7.1f} s  {snapshot.avg_power_w:7.1f} W  "
                      f"{format_energy(snapshot.energy_j)}  (Ctrl-C to stop)")
     sys.stderr.flush()
-
-
-def _summary(args: argparse.Namespace, tracker: Any, result: Any, saved: bool) -> None:
-    from wattprint.cli.common import print_json
-    from wattprint.report.summary import run_json, run_text
-    from wattprint.sinks.recorder import component_records, run_record, task_record
-
-    record = run_record(result, updated_at=result.started_at + result.duration_s,
-                        ended_at=result.started_at + result.duration_s, tracker=tracker)
-    tasks = [task_record(i, t) for i, t in enumerate(result.tasks)]
-    if args.json:
-        print_json(run_json(record, component_records(result), tasks))
-    else:
-        print(run_text(record, component_records(result), tasks), file=sys.stderr)
-        if not saved:
-            print("wattprint: the run is still being saved to the store", file=sys.stderr)

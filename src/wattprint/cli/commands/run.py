@@ -56,11 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import print_json
+    from wattprint.cli.common import print_run_summary
     from wattprint.core.formatting import format_energy
-    from wattprint.report.summary import run_json, run_text
     from wattprint.run.command import default_run_name, run_command
-    from wattprint.sinks.recorder import component_records, run_record, task_record
 
     argv = list(args.argv)
     if argv and argv[0] == "--":
@@ -100,15 +98,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.stderr.flush()
     saved = outcome.tracker.wait_saved(timeout=30.0)
     result = outcome.tracker.result or outcome.result  # re-priced if a live value came after the end
-    record = run_record(result, updated_at=result.started_at + result.duration_s,
-                        ended_at=result.started_at + result.duration_s, tracker=outcome.tracker)
-    tasks = [task_record(i, t) for i, t in enumerate(result.tasks)]
-    if args.json:
-        print_json(run_json(record, component_records(result), tasks))
-    else:
-        print(run_text(record, component_records(result), tasks), file=sys.stderr)
-        if not saved:
-            print("wattprint: the run is still being saved to the store", file=sys.stderr)
+    print_run_summary(result, outcome.tracker, saved=saved, as_json=args.json)
     return outcome.exit_code
 
 
