@@ -661,7 +661,7 @@ def analysis_section(f: dict) -> str:
         "last run before the change (2026-11-23, quick mode), about 40 % of it parsing the whole of "
         "`intensity.csv` to find the world average, 25 % importing `accounting.py` and `carbon/intensity.py`, 15 % "
         "loading the PUE table. Two changes: a cold `lookup_intensity` reads only the lines of the table that name "
-        "the key (as `data/_hardware.py` does for the TDP table; `tests/test_data_build.py` checks it against the "
+        "the key (as `data/_hardware.py` does for the TDP table; `tests/data/test_data_build.py` checks it against the "
         "full index for every key and alias), and the meter's thread prepares the footprint half a second after "
         "start (a job of the meter, about 15 ms of background CPU once per process). The first stop now takes "
         f"{n(stop_ms, 'ms')}; a run stopped within half a second of its start still pays the lookup itself.",

@@ -30,7 +30,7 @@ from types import ModuleType
 
 
 def _children() -> ModuleType:
-    """tests/fakes/children.py, loaded by path: the same child scripts as tests/test_signals.py and test_fork.py."""
+    """tests/fakes/children.py, loaded by path: the same child scripts as tests/run/test_signals.py and test_fork.py."""
     path = Path(__file__).resolve().parent.parent / "tests" / "fakes" / "children.py"
     spec = importlib.util.spec_from_file_location("wattprint_bench_children", path)
     module = importlib.util.module_from_spec(spec)

@@ -10,7 +10,7 @@
 3. PostgreSQL restarted mid-run: a 12-s run with a task every 50 ms into a throwaway cluster that is stopped
    at 3 s and started again at 7 s. The store must end up with every task and every bucket.
 
-Real processes, a real SQLite file and a real PostgreSQL server (``tests/pg.py`` starts one from the installed
+Real processes, a real SQLite file and a real PostgreSQL server (``tests/fakes/pg.py`` starts one from the installed
 binaries); no RAPL or GPU needed (the CPU and RAM models measure).
 """
 
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "fakes"))
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 
 KILLED_CHILD = """

@@ -10,6 +10,8 @@ import pytest
 
 from wattprint import _log
 
+pytest_plugins = ["tests.fakes.provider_server"]  # the replay server's fixtures: server, private_cache
+
 
 @pytest.fixture
 def no_rapl(tmp_path: Path) -> str:

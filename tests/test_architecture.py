@@ -112,3 +112,21 @@ def test_every_layer_is_a_package_and_no_module_sits_flat() -> None:
     layers = [name.strip() for layer in _contract()["contracts"][0]["layers"] for name in layer.split("|")]
     for layer in layers:
         assert (package / layer.removeprefix("wattprint.") / "__init__.py").is_file(), layer
+
+
+def test_tests_are_laid_out_like_the_code_and_share_helpers_only_through_fakes() -> None:
+    """Each layer's tests sit in tests/<layer>/; a test module imports no other test module."""
+    import ast
+
+    tests = ROOT / "tests"
+    package = ROOT / "src" / "wattprint"
+    for folder in sorted(p for p in tests.iterdir() if p.is_dir() and p.name not in ("fakes", "__pycache__")):
+        assert (package / folder.name / "__init__.py").is_file(), f"tests/{folder.name} names no layer of the package"
+    offenders = []
+    for path in tests.rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names
+                          if name.rsplit(".", 1)[-1].startswith("test_")]
+    assert offenders == []

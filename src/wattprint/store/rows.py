@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 HEAD_REVISION = "0001"
 """The newest schema migration, whose tables these rows fill; a store already at it is opened without Alembic,
 and the recorder writes a SQLite store at it with ``sqlite3`` alone. A migration that adds a revision updates this
-and the column lists below (``tests/test_store_sqlite_writer.py`` compares them with the schema)."""
+and the column lists below (``tests/store/test_store_sqlite_writer.py`` compares them with the schema)."""
 
 RUN_COLUMNS = tuple("project_id" if f.name == "project" else f.name for f in fields(RunRecord))
 """Columns of the ``runs`` table, in its order: the record's fields with the project's id for its name."""

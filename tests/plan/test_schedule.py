@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import wattprint
-from tests.test_providers import ReplayServer, Reply, Seen, private_cache, provider  # noqa: F401 - a fixture
+from tests.fakes.provider_server import ReplayServer, Reply, Seen, provider
 from wattprint.carbon.providers import IntensityPoint
 from wattprint.core.errors import ConfigError
 from wattprint.plan.schedule import (
@@ -457,7 +457,7 @@ def test_exports() -> None:
     assert wattprint.wait_for_green is wait_for_green and wattprint.GreenPause is GreenPause
 
 
-LIVE_DOC = (Path(__file__).resolve().parent.parent / "docs" / "live.md").read_text()
+LIVE_DOC = (Path(__file__).resolve().parents[2] / "docs" / "live.md").read_text()
 OFFLINE_BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", LIVE_DOC, flags=re.DOTALL) if "# network" not in b]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import wattprint
-from tests.test_providers import TOKEN, ReplayServer, Reply, Seen, private_cache  # noqa: F401 - a fixture
+from tests.fakes.provider_server import TOKEN, ReplayServer, Reply, Seen
 from wattprint.accounting.footprint import account_intervals
 from wattprint.carbon import resolve_location
 from wattprint.carbon.live import CARRIED, FALLBACK, FORECAST, LIVE, MISSING, LiveIntensity

@@ -9,7 +9,7 @@ import pytest
 
 pytest.register_assert_rewrite("pg")  # its shared checks get pytest's assertion messages
 
-from pg import (  # noqa: E402
+from tests.fakes.pg import (  # noqa: E402
     check_concurrent,
     check_idempotent,
     check_killed,
@@ -21,11 +21,10 @@ from pg import (  # noqa: E402
     run_id,
     run_writers,
 )
-
 from wattprint.store import StoreError, open_store  # noqa: E402
 from wattprint.store.spool import replay_spool, spool_save  # noqa: E402
 
-pytest_plugins = ["pg"]
+pytest_plugins = ["tests.fakes.pg"]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from wattprint.plan.estimate import HOW_GIVEN, Estimate, estimate, estimate_run
 from wattprint.store import open_store
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_eight_gpus_in_a_cloud_region_by_hand() -> None:

@@ -119,7 +119,7 @@ def test_git_commit_of_a_worktree(tmp_path: Path) -> None:
 
 
 def test_this_checkout_reports_its_own_commit() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
     expected = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)

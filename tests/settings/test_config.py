@@ -18,7 +18,7 @@ from wattprint.core.errors import ConfigError
 from wattprint.settings import config
 from wattprint.settings.config import KEYS, Config, Key, Setting, check_value, describe_keys, load_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = [key.name for key in KEYS]
 
 

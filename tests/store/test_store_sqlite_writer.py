@@ -13,7 +13,7 @@ import pytest
 
 pytest.register_assert_rewrite("pg")
 
-from pg import (  # noqa: E402
+from tests.fakes.pg import (  # noqa: E402
     check_idempotent,
     check_killed,
     check_round_trip,
@@ -24,7 +24,6 @@ from pg import (  # noqa: E402
     make_tasks,
     run_id,
 )
-
 from wattprint.store import (  # noqa: E402
     SqliteWriter,
     StoreError,
@@ -137,7 +136,7 @@ def test_a_closed_writer_refuses_to_save(tmp_path: Path) -> None:
 
 def writer_script(path: Path) -> str:
     """The start of a child process's script: the shared record builders and a writer opened on ``path``."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1] / "fakes"
     return (
         "import sys\n"
         f"sys.path.insert(0, {str(here)!r})\n"

@@ -24,7 +24,9 @@ import pytest
 
 pytest.register_assert_rewrite("pg")
 
-from pg import (  # noqa: E402
+import wattprint  # noqa: E402
+from tests.fakes.fake_nvml import FakeGpu, FakeNvml  # noqa: E402
+from tests.fakes.pg import (  # noqa: E402
     PostgresServer,
     find_pg_bin,
     full_run,
@@ -34,9 +36,6 @@ from pg import (  # noqa: E402
     make_tasks,
     run_id,
 )
-
-import wattprint  # noqa: E402
-from tests.fakes.fake_nvml import FakeGpu, FakeNvml  # noqa: E402
 from tests.fakes.wait import wait_for  # noqa: E402
 from wattprint.sinks import recorder  # noqa: E402
 from wattprint.store import SqliteWriter, open_store, open_writer  # noqa: E402
@@ -44,7 +43,7 @@ from wattprint.store.records import ComponentRecord  # noqa: E402
 from wattprint.store.rows import interval_row, run_row, task_row  # noqa: E402
 from wattprint.store.spool import pending, spool_save, spooled_files, store_spool_dir  # noqa: E402
 
-pytest_plugins = ["pg"]
+pytest_plugins = ["tests.fakes.pg"]
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 TABLES = ("runs", "run_components", "intervals", "tasks")

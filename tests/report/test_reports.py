@@ -29,7 +29,7 @@ from wattprint.report.project import project_content, project_html, project_late
 from wattprint.store import IntervalRecord, open_store
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAME = "lr_0.1 & 50% #1 {x} <b>"
 
 

@@ -305,7 +305,7 @@ def test_epochs_need_a_running_tracker_and_good_arguments(no_rapl: str) -> None:
 # -- the documentation -----------------------------------------------------------------------------------------
 
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "predict.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "predict.md"
 
 
 def _doc_blocks() -> list[str]:

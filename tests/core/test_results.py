@@ -129,7 +129,7 @@ def test_the_quickstart_shows_the_footprint_where_it_was_priced_and_stored(tmp_p
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "examples" / "quickstart.py"
+    script = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATTPRINT_")}
     env["WATTPRINT_STORE"] = str(tmp_path / "runs.sqlite")
     env["XDG_CONFIG_HOME"] = str(tmp_path)  # no user config file places the machine

@@ -25,7 +25,7 @@ from wattprint.accounting.footprint import (
 from wattprint.carbon import Intensity, resolve_location
 from wattprint.core.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def hand_intensity(g_per_kwh: float = 400.0, uncertainty_rel: float = 0.10, zone: str = "XX") -> Intensity:

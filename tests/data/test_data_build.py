@@ -22,7 +22,7 @@ from wattprint.data import (
     normalize_gpu_name,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO / "src" / "wattprint" / "data"
 BUILD_SCRIPT = REPO / "scripts" / "build_data.py"
 CSV_TABLES = (

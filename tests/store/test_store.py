@@ -15,7 +15,7 @@ import pytest
 
 pytest.register_assert_rewrite("pg")  # its shared checks get pytest's assertion messages
 
-from pg import (  # noqa: E402
+from tests.fakes.pg import (  # noqa: E402
     check_concurrent,
     check_idempotent,
     check_killed,
@@ -34,7 +34,6 @@ from pg import (  # noqa: E402
     run_writers,
     unprivileged_dir,
 )
-
 from wattprint.store import StoreError, default_store_url, open_store, resolve_store_url  # noqa: E402
 from wattprint.store.records import IntervalRecord  # noqa: E402
 from wattprint.store.runstore import REVISIONS, RunStore  # noqa: E402
