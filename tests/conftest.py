@@ -10,7 +10,8 @@ import pytest
 
 from wattprint import _log
 
-pytest_plugins = ["tests.fakes.provider_server"]  # the replay server's fixtures: server, private_cache
+# fixtures shared by several layers' tests: a throwaway PostgreSQL cluster, the live providers' replay server
+pytest_plugins = ["tests.fakes.pg", "tests.fakes.provider_server"]
 
 
 @pytest.fixture

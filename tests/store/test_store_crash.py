@@ -43,8 +43,6 @@ from wattprint.store.records import ComponentRecord  # noqa: E402
 from wattprint.store.rows import interval_row, run_row, task_row  # noqa: E402
 from wattprint.store.spool import pending, spool_save, spooled_files, store_spool_dir  # noqa: E402
 
-pytest_plugins = ["tests.fakes.pg"]
-
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
 TABLES = ("runs", "run_components", "intervals", "tasks")
 

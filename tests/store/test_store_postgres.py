@@ -24,8 +24,6 @@ from tests.fakes.pg import (  # noqa: E402
 from wattprint.store import StoreError, open_store  # noqa: E402
 from wattprint.store.spool import replay_spool, spool_save  # noqa: E402
 
-pytest_plugins = ["tests.fakes.pg"]
-
 
 @pytest.fixture
 def store(pg_url: str):  # noqa: ANN201
