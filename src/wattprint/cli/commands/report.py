@@ -15,14 +15,14 @@ EXAMPLES = """examples:
   wattprint report last --update README.md             # merge co2_eq_emissions into a model card's front matter
   wattprint report --project mnist --format html -o mnist.html"""
 
-FORMATS = ("md", "html", "latex", "model-card")  # as wattprint.report.render.FORMATS
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from wattprint.report.formats import Names  # the choices are read from the registry only when checked
+
     parser.add_argument("run", nargs="?", help="a run id, a unique prefix of one, or 'last'")
     parser.add_argument("--project", help="report every run of this project instead of one run")
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="md, html, latex or model-card (default: from the -o extension, else md)")
+    parser.add_argument("--format", choices=Names(), default=None, metavar="FORMAT",
+                        help="%(choices)s (default: from the -o extension, else md)")
     parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     parser.add_argument("--update", metavar="README", help="merge the co2_eq_emissions block into this model card")
     parser.add_argument("--training-type", default="pre-training",
@@ -62,8 +62,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"updated {args.update}: co2_eq_emissions", file=sys.stderr)
         if not args.output:
             return 0
-    from wattprint.report.render import NAMES
+    from wattprint.report.formats import get
 
     subject = f"project {args.project}" if args.project else f"run {args.run}"
-    write_output(text, args.output, what=f"{NAMES[fmt]} report of {subject}")
+    write_output(text, args.output, what=f"{get(fmt).human_name} report of {subject}")
     return 0
