@@ -70,3 +70,23 @@ def _size(count: int) -> str:
     if count < 1000:
         return f"{count} bytes"
     return f"{count / 1000:.1f} kB" if count < 1_000_000 else f"{count / 1e6:.1f} MB"
+
+
+class ProviderChoices:
+    """The live provider names for ``--provider``, read from the registry only when argparse checks or lists them,
+    so that building the parser imports no provider code."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Any:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @staticmethod
+    def _names() -> tuple[str, ...]:
+        from wattprint.carbon.providers import provider_names
+
+        return provider_names()

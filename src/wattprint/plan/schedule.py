@@ -388,10 +388,11 @@ def _provider(provider: IntensityProvider | str | None, config: Any) -> Intensit
         config = load_config()
     found = provider_from_config(config)
     if found is None:
+        from wattprint.carbon.providers import provider_words
         from wattprint.settings.hints import docs, setting
 
         raise ConfigError(f"carbon-aware scheduling needs a live provider: {setting('intensity_provider')} "
-                          f"(electricitymaps, uk, energidataservice or watttime; see {docs('live')})")
+                          f"({provider_words()}; see {docs('live')})")
     return found
 
 

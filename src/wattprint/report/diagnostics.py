@@ -17,7 +17,8 @@ DMI_ROOT = "/sys/class/dmi/id"
 @dataclass(frozen=True)
 class Check:
     area: str
-    """``config``, ``location``, ``cpu``, ``rapl``, ``nvidia``, ``amd``, ``memory``, ``cgroup``, ``store``."""
+    """``config``, ``location``, ``provider`` (a live intensity provider, when one is set), ``cpu``, ``rapl``,
+    ``nvidia``, ``amd``, ``memory``, ``cgroup``, ``store``."""
     status: str
     """``ok``, ``warn`` (works, with a caveat), ``missing`` (not on this machine) or ``error`` (should work, fails)."""
     summary: str
@@ -49,7 +50,7 @@ def diagnose(
         config = found
         return found_checks
 
-    for probe in (configuration, lambda: _location(config), lambda: _cpu(cpuinfo_path),
+    for probe in (configuration, lambda: _location(config), lambda: _provider(config), lambda: _cpu(cpuinfo_path),
                   lambda: _rapl(powercap_root, cpuinfo_path, dmi_root), lambda: _nvidia(nvml), lambda: _amd(amdsmi),
                   _memory, _cgroup, lambda: _store(store if config is None else config.get("store"))):
         try:
@@ -142,6 +143,21 @@ def _location(config: Any) -> list[Check]:
     year = f", {record.year}" if record.year else ""
     return [Check("location", OK, f"{record.key} ({record.name}, {record.intensity_g_per_kwh:.4g} gCO2e/kWh{year}) "
                                   f"from {setting.source}")]
+
+
+def _provider(config: Any) -> list[Check]:
+    """The live provider the settings name, as the provider's class diagnoses itself (no line when none is set)."""
+    name = None if config is None else config.get("intensity_provider")
+    if name in (None, "none"):
+        return []
+    from wattprint.carbon.providers import provider_class
+    from wattprint.core.errors import ConfigError
+
+    try:
+        ready, summary, fix = provider_class(str(name)).diagnose(config)
+    except ConfigError as error:
+        return [Check("provider", ERROR, str(error), "'wattprint config' shows the setting and where it came from")]
+    return [Check("provider", OK if ready else ERROR, summary, fix)]
 
 
 def _cpu(cpuinfo_path: str = "/proc/cpuinfo") -> list[Check]:

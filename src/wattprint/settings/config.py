@@ -61,6 +61,9 @@ class Key:
     check: Callable[[Any, str | None], object] | None = None
     allowed: str = ""
     default_doc: str = ""
+    choices_from: str = ""
+    """``module:function`` returning more choices, loaded when they are needed (like an entry point): a registry in
+    a higher layer, such as the live providers, owns them without the settings layer importing it."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -191,7 +194,7 @@ KEYS: tuple[Key, ...] = (
         "the prediction interval or its central value.", choices=("upper", "central")),
     Key("intensity_provider", "str", "none", "Live carbon intensity provider for time-resolved accounting and "
         "carbon-aware scheduling (network calls).",
-        choices=("none", "electricitymaps", "uk", "energidataservice", "watttime")),
+        choices=("none",), choices_from="wattprint.carbon.providers:provider_names"),
     Key("intensity_zone", "str", None, "Zone or region to ask the live provider for (`DE`, `DK1`, `region:13`, "
         "`postcode:RG10`, `CAISO_NORTH`, or `lat,lon`).", default_doc="derived from `location`"),
     Key("electricitymaps_token", "str", None, "Electricity Maps API token (sent as the `auth-token` header).",
@@ -223,6 +226,22 @@ class _NotAllowed(Exception):
     """A value that does not fit its key; the caller words the message."""
 
 
+def key_choices(key: Key) -> tuple[str, ...]:
+    """``key.choices`` and those of its ``choices_from`` registry; a registry that fails to load is logged once."""
+    if not key.choices_from:
+        return key.choices
+    module, _, function = key.choices_from.partition(":")
+    try:
+        import importlib
+
+        more = tuple(getattr(importlib.import_module(module), function)())
+    except Exception as error:  # noqa: BLE001 - the built-in choices still work
+        _log.warn_once(f"choices:{key.name}", f"wattprint: the choices of {key.name} from {key.choices_from} "
+                                              f"could not be read: {error}")
+        return key.choices
+    return key.choices + tuple(choice for choice in more if choice not in key.choices)
+
+
 def _quoted(words: tuple[str, ...]) -> str:
     return ", ".join(repr(word) for word in words)
 
@@ -242,7 +261,7 @@ def _must(key: Key, text: bool) -> str:
     """What ``key`` accepts, for an error message (``text``: the value was a string from the environment)."""
     if key.kind == "str":
         if key.choices:
-            return f"one of {_quoted(key.choices)}"
+            return f"one of {_quoted(key_choices(key))}"
         if key.allowed:
             return key.allowed.replace("`", "'")
         return "a non-empty string"
@@ -252,14 +271,14 @@ def _must(key: Key, text: bool) -> str:
         return "a whole number" + _range_words(key)
     if key.kind == "bool":
         return "true or false" + (" (1/0, true/false, yes/no, on/off)" if text else "")
-    items = _quoted(key.choices) if key.choices else "strings"
+    items = _quoted(key_choices(key)) if key.choices else "strings"
     return f"a {'comma-separated' if text else 'non-empty'} list of {items}"
 
 
 def _choice(key: Key, value: object) -> str:
     if isinstance(value, str):
         folded = value.strip().lower()
-        for choice in key.choices:
+        for choice in key_choices(key):
             if folded == choice.lower():
                 return choice
     raise _NotAllowed
@@ -696,7 +715,7 @@ def _toml_literal(value: object) -> str:
 
 
 def _allowed_doc(key: Key) -> str:
-    listed = ", ".join(f"`{choice}`" for choice in key.choices)
+    listed = ", ".join(f"`{choice}`" for choice in key_choices(key))
     if key.kind == "str":
         return f"one of {listed}" if key.choices else (key.allowed or "string")
     if key.kind in ("float", "int"):

@@ -7,7 +7,11 @@
 | ``energidataservice`` | Energi Data Service (Denmark) | none | average | 5 min |
 | ``watttime`` | WattTime API v3 | ``watttime_username`` and ``watttime_password`` | marginal | 5 min |
 
-Importing this package imports no HTTP library; httpx is imported on the first request.
+Each provider class declares what the rest of wattprint needs (its name, credentials, zones, how ``doctor``
+reports it); the registry below (built-in registration lines, :func:`register`, and the
+``wattprint.intensity_providers`` entry points) is where the settings' choices, the credential checks, ``doctor``
+and the command line's ``--provider`` find them. Importing this package imports no HTTP library and no provider
+module; httpx is imported on the first request.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from wattprint.carbon.providers.base import (
     SignalIndex,
 )
 from wattprint.core.errors import ConfigError
-from wattprint.settings.hints import docs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,36 +57,108 @@ __all__ = [
     "ResponseCache",
     "RetryPolicy",
     "SignalIndex",
+    "ENTRY_POINT_GROUP",
     "check_provider_settings",
     "make_provider",
     "provider_class",
     "provider_from_config",
+    "provider_names",
+    "provider_words",
+    "register",
+    "unregister",
     "zone_for",
 ]
 
-PROVIDERS = ("electricitymaps", "uk", "energidataservice", "watttime")
-"""The values of ``intensity_provider`` other than ``none``."""
+_BUILTIN = {
+    "electricitymaps": "wattprint.carbon.providers.electricitymaps:ElectricityMaps",
+    "uk": "wattprint.carbon.providers.uk:UKCarbonIntensity",
+    "energidataservice": "wattprint.carbon.providers.energidataservice:EnergiDataService",
+    "watttime": "wattprint.carbon.providers.watttime:WattTime",
+}
+"""The registration lines of the built-in providers: name → ``module:class``, imported on first use."""
+
+PROVIDERS = tuple(_BUILTIN)
+"""The built-in values of ``intensity_provider`` other than ``none`` (:func:`provider_names` adds the others)."""
+
+ENTRY_POINT_GROUP = "wattprint.intensity_providers"
+"""Entry points in this group (``name = "package.module:Class"``) add providers from other packages."""
+
+_registered: dict[str, type[IntensityProvider]] = {}
+_registry_lock = threading.Lock()
+_entry_points: dict[str, Any] | None = None
+
+
+def register(cls: type[IntensityProvider]) -> type[IntensityProvider]:
+    """Make ``cls`` available as ``intensity_provider = cls.name`` (usable as a class decorator); returns ``cls``."""
+    if not (isinstance(cls, type) and issubclass(cls, IntensityProvider)) or not cls.name:
+        raise TypeError(f"{cls!r}: a provider must be an IntensityProvider subclass with a name")
+    with _registry_lock:
+        _registered[cls.name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Forget a provider added with :func:`register` (the built-in ones stay)."""
+    with _registry_lock:
+        _registered.pop(name, None)
+
+
+def _plugins() -> dict[str, Any]:
+    """The entry points of :data:`ENTRY_POINT_GROUP`, read once; a broken installation is logged once, not raised."""
+    global _entry_points
+    if _entry_points is None:
+        found: dict[str, Any] = {}
+        try:
+            from importlib.metadata import entry_points
+
+            for point in entry_points(group=ENTRY_POINT_GROUP):
+                found.setdefault(point.name, point)
+        except Exception as error:  # noqa: BLE001 - a broken package must not stop wattprint
+            from wattprint import _log
+
+            _log.warn_once(f"entry-points:{ENTRY_POINT_GROUP}",
+                           f"wattprint: could not read the {ENTRY_POINT_GROUP} entry points: {error}")
+        _entry_points = found
+    return _entry_points
+
+
+def provider_names() -> tuple[str, ...]:
+    """Every value of ``intensity_provider`` other than ``none``: built-in, registered, then from entry points."""
+    with _registry_lock:
+        names = list(PROVIDERS) + [name for name in _registered if name not in _BUILTIN]
+    return tuple(names + [name for name in _plugins() if name not in names])
 
 
 def provider_class(name: str) -> type[IntensityProvider]:
-    """The class of provider ``name``; ConfigError for an unknown name."""
-    if name == "electricitymaps":
-        from wattprint.carbon.providers.electricitymaps import ElectricityMaps
+    """The class of provider ``name``; ConfigError for an unknown name (or one whose entry point fails to load)."""
+    import importlib
 
-        return ElectricityMaps
-    if name == "uk":
-        from wattprint.carbon.providers.uk import UKCarbonIntensity
+    with _registry_lock:
+        registered = _registered.get(name)
+    if registered is not None:
+        return registered
+    line = _BUILTIN.get(name)
+    if line is not None:
+        module, _, attribute = line.partition(":")
+        loaded: type[IntensityProvider] = getattr(importlib.import_module(module), attribute)
+        return loaded
+    point = _plugins().get(name)
+    if point is not None:
+        try:
+            plugin = point.load()
+            return register(plugin)
+        except Exception as error:  # noqa: BLE001 - a broken plug-in is reported, not raised from deep inside
+            from wattprint import _log
 
-        return UKCarbonIntensity
-    if name == "energidataservice":
-        from wattprint.carbon.providers.energidataservice import EnergiDataService
+            _log.warn_once(f"entry-point:{ENTRY_POINT_GROUP}:{name}",
+                           f"wattprint: intensity provider {name!r} ({point.value}) could not be loaded: {error}")
+    raise ConfigError(f"intensity_provider={name!r} is not valid; allowed values: {', '.join(provider_names())}")
 
-        return EnergiDataService
-    if name == "watttime":
-        from wattprint.carbon.providers.watttime import WattTime
 
-        return WattTime
-    raise ConfigError(f"intensity_provider={name!r} is not valid; allowed values: {', '.join(PROVIDERS)}")
+def provider_words() -> str:
+    """The provider names as words: ``electricitymaps, uk, energidataservice or watttime``."""
+    names = provider_names()
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def make_provider(
@@ -98,16 +173,16 @@ def make_provider(
     **options: Any,
 ) -> IntensityProvider:
     """A provider instance. ``token`` is Electricity Maps' key, ``username``/``password`` WattTime's account
-    (plain strings or ``wattprint.settings.config.Secret``); ``cache_dir`` keeps answers on disk too. Other ``options``
-    (``cache``, ``http``, ``clock``) go to the provider."""
+    (plain strings or ``wattprint.settings.config.Secret``); other providers' credentials go by the names their
+    ``credentials`` declare. ``cache_dir`` keeps answers on disk too. Other ``options`` (``cache``, ``http``,
+    ``clock``) go to the provider."""
     cls = provider_class(name)
     if "cache" not in options:
         options["cache"] = ResponseCache(cache_dir, clock=options.get("clock") or time.time)
-    if name == "electricitymaps":
-        options["token"] = token
-    elif name == "watttime":
-        options["username"] = username
-        options["password"] = password
+    given = {"token": token, "username": username, "password": password}
+    for argument in cls.credentials.values():
+        if argument in given:
+            options[argument] = given[argument]
     return cls(url=url, timeout_s=timeout_s, **options)
 
 
@@ -126,6 +201,7 @@ def provider_from_config(config: Any = None) -> IntensityProvider | None:
     if name in (None, "none"):
         return None
     check_provider_settings(config)
+    cls = provider_class(str(name))
     cache_dir = None
     if config.get("intensity_disk_cache"):
         from wattprint.carbon.providers.base import default_cache_dir
@@ -134,10 +210,8 @@ def provider_from_config(config: Any = None) -> IntensityProvider | None:
     settings = {
         "url": config.get("intensity_url"),
         "timeout_s": float(config.get("intensity_timeout_s")),
-        "token": config.get("electricitymaps_token"),
-        "username": config.get("watttime_username"),
-        "password": config.get("watttime_password"),
         "cache_dir": cache_dir,
+        **{argument: config.get(key) for key, argument in cls.credentials.items()},
     }
     key = (name, *sorted((k, v if not hasattr(v, "reveal") else ("secret", hash(v))) for k, v in settings.items()))
     with _shared_lock:
@@ -153,16 +227,7 @@ def check_provider_settings(config: Any) -> None:
     name = config.get("intensity_provider")
     if name in (None, "none"):
         return
-    cls = provider_class(name)
-    if name == "electricitymaps" and config.get("electricitymaps_token") is None:
-        raise ConfigError("intensity_provider = 'electricitymaps' needs an API token: set electricitymaps_token "
-                          f"(WATTPRINT_ELECTRICITYMAPS_TOKEN); see {docs('live')}")
-    if name == "watttime" and (config.get("watttime_username") is None or config.get("watttime_password") is None):
-        raise ConfigError("intensity_provider = 'watttime' needs an account: set watttime_username and "
-                          "watttime_password (WATTPRINT_WATTTIME_USERNAME, WATTPRINT_WATTTIME_PASSWORD)")
-    zone = config.get("intensity_zone")
-    if zone is not None:
-        cls.check_zone(str(zone))
+    provider_class(str(name)).check_settings(config)
 
 
 def zone_for(provider: IntensityProvider | type[IntensityProvider], *, zone: str | None = None,

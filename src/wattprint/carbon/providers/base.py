@@ -512,6 +512,10 @@ class IntensityProvider:
     has_forecast: ClassVar[bool] = True
     zone_help: ClassVar[str] = ""
     """What ``intensity_zone`` accepts for this provider, for error messages."""
+    credentials: ClassVar[Mapping[str, str]] = {}
+    """The settings keys this provider needs, each mapped to the constructor argument it is passed as."""
+    credentials_hint: ClassVar[str] = ""
+    """The ConfigError message when one of ``credentials`` is not set (default: names the keys to set)."""
 
     LATEST_TTL_S = 300.0
     HISTORY_TTL_S = 3600.0
@@ -558,6 +562,31 @@ class IntensityProvider:
     def zone_for(cls, intensity: Intensity) -> str | None:
         """The provider's zone for a resolved location, or None when there is no safe mapping."""
         return None
+
+    @classmethod
+    def check_settings(cls, config: Any) -> None:
+        """ConfigError, before anything runs, when a credential is missing or ``intensity_zone`` is malformed."""
+        if any(config.get(key) is None for key in cls.credentials):
+            keys = list(cls.credentials)
+            variables = ", ".join("WATTPRINT_" + key.upper() for key in keys)
+            raise ConfigError(cls.credentials_hint or f"intensity_provider = {cls.name!r} needs "
+                              f"{' and '.join(keys)}: set {'them' if len(keys) > 1 else 'it'} ({variables})")
+        zone = config.get("intensity_zone")
+        if zone is not None:
+            cls.check_zone(str(zone))
+
+    @classmethod
+    def diagnose(cls, config: Any) -> tuple[bool, str, str | None]:
+        """``wattprint doctor``'s line for this provider, without a network call: (ready, what, the fix or None)."""
+        every = f"{cls.period_s / 60:g} min" if cls.period_s < 3600 else f"{cls.period_s / 3600:g} h"
+        what = f"{cls.name} ({cls.title}): {cls.kind} intensity every {every}"
+        try:
+            cls.check_settings(config)
+        except ConfigError as error:
+            return False, f"{what}: {error}", "set the setting named; 'wattprint config' shows where each comes from"
+        zone = config.get("intensity_zone")
+        where = f", zone {cls.check_zone(str(zone))}" if zone is not None else ", zone from the location"
+        return True, what + where, None
 
     # -- shared helpers ------------------------------------------------------------------------------------
 

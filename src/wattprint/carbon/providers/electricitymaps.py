@@ -26,6 +26,7 @@ from wattprint.carbon.providers.base import (
     to_unix,
 )
 from wattprint.core.errors import ConfigError
+from wattprint.settings.hints import docs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class ElectricityMaps(IntensityProvider):
     default_url = "https://api.electricitymap.org/v3"
     licence = "Electricity Maps API terms (attribute Electricity Maps)"
     zone_help = "an Electricity Maps zone key such as 'DE', 'US-CAL-CISO' or 'DK-DK1', or coordinates 'lat,lon'"
+    credentials = {"electricitymaps_token": "token"}
+    credentials_hint = ("intensity_provider = 'electricitymaps' needs an API token: set electricitymaps_token "
+                        f"(WATTPRINT_ELECTRICITYMAPS_TOKEN); see {docs('live')}")
     HISTORY_WINDOW_S = 86400.0
 
     def __init__(self, *, token: str | Secret | None = None, **options: Any) -> None:

@@ -57,6 +57,9 @@ class WattTime(IntensityProvider):
     default_url = "https://api.watttime.org"
     licence = "WattTime API terms"
     zone_help = "a WattTime region such as 'CAISO_NORTH', or coordinates 'lat,lon'"
+    credentials = {"watttime_username": "username", "watttime_password": "password"}
+    credentials_hint = ("intensity_provider = 'watttime' needs an account: set watttime_username and "
+                        "watttime_password (WATTPRINT_WATTTIME_USERNAME, WATTPRINT_WATTTIME_PASSWORD)")
     REGION_TTL_S = 86400.0
 
     def __init__(self, *, username: str | None = None, password: str | Secret | None = None,
