@@ -10,11 +10,6 @@ from wattprint.plan.compare import RegionComparison, RegionPrice
 from wattprint.plan.estimate import Estimate
 
 
-def format_kwh(kwh: float) -> str:
-    """Energy given in kWh, in the unit that reads best (the one formatter of wattprint.core.formatting)."""
-    return format_energy_kwh(kwh)
-
-
 def estimate_text(result: Estimate) -> str:
     """A few lines: the parts, energy, facility energy, emissions, intensity, water, equivalents, assumptions."""
     from wattprint.accounting.equivalents import format_equivalents
@@ -28,12 +23,12 @@ def estimate_text(result: Estimate) -> str:
             what = f"{part.count} x {part.device}" if part.count > 1 else part.device
             lines.append(
                 f"  {part.component:<10} {shorten(what, 34):<34} {part.power_w:>8,.1f} W "
-                f"{format_kwh(part.energy_kwh):>12}  {part.method:<8} {part.uncertainty_rel:>4.0%}"
+                f"{format_energy_kwh(part.energy_kwh):>12}  {part.method:<8} {part.uncertainty_rel:>4.0%}"
             )
     water = f"   water {format_volume_l(footprint.water_l)}" if footprint.water_l is not None else ""
     lines += [
-        f"  IT energy {format_kwh(result.energy_kwh)} ± {result.energy_uncertainty_rel:.0%}   facility energy "
-        f"{format_kwh(footprint.facility_energy_kwh)} (PUE {footprint.pue:g}){water}",
+        f"  IT energy {format_energy_kwh(result.energy_kwh)} ± {result.energy_uncertainty_rel:.0%}   facility energy "
+        f"{format_energy_kwh(footprint.facility_energy_kwh)} (PUE {footprint.pue:g}){water}",
         f"  emissions {format_emissions(footprint.emissions_g)} ± {footprint.emissions_uncertainty_rel:.0%}",
         f"  intensity {footprint.intensity.describe()}",
     ]

@@ -40,13 +40,6 @@ _COMPONENT_METHOD_WORDS = {
 }
 
 
-def energy_text(joules: float) -> str:
-    """Energy with three significant figures in mWh, Wh or kWh (the one formatter of wattprint.core.formatting)."""
-    from wattprint.core.formatting import format_energy
-
-    return format_energy(joules)
-
-
 MEASURED_METHODS = frozenset({"counter", "sampled"})
 """Methods that measure (a hardware counter, integrated power readings); ``model`` estimates."""
 

@@ -7,8 +7,8 @@ was called; the few non-ASCII symbols wattprint writes (±, x, ≈, ·) become m
 from __future__ import annotations
 
 from wattprint._version import __version__
-from wattprint.core.formatting import format_emissions
-from wattprint.report.content import RunContent, energy_text
+from wattprint.core.formatting import format_emissions, format_energy
+from wattprint.report.content import RunContent
 from wattprint.report.paper import paper_paragraph
 from wattprint.report.tex import escape
 
@@ -35,12 +35,12 @@ def latex_report(content: RunContent) -> str:
     ]
     for c in content.components:
         lines.append(
-            f"    {escape(c.component)} & {escape(c.device)} & {escape(energy_text(c.energy_j))} & "
+            f"    {escape(c.component)} & {escape(c.device)} & {escape(format_energy(c.energy_j))} & "
             f"{c.avg_power_w:.3g} & {escape(c.method)} & {escape(f'±{c.uncertainty_rel:.0%}')} \\\\"
         )
     lines.append(r"    \hline")
     lines.append(
-        f"    Total & & {escape(energy_text(run.energy_j))} & & & "
+        f"    Total & & {escape(format_energy(run.energy_j))} & & & "
         f"{escape(f'±{run.energy_uncertainty_rel:.0%}')} \\\\"
     )
     if run.emissions_g is not None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wattprint._version import __version__
-from wattprint.core.formatting import format_duration, format_emissions, format_number, format_volume_l
-from wattprint.report.content import RunContent, energy_text, how_located_words
+from wattprint.core.formatting import format_duration, format_emissions, format_energy, format_number, format_volume_l
+from wattprint.report.content import RunContent, how_located_words
 
 PLAIN = {"pm": "±", "co2": "CO2e", "times": "x"}
 LATEX = {"pm": r"$\pm$", "co2": r"CO$_2$e", "times": r"$\times$"}
@@ -57,14 +57,14 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
         f"({esc(how_located_words(run.how_located))}).",
     ]
     energy = (
-        f"It used {esc(energy_text(run.energy_j))} of IT energy ({sym['pm']}{run.energy_uncertainty_rel * 100:.0f}"
+        f"It used {esc(format_energy(run.energy_j))} of IT energy ({sym['pm']}{run.energy_uncertainty_rel * 100:.0f}"
         f"{esc('%')})"
     )
     if not content.has_carbon:
         sentences.append(energy + "; its emissions were not computed.")
         return " ".join(sentences)
     pue_source = content.extra.get("pue_source")
-    facility = energy_text(run.facility_energy_j or 0.0)
+    facility = format_energy(run.facility_energy_j or 0.0)
     pue_text = f"a PUE of {run.pue:.3g}" + (f" ({esc(_short(str(pue_source)))})" if pue_source else "")
     sentences.append(f"{energy} and, with {pue_text}, {esc(facility)} at the facility.")
     year = str(run.intensity_year) if run.intensity_year else "data year not stated"
