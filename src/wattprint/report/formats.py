@@ -152,12 +152,11 @@ def _load_plugins() -> tuple[ReportFormat, ...]:
         if _plugins is not None:
             return _plugins
         _plugins = ()  # what a register() called while a plug-in loads sees
-        from importlib.metadata import entry_points
-
         from wattprint import _log
+        from wattprint.core.plugins import entry_points_of
 
         found: list[ReportFormat] = []
-        for point in entry_points(group=ENTRY_POINT_GROUP):
+        for point in entry_points_of(ENTRY_POINT_GROUP):
             try:
                 fmt = point.load()
                 problem = _check(fmt, [*BUILT_IN, *found])

@@ -107,17 +107,11 @@ def _plugins() -> dict[str, Any]:
     """The entry points of :data:`ENTRY_POINT_GROUP`, read once; a broken installation is logged once, not raised."""
     global _entry_points
     if _entry_points is None:
+        from wattprint.core.plugins import entry_points_of
+
         found: dict[str, Any] = {}
-        try:
-            from importlib.metadata import entry_points
-
-            for point in entry_points(group=ENTRY_POINT_GROUP):
-                found.setdefault(point.name, point)
-        except Exception as error:  # noqa: BLE001 - a broken package must not stop wattprint
-            from wattprint import _log
-
-            _log.warn_once(f"entry-points:{ENTRY_POINT_GROUP}",
-                           f"wattprint: could not read the {ENTRY_POINT_GROUP} entry points: {error}")
+        for point in entry_points_of(ENTRY_POINT_GROUP):
+            found.setdefault(point.name, point)
         _entry_points = found
     return _entry_points
 
