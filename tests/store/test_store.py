@@ -154,6 +154,17 @@ def test_saves_are_idempotent(store: RunStore) -> None:
     check_idempotent(store)
 
 
+def test_save_many_never_rolls_a_newer_run_back_but_fills_in_what_it_lacks(store: RunStore) -> None:
+    rid = run_id(1, 1)
+    store.save(make_run(rid, status="finished", updated_at=2000.0), make_components(), make_intervals(1), make_tasks(1))
+    older = make_run(rid, status="running", updated_at=1000.0, energy_j=1.0)
+    assert store.save_many([(older, make_components()[:1], make_intervals(2), make_tasks(2))]) == [rid]
+    kept = store.run(rid)
+    assert (kept.status, kept.updated_at, kept.energy_j) == ("finished", 2000.0, 12_345.678)
+    assert count(store, "SELECT count(*) FROM run_components WHERE run_id = :r", r=rid) == 3
+    assert len(store.intervals(rid)) == 6 and len(store.tasks(rid)) == 2
+
+
 def test_runs_are_found_by_id_prefix_and_last(store: RunStore) -> None:
     with pytest.raises(LookupError, match="no runs yet"):
         store.run("last")

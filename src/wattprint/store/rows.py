@@ -39,6 +39,19 @@ INTERVAL_COLUMNS = ("run_id", "bucket", "device", "component", "start_offset_s",
 TASK_COLUMNS = ("run_id", "seq", "name", "started_at", "duration_s", "energy_j", "uncertainty_rel", "method",
                 "components")
 
+RUN_KEY = ("run_id",)
+COMPONENT_KEY = ("run_id", "component", "device")
+INTERVAL_KEY = ("run_id", "bucket", "device")
+TASK_KEY = ("run_id", "seq")
+"""The unique key each table's upserts conflict on, for both writers."""
+
+
+def replaces(stored_updated_at: float | None, updated_at: float) -> bool:
+    """Whether a run state of ``updated_at`` may replace the stored one: the monotonic rule of every save, so a
+    stale spool file replayed late never rolls a run back. Writers apply it in SQL as ``stored <= new``."""
+    return stored_updated_at is None or stored_updated_at <= updated_at
+
+
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -35,7 +35,7 @@ from wattprint.store.records import (
     TaskRecord,
     component_from_dict,
 )
-from wattprint.store.rows import save_rows
+from wattprint.store.rows import COMPONENT_KEY, INTERVAL_KEY, RUN_KEY, TASK_KEY, replaces, save_rows
 from wattprint.store.urls import mask_password, resolve_store_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -138,31 +138,19 @@ class RunStore:
         run_row, component_rows, interval_rows, task_rows = save_rows(run, components, intervals, tasks)
         with self._write(lock_timeout_s) as conn:
             run_row["project_id"] = self._project_id(conn, run.project)
-            runs = schema.runs
-            stmt = self._insert(runs)
-            guarded = stmt.on_conflict_do_update(
-                index_elements=["run_id"],
-                set_={c.name: stmt.excluded[c.name] for c in runs.columns if c.name != "run_id"},
-                where=runs.c.updated_at <= stmt.excluded.updated_at,
-            )
             # a row comes back only if it was inserted or updated (rowcount is -1 with psycopg: not usable)
-            newer = conn.execute(guarded.returning(runs.c.run_id), run_row).first() is not None
+            guarded = self._run_upsert().returning(schema.runs.c.run_id)
+            newer = conn.execute(guarded, run_row).first() is not None
             if component_rows and newer:  # an older state leaves the newer totals alone
                 rc = schema.run_components
                 conn.execute(delete(rc).where(rc.c.run_id == run.run_id))
                 conn.execute(rc.insert(), component_rows)
             # an older state only fills in buckets and tasks the store lacks
+            write = self._upsert if newer else self._fill
             if interval_rows:
-                keys = ("run_id", "bucket", "device")
-                if newer:
-                    self._upsert(conn, schema.intervals, interval_rows, keys)
-                else:
-                    self._fill(conn, schema.intervals, interval_rows, keys)
+                write(conn, schema.intervals, interval_rows, INTERVAL_KEY)
             if task_rows:
-                if newer:
-                    self._upsert(conn, schema.tasks, task_rows, ("run_id", "seq"))
-                else:
-                    self._fill(conn, schema.tasks, task_rows, ("run_id", "seq"))
+                write(conn, schema.tasks, task_rows, TASK_KEY)
 
     def save_many(
         self,
@@ -190,7 +178,7 @@ class RunStore:
         with self._write() as conn:
             ids = [run.run_id for run, *_ in rows]
             stored = dict(conn.execute(select(runs.c.run_id, runs.c.updated_at).where(runs.c.run_id.in_(ids))).all())
-            run_rows, newer_ids = [], []
+            run_rows = []
             fresh: dict[str, list[dict[str, Any]]] = {"components": [], "intervals": [], "tasks": []}
             stale: dict[str, list[dict[str, Any]]] = {"components": [], "intervals": [], "tasks": []}
             for run, run_row, component_rows, interval_rows, task_rows in rows:
@@ -198,29 +186,19 @@ class RunStore:
                     projects[run.project] = self._project_id(conn, run.project)
                 run_row["project_id"] = projects[run.project] if run.project is not None else None
                 run_rows.append(run_row)
-                previous = stored.get(run.run_id)
-                newer = previous is None or previous <= run_row["updated_at"]
-                target = fresh if newer else stale
-                if newer:
-                    newer_ids.append(run.run_id)
+                target = fresh if replaces(stored.get(run.run_id), run_row["updated_at"]) else stale
                 target["components"] += component_rows
                 target["intervals"] += interval_rows
                 target["tasks"] += task_rows
-            stmt = self._insert(runs)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["run_id"],
-                set_={c.name: stmt.excluded[c.name] for c in runs.columns if c.name != "run_id"},
-                where=runs.c.updated_at <= stmt.excluded.updated_at,
-            ), run_rows)
+            conn.execute(self._run_upsert(), run_rows)
             rc = schema.run_components
             replaced = sorted({r["run_id"] for r in fresh["components"]})
             if replaced:
                 conn.execute(delete(rc).where(rc.c.run_id.in_(replaced)))
                 conn.execute(rc.insert(), fresh["components"])
             if stale["components"]:
-                self._fill(conn, rc, stale["components"], ("run_id", "component", "device"))
-            for name, table, keys in (("intervals", schema.intervals, ("run_id", "bucket", "device")),
-                                      ("tasks", schema.tasks, ("run_id", "seq"))):
+                self._fill(conn, rc, stale["components"], COMPONENT_KEY)
+            for name, table, keys in (("intervals", schema.intervals, INTERVAL_KEY), ("tasks", schema.tasks, TASK_KEY)):
                 if fresh[name]:
                     self._upsert(conn, table, fresh[name], keys)
                 if stale[name]:
@@ -248,10 +226,19 @@ class RunStore:
 
         return sqlite_insert(table)
 
-    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+    def _upsert_stmt(self, table: Table, keys: tuple[str, ...], where: Any = None) -> Any:
         stmt = self._insert(table)
         changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes), rows)
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=changes,
+                                          where=None if where is None else where(stmt))
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+        conn.execute(self._upsert_stmt(table, keys), rows)
+
+    def _run_upsert(self) -> Any:
+        """The run row's upsert, applied only where the stored row is not newer (``rows.replaces``, in SQL)."""
+        runs = schema.runs
+        return self._upsert_stmt(runs, RUN_KEY, lambda stmt: runs.c.updated_at <= stmt.excluded.updated_at)
 
     def _fill(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
         """Insert the rows whose keys are not stored yet; leave the others as they are."""

@@ -22,8 +22,11 @@ from wattprint.store.rows import (
     COMPONENT_COLUMNS,
     HEAD_REVISION,
     INTERVAL_COLUMNS,
+    INTERVAL_KEY,
     RUN_COLUMNS,
+    RUN_KEY,
     TASK_COLUMNS,
+    TASK_KEY,
     save_rows,
 )
 from wattprint.store.urls import resolve_store_url
@@ -169,15 +172,15 @@ def _upsert(table: str, columns: tuple[str, ...], keys: tuple[str, ...], *, wher
     return f"{insert} DO UPDATE SET {changes}{f' WHERE {where}' if where else ''}"
 
 
-_RUN_UPSERT = _upsert("runs", RUN_COLUMNS, ("run_id",), where='"runs"."updated_at" <= excluded."updated_at"')
-"""The run row, unless the stored one is newer: an old spool file never rolls a run back."""
-_INTERVAL_UPSERT = _upsert("intervals", INTERVAL_COLUMNS, ("run_id", "bucket", "device"))
-_TASK_UPSERT = _upsert("tasks", TASK_COLUMNS, ("run_id", "seq"))
+_RUN_UPSERT = _upsert("runs", RUN_COLUMNS, RUN_KEY, where='"runs"."updated_at" <= excluded."updated_at"')
+"""The run row, unless the stored one is newer (``rows.replaces``): an old spool file never rolls a run back."""
+_INTERVAL_UPSERT = _upsert("intervals", INTERVAL_COLUMNS, INTERVAL_KEY)
+_TASK_UPSERT = _upsert("tasks", TASK_COLUMNS, TASK_KEY)
 _COMPONENT_INSERT = 'INSERT INTO "run_components" ({}) VALUES ({})'.format(
     ", ".join(f'"{c}"' for c in COMPONENT_COLUMNS), ", ".join(f":{c}" for c in COMPONENT_COLUMNS)
 )
-_INTERVAL_FILL = _upsert("intervals", INTERVAL_COLUMNS, ("run_id", "bucket", "device"), update=False)
-_TASK_FILL = _upsert("tasks", TASK_COLUMNS, ("run_id", "seq"), update=False)
+_INTERVAL_FILL = _upsert("intervals", INTERVAL_COLUMNS, INTERVAL_KEY, update=False)
+_TASK_FILL = _upsert("tasks", TASK_COLUMNS, TASK_KEY, update=False)
 
 
 class SqliteWriter:
