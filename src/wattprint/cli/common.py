@@ -72,9 +72,13 @@ def _size(count: int) -> str:
     return f"{count / 1000:.1f} kB" if count < 1_000_000 else f"{count / 1e6:.1f} MB"
 
 
-class ProviderChoices:
-    """The live provider names for ``--provider``, read from the registry only when argparse checks or lists them,
-    so that building the parser imports no provider code."""
+class LazyChoices:
+    """argparse choices read from ``source`` (``"module:function"``, the function returning the names) only when
+    argparse checks a value or prints help, so that building the parser imports no registry. The option needs a
+    ``metavar``: without one argparse lists the choices while the parser is built."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
 
     def __contains__(self, name: object) -> bool:
         return name in self._names()
@@ -85,8 +89,13 @@ class ProviderChoices:
     def __len__(self) -> int:
         return len(self._names())
 
-    @staticmethod
-    def _names() -> tuple[str, ...]:
-        from wattprint.carbon.providers import provider_names
+    def _names(self) -> tuple[str, ...]:
+        import importlib
 
-        return provider_names()
+        module, _, function = self._source.partition(":")
+        names: tuple[str, ...] = getattr(importlib.import_module(module), function)()
+        return names
+
+
+PROVIDER_CHOICES = LazyChoices("wattprint.carbon.providers:provider_names")
+"""The live provider names for ``--provider``."""

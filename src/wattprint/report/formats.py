@@ -7,7 +7,7 @@ skipped, never raised)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -196,16 +196,3 @@ def by_extension() -> dict[str, ReportFormat]:
     """File extension (lower-case, with the dot) -> the format it chooses, in the formats' order."""
     return {ext: fmt for fmt in formats() for ext in fmt.extensions}
 
-
-class Names:
-    """The format names as argparse choices, read from the registry only when argparse checks or lists them (so
-    that building the command line does not look up entry points)."""
-
-    def __contains__(self, name: object) -> bool:
-        return name in names()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(names())
-
-    def __len__(self) -> int:
-        return len(names())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from wattprint.cli.common import ProviderChoices
+from wattprint.cli.common import PROVIDER_CHOICES
 from wattprint.core.units import J_PER_KWH
 
 NAME = "plan"
@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a location key (DE, FR, GB, em:DK-DK1, ...); repeat to compare locations")
     parser.add_argument("--zone", help="a provider zone instead of a location (DE, region:13, DK1, CAISO_NORTH)")
     parser.add_argument("--deadline", help="when the job must be finished: ISO time or a duration from now")
-    parser.add_argument("--provider", choices=ProviderChoices(),
-                        help="live provider (default: the intensity_provider setting)")
+    parser.add_argument("--provider", choices=PROVIDER_CHOICES, metavar="PROVIDER",
+                        help="live provider: %(choices)s (default: the intensity_provider setting)")
     energy = parser.add_mutually_exclusive_group()
     energy.add_argument("--power", type=float, metavar="W", help="the job's average power in watts, for emissions")
     energy.add_argument("--energy", type=float, metavar="KWH", help="the job's energy in kWh, for emissions")

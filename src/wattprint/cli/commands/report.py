@@ -17,11 +17,12 @@ EXAMPLES = """examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from wattprint.report.formats import Names  # the choices are read from the registry only when checked
+    from wattprint.cli.common import LazyChoices  # the choices are read from the registry only when checked
 
     parser.add_argument("run", nargs="?", help="a run id, a unique prefix of one, or 'last'")
     parser.add_argument("--project", help="report every run of this project instead of one run")
-    parser.add_argument("--format", choices=Names(), default=None, metavar="FORMAT",
+    parser.add_argument("--format", choices=LazyChoices("wattprint.report.formats:names"), default=None,
+                        metavar="FORMAT",
                         help="%(choices)s (default: from the -o extension, else md)")
     parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     parser.add_argument("--update", metavar="README", help="merge the co2_eq_emissions block into this model card")

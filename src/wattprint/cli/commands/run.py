@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from wattprint.cli.common import ProviderChoices
+from wattprint.cli.common import PROVIDER_CHOICES
 
 NAME = "run"
 HELP = "run a command, measure its energy, store and summarise the run"
@@ -43,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print the run as one JSON object on stdout (the command's stdout goes to stderr)")
     live = parser.add_argument_group("live carbon intensity and a carbon-aware start")
-    live.add_argument("--provider", choices=ProviderChoices(),
-                      help="live intensity provider: also price the run hour by hour (default: intensity_provider)")
+    live.add_argument("--provider", choices=PROVIDER_CHOICES, metavar="PROVIDER",
+                      help="live intensity provider (%(choices)s): also price the run hour by hour "
+                           "(default: intensity_provider)")
     live.add_argument("--zone", help="the provider's zone (default: derived from the location)")
     live.add_argument("--when-green", action="store_true", help="wait for a low-carbon window before starting")
     live.add_argument("--threshold", type=float, metavar="G",
