@@ -39,6 +39,8 @@ from wattprint.measure.windows import window_result
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from wattprint.core.results import RunResult, WindowResult
     from wattprint.run.tracker import Tracker
     from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
@@ -47,8 +49,6 @@ if TYPE_CHECKING:
 
 BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
 """(run age up to which, bucket width): interval resolution by the age of the run."""
-
-STATUSES = ("running", "finished", "failed", "killed")
 
 LATE_SAVE_WAIT_S = 30.0
 """How long a re-priced save waits for the run's final save to be done before it is queued anyway."""
@@ -76,6 +76,12 @@ def _username() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry in some containers
         return str(os.getuid())
+
+
+def _origin() -> dict[str, Any]:
+    """Where, by whom and with what a run is recorded: the same in its placeholder row and every later one."""
+    return {"hostname": os.uname().nodename, "username": _username(), "pid": os.getpid(),
+            "wattprint_version": __version__}
 
 
 def component_records(result: WindowResult) -> tuple[ComponentRecord, ...]:
@@ -146,10 +152,7 @@ def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, 
         energy_j=result.energy_j,
         energy_uncertainty_rel=result.uncertainty_rel,
         attribution=result.attribution,
-        hostname=os.uname().nodename,
-        username=_username(),
-        pid=os.getpid(),
-        wattprint_version=__version__,
+        **_origin(),
         hardware=tuple(asdict(info) for info in result.hardware),
         notes=tuple(result.notes),
         **fields,
@@ -312,8 +315,7 @@ class RunRecorder:
             run = RunRecord(
                 run_id=run_id, project=project, name=name or "run", status="running", started_at=self._start.wall_time,
                 updated_at=now, ended_at=None, duration_s=0.0, energy_j=0.0, energy_uncertainty_rel=0.0,
-                attribution=attribution or "machine", hostname=os.uname().nodename, username=_username(),
-                pid=os.getpid(), wattprint_version=__version__, **self.tracker.record_fields,
+                attribution=attribution or "machine", **_origin(), **self.tracker.record_fields,
             )
             return Payload(run, (), [], [])
 
