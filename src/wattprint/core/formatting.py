@@ -93,11 +93,6 @@ def format_volume_l(litres: float, digits: int = 3) -> str:
     return _scaled(litres, ((1e3, "m³"), (1.0, "L"), (1e-3, "mL")), digits)
 
 
-def format_uncertainty(relative: float | None) -> str:
-    """A relative uncertainty as ``± 12%`` (empty when unknown)."""
-    return "" if relative is None else f"± {relative:.0%}"
-
-
 def shorten(text: str, width: int) -> str:
     """``text`` in at most ``width`` characters, cut at a word boundary with an ellipsis, never mid-word."""
     if len(text) <= width:
