@@ -16,7 +16,7 @@ def print_run_summary(result: Any, tracker: Any, *, saved: bool, as_json: bool) 
     """A finished run's summary (``wattprint run`` and ``monitor``): JSON on stdout, else text on stderr, with a note
     when the store has not finished saving it yet."""
     from wattprint.report.summary import run_json, run_text
-    from wattprint.sinks.recorder import component_records, run_record, task_record
+    from wattprint.sinks.payload import component_records, run_record, task_record
 
     record = run_record(result, updated_at=result.started_at + result.duration_s,
                         ended_at=result.started_at + result.duration_s, tracker=tracker)

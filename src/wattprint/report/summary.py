@@ -360,7 +360,7 @@ def result_records(result: Any) -> tuple[RunRecord, list[ComponentRecord], list[
     ``wattprint show`` prints the stored run (who ran it and where are this process's)."""
     from types import SimpleNamespace
 
-    from wattprint.sinks.recorder import component_records, run_record, task_record
+    from wattprint.sinks.payload import component_records, run_record, task_record
 
     extra: dict[str, Any] = {}
     if getattr(result, "predictions", ()):

@@ -1,0 +1,125 @@
+"""What one write of a run carries, built from a tracker's results: the run's record, its per-device totals, the
+interval buckets that changed and the task windows that ended (the payload every sink receives)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import asdict
+
+from wattprint._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from wattprint.core.results import RunResult, WindowResult
+    from wattprint.run.tracker import Tracker
+    from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return str(os.getuid())
+
+
+def origin() -> dict[str, Any]:
+    """Where, by whom and with what a run is recorded: the same in its placeholder row and every later one."""
+    return {"hostname": os.uname().nodename, "username": _username(), "pid": os.getpid(),
+            "wattprint_version": __version__}
+
+
+def component_records(result: WindowResult) -> tuple[ComponentRecord, ...]:
+    from wattprint.store.records import ComponentRecord
+
+    return tuple(
+        ComponentRecord(d.component, d.device, d.energy_j, d.avg_power_w, d.method, d.uncertainty_rel)
+        for d in result.devices
+    )
+
+
+def task_record(seq: int, task: WindowResult) -> TaskRecord:
+    from wattprint.store.records import ComponentRecord, TaskRecord
+
+    return TaskRecord(
+        seq=seq,
+        name=task.name,
+        started_at=task.started_at,
+        duration_s=task.duration_s,
+        energy_j=task.energy_j,
+        uncertainty_rel=task.uncertainty_rel,
+        method=task.method,
+        components=tuple(
+            ComponentRecord(c.component, "all", c.energy_j, c.avg_power_w, c.method, c.uncertainty_rel)
+            for c in task.components.values()
+        ),
+    )
+
+
+def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, tracker: Tracker,
+               interval_status: Mapping[int, str] | None = None) -> RunRecord:
+    """The store's view of a run result, with who and where it ran. ``interval_status`` says how each interval
+    bucket was priced with live intensities (``live``, ``forecast``, ``carried``, ``fallback``)."""
+    from wattprint.store.records import RunRecord
+
+    fields = dict(tracker.record_fields)
+    footprint = result.footprint
+    if footprint is not None:
+        fields.update(footprint.record_fields())
+        fields["extra"] = {
+            "pue_source": footprint.pue_source,
+            "wue_l_per_kwh": footprint.wue_l_per_kwh,
+            "wue_source": footprint.wue_source,
+            "intensity_name": footprint.intensity.zone_name,
+            "intensity_licence": footprint.intensity.licence,
+            "carbon_notes": list(footprint.notes),
+        }
+    progress = getattr(tracker, "record_extra", None)  # predictions, budget, fingerprint parts (docs/predict.md)
+    if progress:
+        fields["extra"] = {**(fields.get("extra") or {}), **progress}
+    if result.time_resolved is not None:  # live intensity: the time-resolved total and its timeline (docs/live.md)
+        live = result.time_resolved.to_dict()
+        by_status: dict[str, list[int]] = {}
+        for bucket, status in sorted((interval_status or {}).items()):
+            if status != "live":
+                by_status.setdefault(status, []).append(bucket)
+        live["bucket_status"] = by_status
+        fields["extra"] = {**(fields.get("extra") or {}), "time_resolved": live}
+    return RunRecord(
+        run_id=result.run_id,
+        project=result.project,
+        name=result.name,
+        status=result.status,
+        started_at=result.started_at,
+        updated_at=updated_at,
+        ended_at=ended_at,
+        duration_s=result.duration_s,
+        energy_j=result.energy_j,
+        energy_uncertainty_rel=result.uncertainty_rel,
+        attribution=result.attribution,
+        **origin(),
+        hardware=tuple(asdict(info) for info in result.hardware),
+        notes=tuple(result.notes),
+        **fields,
+    )
+
+
+class Payload:
+    """What one flush writes."""
+
+    __slots__ = ("run", "components", "intervals", "tasks")
+
+    def __init__(
+        self,
+        run: RunRecord,
+        components: tuple[ComponentRecord, ...],
+        intervals: list[IntervalRecord],
+        tasks: list[TaskRecord],
+    ) -> None:
+        self.run = run
+        self.components = components
+        self.intervals = intervals
+        self.tasks = tasks
