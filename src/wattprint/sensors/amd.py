@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 from wattprint.core.methods import COUNTER, SAMPLED, DeviceInfo
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
-from wattprint.sensors.presence import AMDSMI_MODULE_VARIABLE, amd_driver_present
+from wattprint.sensors.family import ERROR, GPU, MISSING, OK, WARN, Diagnosis, SensorContext
+from wattprint.sensors.presence import AMDSMI_MODULE_VARIABLE, amd_driver_present, amd_possible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -184,3 +185,25 @@ def _uuid(smi: Any, handle: Any) -> str:
         return str(smi.amdsmi_get_gpu_device_uuid(handle))
     except Exception:  # noqa: BLE001
         return ""
+
+
+def probe_family(context: SensorContext) -> ProbeResult:
+    """The registry's probe: the visible AMD GPUs, unless GPUs are measured already (NVIDIA's) and no amdsmi module
+    was given: amdsmi is then not even imported."""
+    config = context.config
+    if config.amdsmi is None and GPU in context.covered:
+        return ProbeResult([], [], frozenset())
+    return probe(module=config.amdsmi, environ=context.environ, interval_s=config.interval_s, start_t=context.start_t)
+
+
+def diagnose(context: SensorContext) -> list[Diagnosis]:
+    """Whether amdsmi loads, and how each visible AMD GPU is measured."""
+    module = context.config.amdsmi
+    if not amd_possible(module):
+        return [Diagnosis("amd", MISSING, "no AMD GPU driver (amdgpu / /dev/kfd)")]
+    result = probe(module=module, environ=context.environ, interval_s=1.0, start_t=0.0)
+    if not result.sensors and result.notes:
+        return [Diagnosis("amd", ERROR, note, "install ROCm's amdsmi Python package (pip install 'wattprint[amd]')")
+                for note in result.notes]
+    found = [Diagnosis("amd", OK, f"{s.device}: {getattr(s, 'name', 'AMD GPU')} ({s.method})") for s in result.sensors]
+    return found + [Diagnosis("amd", WARN, note) for note in result.notes]

@@ -14,13 +14,15 @@ RAM: ``RAM_W_PER_GB`` x memory in use (total minus available, capped at the cgro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from wattprint.core.methods import MODEL, DeviceInfo
 from wattprint.hardware.cpu import CpuInfo
 from wattprint.hardware.procfs import MemInfo, ProcStat
-from wattprint.sensors.base import Sensor
+from wattprint.sensors.base import ProbeResult, Sensor
+from wattprint.sensors.family import OK, WARN, Diagnosis, SensorContext
 from wattprint.settings.hints import setting
 
 TYPE_CHECKING = False
@@ -238,3 +240,51 @@ class RamModelSensor(Sensor):
 
     def close(self) -> None:
         self._meminfo.close()
+
+
+def probe_family(context: SensorContext) -> ProbeResult:
+    """The registry's probe: the CPU and RAM models, for whichever of the two no family before measures."""
+    config = context.config
+    sensors: list[Sensor] = []
+    notes: list[str] = []
+    if "cpu" not in context.covered:
+        cpu = context.cpu()
+        model = cpu_power_model(cpu, config.cpu_tdp_w)
+        sensors.append(CpuModelSensor(model, cpu, interval_s=config.interval_s, start_t=context.start_t,
+                                      proc_stat_path=os.path.join(config.proc_root, "stat")))
+        if not model.known_model:
+            notes.append(f"CPU power is modelled: {model.basis}.")
+    if "ram" not in context.covered:
+        from wattprint.hardware.cgroup import memory_limit_bytes
+
+        limit = memory_limit_bytes(config.cgroup_root, config.proc_root)
+        sensors.append(RamModelSensor(interval_s=config.interval_s, start_t=context.start_t, limit_bytes=limit,
+                                      meminfo_path=os.path.join(config.proc_root, "meminfo")))
+    return ProbeResult(sensors, notes, frozenset(s.component for s in sensors))
+
+
+def diagnose(context: SensorContext) -> list[Diagnosis]:
+    """The CPU and the model that measures it without a counter; the memory the RAM model reads."""
+    from wattprint.hardware.cgroup import memory_limit_bytes
+
+    cpu = context.cpu()
+    where = "virtual machine" if cpu.virtualized else "bare metal"
+    described = (
+        f"{cpu.model_name or 'unknown CPU'} ({cpu.vendor or 'unknown vendor'}), {cpu.sockets} socket(s), "
+        f"{cpu.logical_cpus} logical CPU(s), {where}"
+    )
+    model = cpu_power_model(cpu)
+    if model.known_model:
+        found = [Diagnosis("cpu", OK, f"{described}; model when no counter: {model.basis}")]
+    else:
+        found = [Diagnosis("cpu", WARN, f"{described}; {model.basis}",
+                           "set cpu_tdp_w to the CPUs' maximum power in watts: cpu_tdp_w = 65 in wattprint.toml, "
+                           "WATTPRINT_CPU_TDP_W=65, or --cpu-tdp-w 65 on 'wattprint run'")]
+    config = context.config
+    meminfo = MemInfo(os.path.join(config.proc_root, "meminfo"))
+    total, used = meminfo.read()
+    meminfo.close()
+    limit = memory_limit_bytes(config.cgroup_root, config.proc_root)
+    limited = f"; cgroup memory limit {limit / 1e9:.1f} GB" if limit else ""
+    return found + [Diagnosis("memory", OK, f"{total / 1e9:.1f} GB, {used / 1e9:.1f} GB in use{limited}: RAM energy "
+                                            "is modelled unless RAPL dram is readable")]

@@ -20,7 +20,8 @@ from wattprint import _log
 from wattprint._log import warn_once
 from wattprint.core.methods import COUNTER, SAMPLED, DeviceInfo
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
-from wattprint.sensors.presence import NVML_MODULE_VARIABLE, nvidia_driver_present
+from wattprint.sensors.family import ERROR, MISSING, OK, WARN, Diagnosis, SensorContext
+from wattprint.sensors.presence import NVML_MODULE_VARIABLE, nvidia_driver_present, nvidia_possible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -347,3 +348,39 @@ def probe(
         sensors.append(sensor)
     _log.debug("NVML: %d GPU(s) measured", len(sensors))
     return ProbeResult(sensors, notes, frozenset({"gpu"} if sensors else ()))
+
+
+def probe_family(context: SensorContext) -> ProbeResult:
+    """The registry's probe: the GPUs ``CUDA_VISIBLE_DEVICES`` shows."""
+    config = context.config
+    return probe(module=config.nvml, visible=context.environ.get("CUDA_VISIBLE_DEVICES"),
+                 interval_s=config.interval_s, start_t=context.start_t)
+
+
+def diagnose(context: SensorContext) -> list[Diagnosis]:
+    """Whether NVML loads, and how each visible GPU is measured (counter, or sampled power on older boards)."""
+    module = context.config.nvml
+    if not nvidia_possible(module):
+        return [Diagnosis("nvidia", MISSING, "no NVIDIA driver loaded (/proc/driver/nvidia/version, /dev/nvidiactl)")]
+    try:
+        nvml = load_nvml(module)
+    except ImportError:
+        return [Diagnosis("nvidia", ERROR, "an NVIDIA driver is loaded but the nvidia-ml-py package is missing",
+                          "pip install nvidia-ml-py")]
+    except Exception as error:  # noqa: BLE001 - NVMLError_LibraryNotFound, DriverNotLoaded, ...
+        return [Diagnosis("nvidia", ERROR, f"NVML cannot be initialised: {error}",
+                          "check that libnvidia-ml.so is installed and matches the kernel driver (nvidia-smi must "
+                          "work); in a container, run it with the NVIDIA container toolkit (--gpus all)")]
+    targets, notes = resolve_visible(nvml, context.environ.get("CUDA_VISIBLE_DEVICES"))
+    found = [Diagnosis("nvidia", WARN, note) for note in notes]
+    if not targets:
+        found.append(Diagnosis("nvidia", MISSING, "NVML works but no GPU is visible (CUDA_VISIBLE_DEVICES?)"))
+    for target in targets:
+        try:
+            nvml.nvmlDeviceGetTotalEnergyConsumption(target.handle)
+            how, status = "total-energy counter", OK
+        except Exception:  # noqa: BLE001
+            how, status = "no energy counter (older than Volta): power is sampled", WARN
+        mig = f", MIG slice {target.mig_uuid} ({target.share:.0%} of the GPU)" if target.mig_uuid else ""
+        found.append(Diagnosis("nvidia", status, f"{target.label}: {target.name} ({target.uuid}){mig}: {how}"))
+    return found

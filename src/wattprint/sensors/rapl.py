@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from wattprint._log import warn_once
 from wattprint.core.methods import COUNTER, DeviceInfo
 from wattprint.sensors.base import ProbeResult, Sensor, SensorError
+from wattprint.sensors.family import ERROR, MISSING, OK, Diagnosis, SensorContext
 from wattprint.sensors.powercap import DEFAULT_POWERCAP_ROOTS, POWERCAP_ROOT_VARIABLE, RAPL_DOMAINS, powercap_roots
 
-__all__ = ["powercap_roots", "discover_zones", "select_zones", "RaplSensor", "RaplZone", "probe"]
+__all__ = ["powercap_roots", "discover_zones", "select_zones", "RaplSensor", "RaplZone", "probe", "probe_family",
+           "diagnose"]
 
 DEFAULT_ROOTS = DEFAULT_POWERCAP_ROOTS
 ENV_ROOT = POWERCAP_ROOT_VARIABLE
@@ -446,3 +448,66 @@ def probe(
     if "platform" in covers:
         covers |= {"cpu", "ram"}
     return ProbeResult(sensors=sensors, notes=notes, covers=frozenset(covers))
+
+
+def probe_family(context: SensorContext) -> ProbeResult:
+    """The registry's probe: the configured domains' zones, each falling back to the model of what it measured."""
+    config = context.config
+    fallbacks = {"cpu": context.fallback({"cpu"}), "ram": context.fallback({"ram"}),
+                 "platform": context.fallback({"cpu", "ram"})}
+    return probe(powercap_roots(config.powercap_root), config.rapl_domains, vendor=context.cpu().vendor or "",
+                 start_t=context.start_t, fallbacks=fallbacks)
+
+
+def diagnose(context: SensorContext) -> list[Diagnosis]:
+    """Whether each zone's counter is readable, and else why not: no powercap, a virtual machine, permissions."""
+    roots = powercap_roots(context.config.powercap_root)
+    present = [r for r in roots if os.path.isdir(r)]
+    if not present:
+        vm = _vm_without_rapl(context)
+        if vm:
+            return vm
+        in_container = os.path.exists("/.dockerenv") or os.path.exists("/run/.containerenv")
+        fix = (
+            "mount it into the container: docker run -v /sys/class/powercap:/sys/class/powercap:ro ..."
+            if in_container
+            else "load the intel_rapl_common (Intel) or amd_energy/rapl (AMD) kernel module"
+        )
+        return [Diagnosis("rapl", MISSING, f"no powercap interface ({', '.join(roots)} absent): CPU energy is "
+                                           "modelled", fix)]
+    chosen, notes = select_zones(discover_zones(present))
+    if not chosen:
+        vm = _vm_without_rapl(context)
+        if vm:
+            return vm
+        return [Diagnosis("rapl", MISSING, f"powercap is present ({', '.join(present)}) but has no RAPL zones",
+                          "load the intel_rapl_common kernel module (modprobe intel_rapl_common)")]
+    found = []
+    for zone in chosen:
+        counter = f"{zone.path}/energy_uj"
+        try:
+            with open(counter, "rb") as handle:
+                int(handle.read())
+        except PermissionError:
+            found.append(Diagnosis("rapl", ERROR, f"{zone.name} ({counter}) is not readable by this user",
+                                   FIX_PERMISSIONS))
+            continue
+        except (OSError, ValueError) as error:
+            found.append(Diagnosis("rapl", ERROR, f"{zone.name} ({counter}) cannot be read: {error}"))
+            continue
+        found.append(Diagnosis("rapl", OK, f"{zone.name}: energy counter readable ({zone.path}), "
+                                           f"wraps at {zone.max_energy_range_uj / 1e6:.0f} J"))
+    return found + [Diagnosis("rapl", OK, note) for note in notes]
+
+
+def _vm_without_rapl(context: SensorContext) -> list[Diagnosis]:
+    """On a virtual machine, the reason there is no RAPL (and no mount or module will give it one)."""
+    from wattprint.sensors.presence import virtual_machine
+
+    vm = virtual_machine(context.cpuinfo_path, context.dmi_root)
+    if vm is None:
+        return []
+    return [Diagnosis("rapl", MISSING, f"no RAPL counters: this is a virtual machine ({vm}), and hypervisors do not "
+                                       "expose RAPL to guests: CPU energy is modelled",
+                      "nothing to fix on a VM; on bare metal (or a cloud bare-metal instance) RAPL counters are read; "
+                      "'--cpu-tdp-w' or cpu_tdp_w sharpens the model")]
