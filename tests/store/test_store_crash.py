@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from tests.fakes.fake_nvml import FakeGpu, FakeNvml  # noqa: E402
 from tests.fakes.pg import (  # noqa: E402
     PostgresServer,
     find_pg_bin,
-    full_run,
     make_components,
     make_intervals,
     make_run,
@@ -38,108 +36,13 @@ from tests.fakes.pg import (  # noqa: E402
 )
 from tests.fakes.wait import wait_for  # noqa: E402
 from wattprint.sinks import recorder  # noqa: E402
-from wattprint.store import SqliteWriter, open_store, open_writer  # noqa: E402
-from wattprint.store.records import ComponentRecord  # noqa: E402
-from wattprint.store.rows import interval_row, run_row, task_row  # noqa: E402
+from wattprint.store import open_store  # noqa: E402
 from wattprint.store.spool import pending, spool_save, spooled_files, store_spool_dir  # noqa: E402
 
 WATTPRINT = str(Path(sys.executable).with_name("wattprint"))
-TABLES = ("runs", "run_components", "intervals", "tasks")
 
 
-# -- 1. monotonic writes, the same through both SQLite paths and on PostgreSQL ------------------------------------
-
-
-def sequence(rid: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    """Saves of one run (first state, every column changed, an older state replayed late, the newest again) and
-    what the store must hold afterwards."""
-    first = make_run(rid, status="running", updated_at=1_760_000_100.0, ended_at=None)
-    newest = replace(full_run(rid), updated_at=1_760_000_200.0, hostname="elsewhere")
-    for name, value in run_row(first).items():  # every column changes, so no column can be left out of an upsert
-        assert name == "run_id" or value != run_row(newest)[name], name
-    stale = replace(first, updated_at=1_760_000_150.0, status="killed", energy_j=1.0)
-
-    intervals = make_intervals(2)
-    changed = [
-        replace(i, start_offset_s=i.start_offset_s + 1, end_offset_s=i.end_offset_s + 2, component="other",
-                energy_j=i.energy_j * 3, avg_power_w=i.avg_power_w + 1, method="sampled", uncertainty_rel=0.25,
-                emissions_g=1.5, intensity_g_per_kwh=321.0)
-        for i in intervals
-    ]
-    for old, new in zip(intervals, changed, strict=True):
-        for name, value in interval_row(rid, old).items():
-            assert name in ("run_id", "bucket", "device") or value != interval_row(rid, new)[name], name
-    tasks = make_tasks(2)
-    changed_tasks = [
-        replace(t, name=t.name + "-b", started_at=t.started_at + 1, duration_s=t.duration_s + 1,
-                energy_j=t.energy_j + 1, uncertainty_rel=0.3, method="model",
-                components=(ComponentRecord("ram", "all", 1.0, 2.0, "model", 0.5),))
-        for t in tasks
-    ]
-    for old, new in zip(tasks, changed_tasks, strict=True):
-        for name, value in task_row(rid, old).items():
-            assert name in ("run_id", "seq") or value != task_row(rid, new)[name], name
-    components = make_components()
-    new_components = [replace(c, energy_j=c.energy_j + 1, avg_power_w=c.avg_power_w + 1, method="model",
-                              uncertainty_rel=0.4) for c in components[:2]]
-    late_interval = replace(intervals[0], bucket=9)  # what the store lacks, an older state fills in
-    late_task = replace(tasks[0], seq=9)
-    saves = [
-        (first, components, intervals, tasks),
-        (newest, new_components, changed, changed_tasks),
-        (stale, components, [*intervals, late_interval], [*tasks, late_task]),
-        (newest, (), (), ()),  # the same state again changes nothing
-    ]
-    expected = {
-        "run": newest,
-        "components": new_components,
-        "intervals": sorted([*changed, late_interval], key=lambda i: (i.bucket, i.device)),
-        "tasks": [*changed_tasks, late_task],
-    }
-    return saves, expected
-
-
-def check_holds(store: Any, rid: str, expected: dict[str, Any]) -> None:
-    assert store.run(rid) == expected["run"]
-    assert store.components(rid) == expected["components"]
-    assert store.intervals(rid) == expected["intervals"]
-    assert store.tasks(rid) == expected["tasks"]
-
-
-def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every column of every row of every table (a project's creation time aside)."""
-    with sqlite3.connect(path) as connection:
-        out = {t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in TABLES}
-        out["projects"] = connection.execute("SELECT project_id, name FROM projects ORDER BY name").fetchall()
-    return out
-
-
-def test_both_sqlite_paths_write_every_column_alike_and_never_go_back(tmp_path: Path) -> None:
-    rid = run_id(13, 1)
-    saves, expected = sequence(rid)
-    by_runstore, by_writer = tmp_path / "runstore.sqlite", tmp_path / "writer.sqlite"
-    with open_store(str(by_runstore)) as store:
-        for save in saves:
-            store.save(*save)
-        check_holds(store, rid, expected)
-    open_store(str(by_writer)).close()
-    with open_writer(str(by_writer)) as writer:
-        assert isinstance(writer, SqliteWriter)
-        for save in saves:
-            writer.save(*save)
-    with open_store(str(by_writer)) as store:
-        check_holds(store, rid, expected)
-    assert dump(by_runstore) == dump(by_writer)
-    assert dump(by_writer)["runs"] and dump(by_writer)["tasks"]
-
-
-def test_postgres_writes_are_monotonic_too(pg_url: str) -> None:
-    rid = run_id(13, 2)
-    saves, expected = sequence(rid)
-    with open_store(pg_url) as store:
-        for save in saves:
-            store.save(*save)
-        check_holds(store, rid, expected)
+# -- 1. monotonic writes (through every way into the store: test_parity.py) ------------------------------------
 
 
 def test_a_stale_spool_replayed_later_never_rolls_a_finished_run_back(tmp_path: Path) -> None:

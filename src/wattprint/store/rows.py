@@ -1,7 +1,7 @@
 """Records as table rows: what every writer of the store puts in each column (stdlib only).
 
-``RunStore.save`` (SQLAlchemy) and the recorder's SQLite writer (:mod:`wattprint.store.sqlite_writer`, the
-standard library's ``sqlite3``) both write these rows, so the two paths cannot disagree on a value.
+Every store's ``save`` (:mod:`wattprint.store.writing`, run by ``RunStore`` through SQLAlchemy and by the
+recorder's ``SqliteWriter`` through ``sqlite3``) writes these rows, so no two ways can disagree on a value.
 """
 
 from __future__ import annotations
@@ -39,11 +39,19 @@ INTERVAL_COLUMNS = ("run_id", "bucket", "device", "component", "start_offset_s",
 TASK_COLUMNS = ("run_id", "seq", "name", "started_at", "duration_s", "energy_j", "uncertainty_rel", "method",
                 "components")
 
+TABLES = {
+    "runs": RUN_COLUMNS,
+    "run_components": COMPONENT_COLUMNS,
+    "intervals": INTERVAL_COLUMNS,
+    "tasks": TASK_COLUMNS,
+}
+"""The tables a save fills, and their columns."""
+
 RUN_KEY = ("run_id",)
 COMPONENT_KEY = ("run_id", "component", "device")
 INTERVAL_KEY = ("run_id", "bucket", "device")
 TASK_KEY = ("run_id", "seq")
-"""The unique key each table's upserts conflict on, for both writers."""
+"""The unique key each table's upserts conflict on (:mod:`wattprint.store.writing` makes the statements)."""
 
 
 def replaces(stored_updated_at: float | None, updated_at: float) -> bool:

@@ -10,22 +10,23 @@ several processes can write to one file at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table, create_engine, delete, event, select, text, update
+from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from wattprint.store import schema
+from wattprint.store import schema, sqlite
 from wattprint.store.errors import StoreError
 from wattprint.store.records import (
     STATUSES,
@@ -35,15 +36,15 @@ from wattprint.store.records import (
     TaskRecord,
     component_from_dict,
 )
-from wattprint.store.rows import COMPONENT_KEY, INTERVAL_KEY, RUN_KEY, TASK_KEY, replaces, save_rows
 from wattprint.store.urls import mask_password, resolve_store_url
+from wattprint.store.writing import RunWriter, revisions
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 REVISIONS = ("0001",)
 """Every migration this version ships, oldest first (the last is ``schema.HEAD_REVISION``)."""
 
-SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_BUSY_TIMEOUT_S = sqlite.BUSY_TIMEOUT_S
 """How long a SQLite writer waits for another process's write to finish."""
 
 PG_CONNECT_TIMEOUT_S = 5
@@ -56,7 +57,6 @@ _MIGRATION_LOCK_KEY = 0x7761747470726E74
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{4,32}$")
 _MIN_PREFIX = 4
 
-_RUN_JSON_FIELDS = ("hardware", "notes", "extra")
 _RUN_COLUMNS = tuple(c.name for c in schema.runs.columns)
 
 
@@ -83,7 +83,7 @@ def open_store(url: str | None = None, *, lock_timeout_s: float | None = None) -
     return RunStore(engine, display, lock_timeout_s=lock_timeout_s)
 
 
-class RunStore:
+class RunStore(RunWriter):
     """Runs, their per-device totals, interval buckets and task windows in one database.
 
     Safe to share between threads; open a new one in a forked child (``open_store`` again).
@@ -102,147 +102,17 @@ class RunStore:
         self._closed = False
         _open_stores.add(self)
 
-    def __repr__(self) -> str:
-        return f"RunStore({self.url!r})"
-
-    def __enter__(self) -> RunStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self._dialect
 
-    # -- writing -------------------------------------------------------------------------------------------------
+    # -- writing (``save`` and ``save_many`` are RunWriter's, the same for every store) -------------------------
 
-    def save(
-        self,
-        run: RunRecord,
-        components: Sequence[ComponentRecord] = (),
-        intervals: Sequence[IntervalRecord] = (),
-        tasks: Sequence[TaskRecord] = (),
-        *,
-        lock_timeout_s: float | None = None,
-    ) -> None:
-        """Write a run in one transaction; saving the same records again changes nothing.
-
-        The run row is upserted by ``run_id`` (its project created if new) unless the stored row is newer (a
-        larger ``updated_at``): then the save only fills in intervals and tasks the store lacks, so an older
-        state replayed late never replaces a newer one. Otherwise the run's component totals are replaced by
-        ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and tasks by
-        (run_id, seq). ``lock_timeout_s`` bounds the wait for another process's lock (StoreError after).
-        """
-        run_row, component_rows, interval_rows, task_rows = save_rows(run, components, intervals, tasks)
+    @contextmanager
+    def _transaction(self, lock_timeout_s: float | None = None) -> Iterator[AlchemyDatabase]:
         with self._write(lock_timeout_s) as conn:
-            run_row["project_id"] = self._project_id(conn, run.project)
-            # a row comes back only if it was inserted or updated (rowcount is -1 with psycopg: not usable)
-            guarded = self._run_upsert().returning(schema.runs.c.run_id)
-            newer = conn.execute(guarded, run_row).first() is not None
-            if component_rows and newer:  # an older state leaves the newer totals alone
-                rc = schema.run_components
-                conn.execute(delete(rc).where(rc.c.run_id == run.run_id))
-                conn.execute(rc.insert(), component_rows)
-            # an older state only fills in buckets and tasks the store lacks
-            write = self._upsert if newer else self._fill
-            if interval_rows:
-                write(conn, schema.intervals, interval_rows, INTERVAL_KEY)
-            if task_rows:
-                write(conn, schema.tasks, task_rows, TASK_KEY)
-
-    def save_many(
-        self,
-        items: Iterable[tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord]]],
-        *,
-        batch_size: int = 500,
-    ) -> list[str]:
-        """Write many runs, ``batch_size`` per transaction, by the rules of :meth:`save`; return the ids of those
-        that were already stored. For imports: a few statements per batch instead of several per run."""
-        already: list[str] = []
-        projects: dict[str, int | None] = {}
-        batch: list[tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord]]] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= batch_size:
-                already += self._save_batch(batch, projects)
-                batch = []
-        if batch:
-            already += self._save_batch(batch, projects)
-        return already
-
-    def _save_batch(self, batch: list[Any], projects: dict[str, int | None]) -> list[str]:
-        rows = [(item[0], *save_rows(*item)) for item in batch]
-        runs = schema.runs
-        with self._write() as conn:
-            ids = [run.run_id for run, *_ in rows]
-            stored = dict(conn.execute(select(runs.c.run_id, runs.c.updated_at).where(runs.c.run_id.in_(ids))).all())
-            run_rows = []
-            fresh: dict[str, list[dict[str, Any]]] = {"components": [], "intervals": [], "tasks": []}
-            stale: dict[str, list[dict[str, Any]]] = {"components": [], "intervals": [], "tasks": []}
-            for run, run_row, component_rows, interval_rows, task_rows in rows:
-                if run.project is not None and run.project not in projects:
-                    projects[run.project] = self._project_id(conn, run.project)
-                run_row["project_id"] = projects[run.project] if run.project is not None else None
-                run_rows.append(run_row)
-                target = fresh if replaces(stored.get(run.run_id), run_row["updated_at"]) else stale
-                target["components"] += component_rows
-                target["intervals"] += interval_rows
-                target["tasks"] += task_rows
-            conn.execute(self._run_upsert(), run_rows)
-            rc = schema.run_components
-            replaced = sorted({r["run_id"] for r in fresh["components"]})
-            if replaced:
-                conn.execute(delete(rc).where(rc.c.run_id.in_(replaced)))
-                conn.execute(rc.insert(), fresh["components"])
-            if stale["components"]:
-                self._fill(conn, rc, stale["components"], COMPONENT_KEY)
-            for name, table, keys in (("intervals", schema.intervals, INTERVAL_KEY), ("tasks", schema.tasks, TASK_KEY)):
-                if fresh[name]:
-                    self._upsert(conn, table, fresh[name], keys)
-                if stale[name]:
-                    self._fill(conn, table, stale[name], keys)
-        return [run_id for run_id in ids if run_id in stored]
-
-    def _project_id(self, conn: Connection, project: str | None) -> int | None:
-        if project is None:
-            return None
-        table = schema.projects
-        query = select(table.c.project_id).where(table.c.name == project)
-        found = conn.execute(query).scalar()
-        if found is None:
-            stmt = self._insert(table).values(name=project, created_at=time.time())
-            conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-            found = conn.execute(query).scalar_one()
-        return int(found)
-
-    def _insert(self, table: Table) -> Any:
-        if self._dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            return pg_insert(table)
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
-
-    def _upsert_stmt(self, table: Table, keys: tuple[str, ...], where: Any = None) -> Any:
-        stmt = self._insert(table)
-        changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=changes,
-                                          where=None if where is None else where(stmt))
-
-    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
-        conn.execute(self._upsert_stmt(table, keys), rows)
-
-    def _run_upsert(self) -> Any:
-        """The run row's upsert, applied only where the stored row is not newer (``rows.replaces``, in SQL)."""
-        runs = schema.runs
-        return self._upsert_stmt(runs, RUN_KEY, lambda stmt: runs.c.updated_at <= stmt.excluded.updated_at)
-
-    def _fill(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
-        """Insert the rows whose keys are not stored yet; leave the others as they are."""
-        conn.execute(self._insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+            yield AlchemyDatabase(conn)
 
     @contextmanager
     def _write(self, lock_timeout_s: float | None = None) -> Iterator[Connection]:
@@ -250,7 +120,7 @@ class RunStore:
         timeout_s = self._lock_timeout_s if lock_timeout_s is None else lock_timeout_s
         writer = self._writer
         if timeout_s is not None and self._dialect == "sqlite":
-            writer = writer.execution_options(wattprint_busy_ms=int(timeout_s * 1000))
+            writer = writer.execution_options(wattprint_busy_s=timeout_s)
         try:
             with writer.begin() as conn:
                 if timeout_s is not None and self._dialect == "postgresql":
@@ -427,6 +297,26 @@ class RunStore:
         return False
 
 
+class AlchemyDatabase:
+    """A SQLAlchemy connection as the save algorithm's :class:`~wattprint.store.writing.Database`."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.execute(_text(sql), params or {})]
+
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+        self.connection.execute(_text(sql), params if isinstance(params, Mapping) else list(params))
+
+
+@functools.lru_cache(maxsize=64)
+def _text(sql: str) -> Any:
+    return text(sql)
+
+
 # -- rows ------------------------------------------------------------------------------------------------------
 
 
@@ -495,22 +385,14 @@ def _sqlite_engine(url: str, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> E
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            if not memory:
-                _sqlite_wal(cursor, busy_timeout_s)
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        finally:
-            cursor.close()
+        sqlite.configure(dbapi_connection, busy_timeout_s, wal=not memory)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # a writer takes the write lock up front, so it waits (busy timeout) instead of failing mid-transaction
         options = conn.get_execution_options()
         # every transaction sets its own wait, so a bounded one never leaks into the next use of the connection
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {options.get('wattprint_busy_ms', int(busy_timeout_s * 1000))}")
+        conn.exec_driver_sql(sqlite.busy_timeout_pragma(options.get("wattprint_busy_s", busy_timeout_s)))
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("wattprint_write") else "BEGIN")
 
     return engine
@@ -527,21 +409,6 @@ def _create_private(database: str) -> None:
     except OSError:
         return  # _check_sqlite_path has explained what can be; SQLite reports the rest at open
     os.close(fd)  # an empty file is an empty SQLite database
-
-
-def _sqlite_wal(cursor: Any, timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
-    """Switch to WAL; a database that another process is creating may be briefly locked, so retry."""
-    import sqlite3
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def _check_sqlite_path(database: str) -> None:
@@ -613,21 +480,13 @@ def _prepare(engine: Engine, display: str, lock_timeout_s: float | None = None) 
     except StoreError:
         raise
     except DBAPIError as error:
-        raise StoreError(_open_failure(dialect, display, error)) from error
+        raise StoreError(_open_failure(dialect, display, error, lock_timeout_s)) from error
     except SQLAlchemyError as error:
         raise StoreError(f"cannot prepare the store {display}: {error}") from error
 
 
 def _current_revisions(conn: Connection) -> list[str]:
-    if conn.dialect.name == "sqlite":
-        exists = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-        ).scalar()
-    else:
-        exists = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar()
-    if not exists:
-        return []
-    return sorted(str(r) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    return revisions(AlchemyDatabase(conn), conn.dialect.name)
 
 
 def _check_no_foreign_tables(conn: Connection, display: str) -> None:
@@ -658,7 +517,7 @@ def _reason(error: BaseException) -> str:
     return "; ".join(lines[:3]) if lines else type(original).__name__
 
 
-def _open_failure(dialect: str, display: str, error: DBAPIError) -> str:
+def _open_failure(dialect: str, display: str, error: DBAPIError, lock_timeout_s: float | None = None) -> str:
     reason = _reason(error)
     if dialect == "sqlite":
         lowered = reason.lower()
@@ -667,11 +526,8 @@ def _open_failure(dialect: str, display: str, error: DBAPIError) -> str:
                 f"the SQLite store {display} is read-only ({reason}); make the file and its directory writable, or "
                 "set WATTPRINT_STORE to a writable path (or to 'off' to store nothing)"
             )
-        if "locked" in lowered or "busy" in lowered:
-            return (
-                f"the SQLite store {display} is locked by another process ({reason}); wait for it to finish, or "
-                "find it with: fuser <store file>"
-            )
+        if sqlite.is_locked(error):
+            return sqlite.locked_message(display, lock_timeout_s, reason)
         if "not a database" in lowered:
             return f"{display} is not a SQLite database ({reason}); move it away, or set WATTPRINT_STORE to a new path"
         return (

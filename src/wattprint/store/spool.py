@@ -47,6 +47,8 @@ if TYPE_CHECKING:
             components: Sequence[ComponentRecord] = ...,
             intervals: Sequence[IntervalRecord] = ...,
             tasks: Sequence[TaskRecord] = ...,
+            *,
+            lock_timeout_s: float | None = ...,
         ) -> None: ...
 
 FORMAT = "wattprint-spool"
@@ -242,10 +244,7 @@ def replay_spool(directory: str | os.PathLike[str], store: SupportsSave, *, lock
         except ValueError as error:
             _set_aside(path, error)
             continue
-        if lock_timeout_s is None:
-            store.save(run, components, intervals, tasks)
-        else:
-            store.save(run, components, intervals, tasks, lock_timeout_s=lock_timeout_s)  # type: ignore[call-arg]
+        store.save(run, components, intervals, tasks, lock_timeout_s=lock_timeout_s)
         count += 1
         try:
             # a writer may have rewritten the file meanwhile: then keep it (its newer state is replayed next time)

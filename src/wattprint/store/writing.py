@@ -1,0 +1,232 @@
+"""Saving runs, written once for every store: the statements and the save algorithm (stdlib only).
+
+``RunStore`` (SQLite or PostgreSQL, through SQLAlchemy) and ``SqliteWriter`` (SQLite through ``sqlite3``, the
+recorder's fast way in) both inherit :class:`RunWriter`; each gives only a transaction on its own connection
+(a :class:`Database`). The statements are generated from the rows' columns and keys (:mod:`wattprint.store.rows`)
+in the SQL both databases accept (``INSERT ... ON CONFLICT (...) DO UPDATE SET ... WHERE ...``, SQLite 3.35 or
+newer), so the two ways cannot disagree on a column, a key or the rule that an older state never rolls a run back.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.store.rows import (
+    COMPONENT_COLUMNS,
+    INTERVAL_COLUMNS,
+    INTERVAL_KEY,
+    RUN_COLUMNS,
+    RUN_KEY,
+    TASK_COLUMNS,
+    TASK_KEY,
+    replaces,
+    save_rows,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from typing import Any, Protocol, TypeVar
+
+    W = TypeVar("W", bound="RunWriter")
+    Row = dict[str, Any]
+    Params = Mapping[str, Any]
+
+    class Database(Protocol):
+        """One open transaction of a store, whatever the driver: statements use ``:name`` parameters."""
+
+        def query(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+            """The rows a statement returns."""
+            ...
+
+        def execute(self, sql: str, params: Params | Sequence[Params]) -> None:
+            """Run a statement once, or once per mapping of a (non-empty) sequence of them."""
+            ...
+
+
+Item = tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord]]
+"""One run's records, as ``save`` takes them."""
+
+BATCH_SIZE = 500
+"""Runs ``save_many`` writes per transaction, unless told otherwise."""
+
+
+# -- the statements ----------------------------------------------------------------------------------------------
+
+
+def _names(columns: Iterable[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def insert(table: str, columns: Sequence[str]) -> str:
+    return f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({", ".join(f":{c}" for c in columns)})'
+
+
+def upsert(table: str, columns: Sequence[str], keys: Sequence[str], *, where: str = "") -> str:
+    """Insert a row, or replace every other column of the stored row with the same ``keys`` (where ``where``)."""
+    changes = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+    guard = f" WHERE {where}" if where else ""
+    return f"{insert(table, columns)} ON CONFLICT ({_names(keys)}) DO UPDATE SET {changes}{guard}"
+
+
+def fill(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+    """Insert a row unless one with the same ``keys`` is stored; leave that one as it is."""
+    return f"{insert(table, columns)} ON CONFLICT ({_names(keys)}) DO NOTHING"
+
+
+RUN_UPSERT = upsert("runs", RUN_COLUMNS, RUN_KEY, where='"runs"."updated_at" <= excluded."updated_at"')
+"""The run row, unless the stored one is newer (``rows.replaces``, in SQL): an old spool file never rolls a run
+back. PostgreSQL locks the row either way, so what :func:`_stored` reads next stays true until the commit."""
+COMPONENT_DELETE = 'DELETE FROM "run_components" WHERE "run_id" = :run_id'
+COMPONENT_INSERT = insert("run_components", COMPONENT_COLUMNS)
+INTERVAL_UPSERT = upsert("intervals", INTERVAL_COLUMNS, INTERVAL_KEY)
+INTERVAL_FILL = fill("intervals", INTERVAL_COLUMNS, INTERVAL_KEY)
+TASK_UPSERT = upsert("tasks", TASK_COLUMNS, TASK_KEY)
+TASK_FILL = fill("tasks", TASK_COLUMNS, TASK_KEY)
+PROJECT_SELECT = 'SELECT "project_id" FROM "projects" WHERE "name" = :name'
+PROJECT_INSERT = fill("projects", ("name", "created_at"), ("name",))
+SELECT_REVISIONS = "SELECT version_num FROM alembic_version"
+
+
+@functools.lru_cache(maxsize=64)
+def _select_updated(count: int) -> str:
+    marks = ", ".join(f":r{i}" for i in range(count))
+    return f'SELECT "run_id", "updated_at" FROM "runs" WHERE "run_id" IN ({marks})'
+
+
+# -- the algorithm -----------------------------------------------------------------------------------------------
+
+Prepared = tuple[RunRecord, "Row", list["Row"], list["Row"], list["Row"]]
+
+
+def prepare(items: Iterable[Item]) -> list[Prepared]:
+    """The rows of each run (checked), made before a transaction begins so that it stays short."""
+    return [(item[0], *save_rows(*item)) for item in items]
+
+
+def _stored(db: Database, ids: Sequence[str]) -> dict[str, float]:
+    """The stored ``updated_at`` of those of ``ids`` that are stored."""
+    found = db.query(_select_updated(len(ids)), {f"r{i}": run_id for i, run_id in enumerate(ids)})
+    return {str(run_id): float(updated_at) for run_id, updated_at in found}
+
+
+def _project_id(db: Database, project: str | None, known: dict[str, int]) -> int | None:
+    if project is None:
+        return None
+    if project not in known:
+        found = db.query(PROJECT_SELECT, {"name": project})
+        if not found:
+            db.execute(PROJECT_INSERT, {"name": project, "created_at": time.time()})
+            found = db.query(PROJECT_SELECT, {"name": project})
+        known[project] = int(found[0][0])
+    return known[project]
+
+
+def write(db: Database, batch: Sequence[Prepared], projects: dict[str, int], *, report: bool = False) -> list[str]:
+    """Write runs of distinct ids in the transaction ``db``, by the rules of :meth:`RunWriter.save`; with
+    ``report``, return the ids of those that were stored before. A few statements per batch, not per run."""
+    ids = [run.run_id for run, *_ in batch]
+    before = _stored(db, ids) if report else {}
+    for run, run_row, *_ in batch:
+        run_row["project_id"] = _project_id(db, run.project, projects)
+    db.execute(RUN_UPSERT, [run_row for _, run_row, *_ in batch])
+    stored = _stored(db, ids)  # each run's newest state now: the one just given unless the store had a newer one
+    replaced: list[Row] = []
+    rows: dict[str, list[Row]] = {name: [] for name in (COMPONENT_INSERT, INTERVAL_UPSERT, INTERVAL_FILL,
+                                                         TASK_UPSERT, TASK_FILL)}
+    for run, run_row, component_rows, interval_rows, task_rows in batch:
+        newer = replaces(stored.get(run.run_id), run_row["updated_at"])
+        if newer and component_rows:  # an older state leaves the newer totals alone
+            replaced.append({"run_id": run.run_id})
+            rows[COMPONENT_INSERT] += component_rows
+        # an older state only fills in buckets and tasks the store lacks
+        rows[INTERVAL_UPSERT if newer else INTERVAL_FILL] += interval_rows
+        rows[TASK_UPSERT if newer else TASK_FILL] += task_rows
+    if replaced:
+        db.execute(COMPONENT_DELETE, replaced)
+    for statement, values in rows.items():
+        if values:
+            db.execute(statement, values)
+    return [run_id for run_id in ids if run_id in before]
+
+
+def revisions(db: Database, dialect: str) -> list[str]:
+    """The schema revisions a store is at (none for an empty database)."""
+    from wattprint.store.sqlite import SELECT_REVISION_TABLE
+
+    exists = SELECT_REVISION_TABLE if dialect == "sqlite" else "SELECT to_regclass('alembic_version')"
+    found = db.query(exists)
+    if not found or found[0][0] is None:
+        return []
+    return sorted(str(row[0]) for row in db.query(SELECT_REVISIONS))
+
+
+class RunWriter:
+    """``save`` and ``save_many``, the same for every store: a subclass gives the transaction they run in."""
+
+    url: str
+    """The store's URL (any password masked), for display."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    def __enter__(self: W) -> W:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store's connections; it cannot be used afterwards."""
+        raise NotImplementedError
+
+    def _transaction(self, lock_timeout_s: float | None = None) -> AbstractContextManager[Database]:
+        """A write transaction, committed when the block ends (rolled back on an exception); database errors
+        become StoreError. ``lock_timeout_s`` bounds the wait for another process's lock."""
+        raise NotImplementedError
+
+    def save(
+        self,
+        run: RunRecord,
+        components: Sequence[ComponentRecord] = (),
+        intervals: Sequence[IntervalRecord] = (),
+        tasks: Sequence[TaskRecord] = (),
+        *,
+        lock_timeout_s: float | None = None,
+    ) -> None:
+        """Write a run in one transaction; saving the same records again changes nothing.
+
+        The run row is upserted by ``run_id`` (its project created if new) unless the stored row is newer (a
+        larger ``updated_at``): then the save only fills in intervals and tasks the store lacks, so an older
+        state replayed late never replaces a newer one. Otherwise the run's component totals are replaced by
+        ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and tasks by
+        (run_id, seq). ``lock_timeout_s`` bounds the wait for another process's lock (StoreError after).
+        """
+        batch = prepare([(run, components, intervals, tasks)])
+        with self._transaction(lock_timeout_s) as db:
+            write(db, batch, {})
+
+    def save_many(self, items: Iterable[Item], *, batch_size: int = BATCH_SIZE) -> list[str]:
+        """Write many runs, ``batch_size`` per transaction, by the rules of :meth:`save`; return the ids of those
+        that were already stored. For imports: a few statements per batch instead of several per run."""
+        already: list[str] = []
+        projects: dict[str, int] = {}
+        batch: list[Item] = []
+        ids: set[str] = set()
+        for item in items:
+            if len(batch) >= batch_size or item[0].run_id in ids:  # a run saved twice: the second in a later batch
+                already += self._save_batch(batch, projects)
+                batch, ids = [], set()
+            batch.append(item)
+            ids.add(item[0].run_id)
+        if batch:
+            already += self._save_batch(batch, projects)
+        return already
+
+    def _save_batch(self, items: list[Item], projects: dict[str, int]) -> list[str]:
+        batch = prepare(items)
+        with self._transaction() as db:
+            return write(db, batch, projects, report=True)
