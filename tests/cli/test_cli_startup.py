@@ -1,4 +1,4 @@
-"""Building the command line stays cheap: the lazy ``--provider`` and ``--format`` choices are not read (no
+"""Building the command line stays cheap: the lazy ``--intensity-provider`` and ``--format`` choices are not read (no
 provider registry, no entry-point scan) until argparse checks a value or prints help."""
 
 from __future__ import annotations

@@ -88,8 +88,8 @@ def test_messages_name_the_commands_options_not_python_arguments(capsys: pytest.
     assert "wattprint regions" in err and "search_intensity" not in err
     assert main(["plan", "--duration", "1h"]) == 1
     err = capsys.readouterr().err
-    assert "--provider" in err and "docs/live.md" in err and err.count("https://") == 1
-    assert main(["plan", "--duration", "1h", "--provider", "uk"]) == 1
+    assert "--intensity-provider" in err and "docs/live.md" in err and err.count("https://") == 1
+    assert main(["plan", "--duration", "1h", "--intensity-provider", "uk"]) == 1
     err = capsys.readouterr().err
     assert "--location or --zone" in err and "location=" not in err
     from wattprint.settings import hints

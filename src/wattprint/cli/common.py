@@ -24,16 +24,25 @@ def print_run_summary(result: Any, tracker: Any, *, saved: bool, as_json: bool) 
     if as_json:
         print_json(run_json(record, component_records(result), tasks))
     else:
+        from wattprint.report.console import STILL_SAVING
+
         print(run_text(record, component_records(result), tasks), file=sys.stderr)
         if not saved:
-            print("wattprint: the run is still being saved to the store", file=sys.stderr)
+            print(STILL_SAVING, file=sys.stderr)
+
+
+def given(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
+    """The settings the command line gives (``options``: an option's dest -> its setting): the options that were not
+    given are left out, so that the environment, the project file and the user config decide them."""
+    return {key: getattr(args, dest) for dest, key in options.items() if getattr(args, dest, None) is not None}
 
 
 def store_setting(args: argparse.Namespace) -> str | None:
     """The store named by --store, else by the configuration (WATTPRINT_STORE, files), else the default."""
     from wattprint.settings.config import load_config
 
-    return load_config({"store": getattr(args, "store", None)}).get("store")  # type: ignore[return-value]
+    store = load_config({"store": getattr(args, "store", None)}).get("store")
+    return None if store is None else str(store)
 
 
 def open_store(args: argparse.Namespace):  # noqa: ANN201 - a RunStore
@@ -53,23 +62,22 @@ def write_output(text: str, path: str | None, *, what: str = "") -> None:
     """``text`` into the file ``-o`` names (saying on stderr what was written: ``what``, where, how big), else to
     standard output."""
     if path:
+        from wattprint.report.console import wrote_text
+
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        size = _size(len(text.encode("utf-8")))
-        print(f"wattprint: wrote {path} ({what + ', ' if what else ''}{size})", file=sys.stderr)
+        print(wrote_text(path, what, len(text.encode("utf-8"))), file=sys.stderr)
     else:
         sys.stdout.write(text)
 
 
 def error(message: str) -> None:
+    """A failure's message (exit status 1): ``wattprint: error: ...``, saying what to change."""
     print(f"wattprint: error: {message}", file=sys.stderr)
 
 
-def _size(count: int) -> str:
-    """A byte count for people: 812 bytes, 12.3 kB, 4.1 MB."""
-    if count < 1000:
-        return f"{count} bytes"
-    return f"{count / 1000:.1f} kB" if count < 1_000_000 else f"{count / 1e6:.1f} MB"
+def warn(message: str) -> None:
+    print(f"wattprint: warning: {message}", file=sys.stderr)
 
 
 class LazyChoices:
@@ -98,4 +106,27 @@ class LazyChoices:
 
 
 PROVIDER_CHOICES = LazyChoices("wattprint.carbon.providers:provider_names")
-"""The live provider names for ``--provider``."""
+"""The live provider names for ``--intensity-provider``."""
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old name of an option, kept working: it sets the new option's value and says on stderr to use ``new``."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, new: str, why: str = "", **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.new, self.why = new, why
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        warn(f"{option_string} is deprecated in '{parser.prog}': use {self.new}{self.why}")
+        setattr(namespace, self.dest, values)
+
+
+def add_intensity_provider(group: Any, *, help: str) -> None:  # noqa: A002 - argparse's own keyword
+    """``--intensity-provider`` (the ``intensity_provider`` setting), and ``--provider``, its deprecated old name:
+    ``--provider`` names cloud providers in ``compare-regions``."""
+    group.add_argument("--intensity-provider", choices=PROVIDER_CHOICES, metavar="PROVIDER", help=help)
+    group.add_argument("--provider", dest="intensity_provider", choices=PROVIDER_CHOICES, metavar="PROVIDER",
+                       action=DeprecatedAlias, new="--intensity-provider",
+                       why=" (--provider names cloud providers, in compare-regions)", help=argparse.SUPPRESS)
+

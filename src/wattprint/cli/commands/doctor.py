@@ -17,15 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
+    from wattprint.report.console import checks_text
     from wattprint.report.diagnostics import ERROR, diagnose
 
     checks = diagnose(store=args.store)  # reads the configuration itself: its problems are findings, not a stop
     if args.json:
         print_json([c.to_dict() for c in checks])
-    else:
-        marks = {"ok": "ok  ", "warn": "warn", "missing": "--  ", "error": "FAIL"}
-        for check in checks:
-            print(f"[{marks[check.status]}] {check.area:<7} {check.summary}")
-            if check.fix:
-                print(f"{'':14} fix: {check.fix}")
+    elif checks:
+        print(checks_text(checks))
     return 1 if any(c.status == ERROR for c in checks) else 0

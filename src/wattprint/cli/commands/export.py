@@ -42,6 +42,7 @@ def _format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import open_store, write_output
+    from wattprint.report.console import export_what
     from wattprint.report.export import export_runs
 
     fmt = _format(args)
@@ -50,8 +51,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         text = export_runs(store, project=args.project, fmt=fmt, intervals=args.intervals)
     finally:
         store.close()
-    what = f"{fmt.upper()}, {_count(text, fmt)} {'run(s) with intervals' if args.intervals else 'run(s)'}"
-    write_output(text, args.output, what=what)
+    write_output(text, args.output, what=export_what(fmt, _count(text, fmt), intervals=args.intervals))
     return 0
 
 

@@ -19,6 +19,10 @@ SIGTERM ends the run normally: it is stored as finished and summarised ('wattpri
 SETTING_OPTIONS = {"interval_s": "--interval"}
 """Settings whose option is named differently, for hints in messages."""
 
+TRACKER_OPTIONS = {"project": "project", "store": "store", "interval_s": "interval_s", "location": "location",
+                   "cpu_tdp_w": "cpu_tdp_w"}
+"""Option (its dest) -> the tracker's setting it gives; an option not given leaves the setting to the configuration."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
@@ -27,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--location", help="where the machine is: FR, US-CA, gcp:europe-west1, ... "
                                            "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
     parser.add_argument("--interval", type=float, dest="interval_s", metavar="S",
-                        help="sampling interval in seconds (default 1)")
+                        help="sampling interval in seconds (default: interval_s, 1)")
     parser.add_argument("--cpu-tdp-w", type=float, metavar="W",
                         help="maximum power of all the CPUs, in watts, when the TDP table does not know them")
     parser.add_argument("--json", action="store_true", help="print the run as one JSON object at the end")
@@ -37,14 +41,16 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import signal
     import threading
 
-    from wattprint.cli.common import print_run_summary
+    from wattprint.cli.common import given, print_run_summary
     from wattprint.core.errors import ConfigError
+    from wattprint.report.console import monitoring_text
     from wattprint.run.tracker import Tracker
 
     if args.duration is not None and not args.duration > 0:
         raise ConfigError(f"--duration must be a number of seconds above 0, got {args.duration:g}")
-    tracker = Tracker(args.project, args.name, attribution="machine", interval_s=args.interval_s,
-                      location=args.location, cpu_tdp_w=args.cpu_tdp_w, store=args.store)
+
+    settings = given(args, TRACKER_OPTIONS)
+    tracker = Tracker(settings.pop("project", None), args.name, attribution="machine", **settings)
     tracker.command = "wattprint monitor"
     stop = threading.Event()
     received: list[int] = []
@@ -58,8 +64,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     live = sys.stderr.isatty()
     try:
         if not live:
-            print("wattprint: monitoring this machine" + (f" for {args.duration:g} s" if args.duration else
-                                                          " until Ctrl-C or SIGTERM"), file=sys.stderr, flush=True)
+            print(monitoring_text(args.duration), file=sys.stderr, flush=True)
         import time
 
         deadline = None if args.duration is None else time.monotonic() + args.duration
@@ -83,8 +88,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _status(snapshot: Any) -> None:
-    from wattprint.core.formatting import format_energy
+    from wattprint.report.console import status_line
 
-    sys.stderr.write(f"\r\033[Kwattprint monitor  {snapshot.duration_s:7.1f} s  {snapshot.avg_power_w:7.1f} W  "
-                     f"{format_energy(snapshot.energy_j)}  (Ctrl-C to stop)")
+    sys.stderr.write("\r\033[K" + status_line(snapshot, label="wattprint monitor", hint="(Ctrl-C to stop)"))
     sys.stderr.flush()

@@ -20,12 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import print_json
+    from wattprint.cli.common import error, print_json
     from wattprint.report.regions import list_regions, region_dict, regions_table
 
     records = list_regions(args.query, kind=args.kind, limit=args.limit or None)
     if args.json:
         print_json([region_dict(r) for r in records])
-    else:
+    elif records:
         print(regions_table(records))
+    else:
+        asked = " ".join(filter(None, (repr(args.query) if args.query else None,
+                                       f"of kind {args.kind!r}" if args.kind else None)))
+        error(f"no location matches {asked or 'at all'}: 'wattprint regions' lists them all, and their kinds")
     return 0 if records else 1

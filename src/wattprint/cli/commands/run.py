@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from wattprint.cli.common import PROVIDER_CHOICES
+from wattprint.cli.common import add_intensity_provider
 
 NAME = "run"
 HELP = "run a command, measure its energy, store and summarise the run"
@@ -19,14 +19,19 @@ EXAMPLES = """examples:
   wattprint run --json -- ./benchmark.sh > run.json     # the command's own output goes to stderr
   wattprint run --location gcp:europe-west1 -- python train.py
   wattprint run --cpu-tdp-w 65 -- python train.py       # when the TDP table does not know this CPU
-  wattprint run --provider uk --zone region:13 -- python train.py        # time-resolved emissions too
-  wattprint run --provider uk --when-green --threshold 150 --deadline 8h -- python train.py
+  wattprint run --intensity-provider uk --zone region:13 -- python train.py    # time-resolved emissions too
+  wattprint run --intensity-provider uk --when-green --threshold 150 --deadline 8h -- python train.py
 
 With --json, standard output carries only the run's JSON: the command's standard output is sent to standard
 error, so 'wattprint run --json -- CMD > run.json' always writes valid JSON."""
 
-SETTING_OPTIONS = {"intensity_provider": "--provider", "intensity_zone": "--zone", "interval_s": "--interval"}
+SETTING_OPTIONS = {"intensity_zone": "--zone", "interval_s": "--interval"}
 """Settings whose option is named differently, for hints in messages."""
+
+TRACKER_OPTIONS = {"project": "project", "attribution": "attribution", "store": "store", "interval_s": "interval_s",
+                   "location": "location", "cpu_tdp_w": "cpu_tdp_w", "intensity_provider": "intensity_provider",
+                   "zone": "intensity_zone"}
+"""Option (its dest) -> the tracker's setting it gives; an option not given leaves the setting to the configuration."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attribution", choices=("machine", "process", "cgroup"),
                         help="whose energy to count (default: WATTPRINT_ATTRIBUTION or the config, else the "
                              "command's process tree)")
-    parser.add_argument("--interval", type=float, dest="interval_s", help="sampling interval in seconds (default 1)")
+    parser.add_argument("--interval", type=float, dest="interval_s", metavar="S",
+                        help="sampling interval in seconds (default: interval_s, 1)")
     parser.add_argument("--location", help="where the machine is: FR, US-CA, egrid:CAMX, gcp:europe-west1, ... "
                                            "(see wattprint regions); default: WATTPRINT_LOCATION or the config")
     parser.add_argument("--cpu-tdp-w", type=float, metavar="W",
@@ -43,9 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print the run as one JSON object on stdout (the command's stdout goes to stderr)")
     live = parser.add_argument_group("live carbon intensity and a carbon-aware start")
-    live.add_argument("--provider", choices=PROVIDER_CHOICES, metavar="PROVIDER",
-                      help="live intensity provider (%(choices)s): also price the run hour by hour "
-                           "(default: intensity_provider)")
+    add_intensity_provider(live, help="live intensity provider (%(choices)s): also price the run hour by hour "
+                                      "(default: the intensity_provider setting)")
     live.add_argument("--zone", help="the provider's zone (default: derived from the location)")
     live.add_argument("--when-green", action="store_true", help="wait for a low-carbon window before starting")
     live.add_argument("--threshold", type=float, metavar="G",
@@ -59,8 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import print_run_summary
-    from wattprint.core.formatting import format_energy
+    from wattprint.cli.common import given, print_run_summary
+    from wattprint.report.console import status_line
     from wattprint.run.command import default_run_name, run_command
 
     argv = list(args.argv)
@@ -68,35 +73,22 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         argv = argv[1:]
     if not argv:
         parser.error("run needs a command after --, e.g. wattprint run -- python train.py")
-    status_line = sys.stderr.isatty()
+    live = sys.stderr.isatty()
 
     def show(snapshot: Any) -> None:
-        sys.stderr.write(
-            f"\r\033[Kwattprint  {snapshot.duration_s:7.1f} s  {snapshot.avg_power_w:7.1f} W  "
-            f"{format_energy(snapshot.energy_j)}"
-        )
+        sys.stderr.write("\r\033[K" + status_line(snapshot))
         sys.stderr.flush()
 
-    kwargs: dict[str, Any] = {"project": args.project, "name": args.name or default_run_name(argv),
-                              "attribution": args.attribution, "store": args.store}
-    if args.interval_s is not None:
-        kwargs["interval_s"] = args.interval_s
-    if args.location is not None:
-        kwargs["location"] = args.location
-    if args.provider is not None:
-        kwargs["intensity_provider"] = args.provider
-    if args.zone is not None:
-        kwargs["intensity_zone"] = args.zone
-    if args.cpu_tdp_w is not None:
-        kwargs["cpu_tdp_w"] = args.cpu_tdp_w
+    kwargs = given(args, TRACKER_OPTIONS)
+    kwargs["name"] = args.name or default_run_name(argv)
     green = _wait_for_green(args, parser, kwargs) if args.when_green else None
     try:
         with _stdout_to_stderr(args.json):
-            outcome = run_command(argv, on_status=show if status_line else None, green_wait=green, **kwargs)
+            outcome = run_command(argv, on_status=show if live else None, green_wait=green, **kwargs)
     except (FileNotFoundError, PermissionError) as error:
         print(f"wattprint: error: cannot run {argv[0]!r}: {error.strerror or error}", file=sys.stderr)
         return 127 if isinstance(error, FileNotFoundError) else 126
-    if status_line:
+    if live:
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()
     saved = outcome.tracker.wait_saved(timeout=30.0)
@@ -123,26 +115,19 @@ def _stdout_to_stderr(active: bool) -> Iterator[None]:
 
 def _wait_for_green(args: argparse.Namespace, parser: argparse.ArgumentParser, kwargs: dict[str, Any]) -> Any:
     """Wait for a green window as --when-green asks, saying on stderr what it waits for and how it ended."""
-    from wattprint.core.formatting import format_duration
+    from wattprint.core.errors import ConfigError
     from wattprint.plan.schedule import wait_for_green
+    from wattprint.report.console import green_started_lines, green_waiting_text
     from wattprint.settings.config import load_config
 
     if not args.deadline:
         parser.error("--when-green needs --deadline (the latest start: an ISO time or a duration such as 8h)")
     if args.threshold is not None and args.percentile is not None:
-        parser.error("give --threshold or --percentile, not both")
+        raise ConfigError("give --threshold or --percentile, not both")
     config = load_config({key: kwargs.get(key) for key in ("intensity_provider", "intensity_zone", "location")})
-    if args.threshold is not None:
-        aim = f"the intensity to fall to {args.threshold:g} gCO2e/kWh"
-    elif args.percentile is not None:
-        aim = f"the intensity to fall to the {args.percentile:g}th percentile of the forecast"
-    else:
-        aim = "the best planned start"
-    print(f"wattprint: waiting for {aim}, at the latest until {args.deadline}", file=sys.stderr)
+    print(green_waiting_text(args.threshold, args.percentile, args.deadline), file=sys.stderr)
     green = wait_for_green(args.threshold, percentile_of_forecast=args.percentile, deadline=args.deadline,
                            duration_s=args.duration, config=config)
-    value = f" at {green.g_per_kwh:.4g} gCO2e/kWh ({green.kind})" if green.g_per_kwh is not None else ""
-    print(f"wattprint: starting after {format_duration(green.waited_s)} ({green.reason}){value}", file=sys.stderr)
-    for note in green.notes:
-        print(f"wattprint: note: {note}", file=sys.stderr)
+    for line in green_started_lines(green):
+        print(line, file=sys.stderr)
     return green

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 NAME = "runs"
@@ -26,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from wattprint.cli.common import open_store, print_json
+    from wattprint.cli.common import error, open_store, print_json
     from wattprint.report.summary import run_json, runs_table
 
     store = open_store(args)
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     finally:
         store.close()
     if missing is not None:
-        print(f"wattprint: {missing}", file=sys.stderr)
+        error(missing)
         return 1
     return 0
 
