@@ -103,7 +103,7 @@ USAGE_ERRORS = [
     (("compare-regions", "--energy-kwh", "much"), "--energy-kwh"),
     (("report", "last", "--format", "pdf"), "--format"),
     (("import", "greentracker", "x.csv"), "tool"),
-    (("plan", "--duration", "1h", "--power", "high"), "--power"),
+    (("plan", "--duration", "1h", "--power-w", "high"), "--power-w"),
     (("plan", "--duration", "1h", "--intensity-provider", "nowhere"), "--intensity-provider"),
     (("plan",), "--duration"),
 ]
@@ -136,7 +136,7 @@ FAILURES = [
     (("plan", "--duration", "soon", "--intensity-provider", "uk"), "--duration"),
     (("plan", "--duration", "0", "--intensity-provider", "uk"), "--duration"),
     (("plan", "--duration", "1h", "--intensity-provider", "uk", "--zone", "GB", "--location", "GB"), "--zone"),
-    (("plan", "--duration", "1h", "--intensity-provider", "uk", "--zone", "GB", "--power", "-5"), "--power"),
+    (("plan", "--duration", "1h", "--intensity-provider", "uk", "--zone", "GB", "--power-w", "-5"), "--power-w"),
     (("compare-regions", "--energy-kwh", "1", "--intensity", "100"), "--intensity"),
     (("export", "-o", "runs.xlsx"), ".csv"),
     (("import", "codecarbon", "no-such-emissions.csv"), "no-such-emissions.csv"),
@@ -227,6 +227,17 @@ def test_provider_still_works_in_plan_and_run_and_says_it_is_deprecated(env: dic
     assert run.returncode == 2 and "--provider is deprecated in 'wattprint run'" in run.stderr
     compare = wattprint("compare-regions", "--energy-kwh", "1", "--provider", "gcp", "--json", env=env)
     assert compare.returncode == 0 and "deprecated" not in compare.stderr
+
+
+def test_plan_names_power_and_energy_as_estimate_and_compare_regions_do(capsys: pytest.CaptureFixture[str]) -> None:
+    _, modules = build_parser()
+    for command, option in (("estimate", "--power-w W"), ("compare-regions", "--energy-kwh E")):
+        assert option in modules[command][1].format_help()
+    text = modules["plan"][1].format_help()
+    assert "--power-w W, --power W" in text and "--energy-kwh KWH, --energy KWH" in text
+    with pytest.raises(SystemExit) as exit_:
+        main(["plan", "--duration", "1h", "--power", "100", "--energy-kwh", "1"])
+    assert exit_.value.code == 2 and "not allowed with argument --power-w" in capsys.readouterr().err
 
 
 def test_hints_name_the_new_option_not_the_deprecated_one(capsys: pytest.CaptureFixture[str]) -> None:

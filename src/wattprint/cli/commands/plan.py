@@ -12,7 +12,7 @@ HELP = "find the start time with the lowest forecast carbon intensity for a job"
 EXAMPLES = """examples:
   wattprint plan --duration 6h                                  # where the settings say (location, intensity_zone)
   wattprint plan --duration 90m --deadline 2026-11-24T06:00 --intensity-provider uk --zone region:13
-  wattprint plan --duration 6h --location DE --location FR --power 350 --json
+  wattprint plan --duration 6h --location DE --location FR --power-w 350 --json
   wattprint plan --duration 2h --deadline 12h --intensity-provider energidataservice --zone DK1
 
 The deadline is when the job must be finished: an ISO time (local unless it ends in Z or an offset) or a
@@ -32,8 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_intensity_provider(parser, help="live intensity provider: %(choices)s (default: the intensity_provider "
                                         "setting)")
     energy = parser.add_mutually_exclusive_group()
-    energy.add_argument("--power", type=float, metavar="W", help="the job's average power in watts, for emissions")
-    energy.add_argument("--energy", type=float, metavar="KWH", help="the job's energy in kWh, for emissions")
+    # named as in estimate and compare-regions; --power and --energy, the first names, still work
+    energy.add_argument("--power-w", "--power", type=float, metavar="W",
+                        help="the job's average power in watts, for emissions")
+    energy.add_argument("--energy-kwh", "--energy", type=float, metavar="KWH",
+                        help="the job's energy in kWh, for emissions")
     parser.add_argument("--json", action="store_true", help="print the plans as one JSON object")
 
 
@@ -50,11 +53,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise ConfigError(f"--duration must be more than 0, got {args.duration!r}")
     if args.zone and args.location:
         raise ConfigError("give --location or --zone, not both")
-    energy_kwh = args.energy
-    if args.power is not None:
-        if not args.power >= 0:
-            raise ConfigError(f"--power must be at least 0 watts, got {args.power:g}")
-        energy_kwh = args.power * duration / J_PER_KWH
+    energy_kwh = args.energy_kwh
+    if args.power_w is not None:
+        if not args.power_w >= 0:
+            raise ConfigError(f"--power-w must be at least 0 watts, got {args.power_w:g}")
+        energy_kwh = args.power_w * duration / J_PER_KWH
     plans = plan_for(args.location or None, duration, args.deadline, provider=args.intensity_provider, zone=args.zone,
                      energy_kwh=energy_kwh)
     if args.json:
