@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DeviceEnergy:
-    """Energy of one device (a RAPL zone, a GPU, the modelled CPU) over a window."""
+    """Energy of one device (a RAPL zone, a GPU, the modelled CPU) over a window; stored as it is (the wire
+    format's ``ComponentRecord`` is this class, so a result and its stored row cannot drift apart)."""
 
     component: str
     device: str

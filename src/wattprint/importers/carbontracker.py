@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wattprint._version import __version__
+from wattprint.api.codec import to_dict
+from wattprint.api.records import ComponentRecord, IntervalRecord, RunExtra, RunRecord, TaskRecord
 from wattprint.core.methods import MODEL
 from wattprint.core.units import J_PER_KWH
 from wattprint.importers.common import (
@@ -29,7 +31,6 @@ from wattprint.importers.common import (
     stable_run_id,
 )
 from wattprint.settings.hints import docs
-from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 TOOL = "carbontracker"
 STANDARD_SUFFIX = "_carbontracker.log"
@@ -391,23 +392,23 @@ def _run(std: Path) -> ImportedRun:
         facility_energy_j=facility_kwh * J_PER_KWH if facility_kwh is not None else None,
         emissions_g=emissions_g,
         emissions_uncertainty_rel=math.hypot(energy_u, intensity_u) if emissions_g is not None else None,
-        extra={
-            "imported_from": TOOL,
-            "tool_version": log.version,
-            "file": str(source),
-            "output_file": str(output.resolve()) if output.exists() else None,
-            "source_run_id": prefix,
-            "source_fields": {
+        extra=to_dict(RunExtra(
+            imported_from=TOOL,
+            tool_version=log.version,
+            file=str(source),
+            output_file=str(output.resolve()) if output.exists() else None,
+            source_run_id=prefix,
+            source_fields={
                 "pue": log.pue, "pue_source": log.pue_source, "devices": log.devices,
                 "average_intensity_g_per_kwh": log.intensity, "fetched_intensities": log.fetched,
                 "address": log.address, "interrupted": log.interrupted, "consumption": consumption,
                 "epochs": len(epochs),
             },
-            "pue_source": f"Carbontracker's PUE ({log.pue_source})" if log.pue_source else "Carbontracker's PUE",
-            "intensity_name": name or (log.address if located else "world average (Carbontracker)"),
-            "timestamp_zone": "Carbontracker writes local time; read as this machine's local time",
-            "uncertainty_source": f"assigned by wattprint: the logs state none ({docs('reports')})",
-        },
+            pue_source=f"Carbontracker's PUE ({log.pue_source})" if log.pue_source else "Carbontracker's PUE",
+            intensity_zone_name=name or (log.address if located else "world average (Carbontracker)"),
+            timestamp_zone="Carbontracker writes local time; read as this machine's local time",
+            uncertainty_source=f"assigned by wattprint: the logs state none ({docs('reports')})",
+        ), sparse=True),
     )
     return ImportedRun(run, components, tuple(intervals), tuple(tasks))
 

@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from wattprint._version import __version__
+from wattprint.api.codec import to_dict
+from wattprint.api.records import ComponentRecord, RunExtra, RunRecord
 from wattprint.core.units import J_PER_KWH
 from wattprint.importers.common import (
     IMPORTED,
@@ -30,7 +32,6 @@ from wattprint.importers.common import (
     stable_run_id,
 )
 from wattprint.settings.hints import docs
-from wattprint.store.records import ComponentRecord, RunRecord
 
 TOOL = "codecarbon"
 REQUIRED = ("timestamp", "run_id", "duration", "emissions", "cpu_energy", "gpu_energy", "ram_energy",
@@ -268,20 +269,20 @@ def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> Imp
         emissions_g=emissions_g,
         emissions_uncertainty_rel=math.hypot(energy_u, intensity_u),
         water_l=water_l,
-        extra={
-            "imported_from": TOOL,
-            "tool_version": version,
-            "file": str(path),
-            "line": line,
-            "rows_of_run": rows_of_run,
-            "source_run_id": own_id,
-            "source_fields": dict(row),
-            "pue_source": f"CodeCarbon's pue setting, as the file states ({pue:g})",
-            "intensity_name": name,
-            "intensity_year_source": "the year of the row's timestamp: CodeCarbon's data as it stood then",
-            "timestamp_zone": "CodeCarbon writes local time without a zone; read as this machine's local time",
-            "uncertainty_source": f"assigned by wattprint: the file states none ({docs('reports')})",
-        },
+        extra=to_dict(RunExtra(
+            imported_from=TOOL,
+            tool_version=version,
+            file=str(path),
+            line=line,
+            rows_of_run=rows_of_run,
+            source_run_id=own_id,
+            source_fields=dict(row),
+            pue_source=f"CodeCarbon's pue setting, as the file states ({pue:g})",
+            intensity_zone_name=name,
+            intensity_year_source="the year of the row's timestamp: CodeCarbon's data as it stood then",
+            timestamp_zone="CodeCarbon writes local time without a zone; read as this machine's local time",
+            uncertainty_source=f"assigned by wattprint: the file states none ({docs('reports')})",
+        ), sparse=True),
     )
     return ImportedRun(run, tuple(components))
 

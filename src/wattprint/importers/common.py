@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wattprint.api.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 from wattprint.core.errors import WattprintError
-from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 IMPORTED = "imported"
 """The ``method`` of every imported component: the figure comes from another tool's records, as it says."""
@@ -135,7 +135,7 @@ class ImportResult:
             "path": self.path,
             "runs": [
                 {"run_id": r.run.run_id, "project": r.run.project, "name": r.run.name,
-                 "source_run_id": (r.run.extra or {}).get("source_run_id"), "energy_j": r.run.energy_j,
+                 "source_run_id": r.run.details.source_run_id, "energy_j": r.run.energy_j,
                  "emissions_g": r.run.emissions_g, "already_stored": r.run.run_id in self.already_stored}
                 for r in self.runs
             ],

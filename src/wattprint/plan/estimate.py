@@ -168,17 +168,11 @@ class Estimate:
 
 
 def intensity_json(intensity: Intensity) -> dict[str, Any]:
-    """The ``intensity`` object of ``wattprint show --json``, for an :class:`Intensity`."""
-    return {
-        "g_per_kwh": intensity.g_per_kwh,
-        "zone": intensity.zone,
-        "name": intensity.zone_name,
-        "source": intensity.source,
-        "year": intensity.year,
-        "kind": intensity.kind,
-        "how_located": intensity.how_located,
-        "uncertainty_rel": intensity.uncertainty_rel,
-    }
+    """The ``intensity`` object of ``wattprint show --json``, for an :class:`Intensity`: its one wire shape."""
+    from wattprint.api.codec import from_dict, to_dict
+    from wattprint.api.records import IntensityRecord
+
+    return to_dict(from_dict(IntensityRecord, intensity.to_dict()))  # the same names, the fields a run keeps
 
 
 # -- arguments -----------------------------------------------------------------------------------------------------

@@ -24,8 +24,10 @@ import functools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from wattprint.api.codec import from_dict, to_dict
+from wattprint.api.records import PredictionRecord
 from wattprint.core.errors import ConfigError
 from wattprint.core.formatting import format_duration, format_mass_g
 
@@ -50,48 +52,9 @@ METHOD_COMPLETE = "complete"
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """A prediction of a whole training's totals, made after ``after`` of its ``total`` units (epochs or steps).
-
-    Each figure has a central value and the ``low``/``high`` bounds of a ``level`` prediction interval
-    (``interval_method``: ``t`` from the spread seen, ``assumed`` with one unit seen, ``complete`` when nothing
-    remains). ``spent_*`` are the run's totals when the prediction was made. ``emissions_g*`` are None when the
-    run has no carbon accounting.
-    """
-
-    unit: str
-    after: int
-    total: int
-    duration_s: float
-    duration_s_low: float
-    duration_s_high: float
-    energy_kwh: float
-    energy_kwh_low: float
-    energy_kwh_high: float
-    emissions_g: float | None
-    emissions_g_low: float | None
-    emissions_g_high: float | None
-    level: float
-    interval_method: str
-    units_used: int
-    """Units (epochs or steps) whose figures the mean and spread come from."""
-    warmup_excluded: bool
-    """The first epoch (or group of steps) was slower and left out of the mean and spread."""
-    spent_duration_s: float
-    spent_energy_kwh: float
-    spent_emissions_g: float | None
-    made_at: float
-    """Unix time when the prediction was made."""
-
-    @property
-    def after_epochs(self) -> int | None:
-        """Epochs completed when the prediction was made (None for step predictions)."""
-        return self.after if self.unit == "epoch" else None
-
-    @property
-    def after_steps(self) -> int | None:
-        """Steps completed when the prediction was made (None for epoch predictions)."""
-        return self.after if self.unit == "step" else None
+class Prediction(PredictionRecord):
+    """A prediction of a whole training's totals: the wire format's :class:`~wattprint.api.records.PredictionRecord`
+    (its fields are documented there) with what the predictor and budgets ask of it."""
 
     @property
     def remaining(self) -> int:
@@ -103,17 +66,13 @@ class Prediction:
         return None if value is None else float(value)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``after_epochs``/``after_steps`` included)."""
-        data = asdict(self)
-        data["after_epochs"] = self.after_epochs
-        data["after_steps"] = self.after_steps
-        return data
+        """A JSON-ready dict (``after_epochs``/``after_steps`` included), in the wire format's one shape."""
+        return to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
         """The prediction a ``to_dict()`` (for example a stored one) describes; unknown keys are ignored."""
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return from_dict(cls, data)
 
     def describe(self) -> str:
         """One line: what was predicted after how many units, with the interval."""

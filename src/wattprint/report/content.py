@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wattprint.api.records import ComponentRecord, IntervalRecord, RunExtra, RunRecord, TaskRecord
 from wattprint.core.units import J_PER_KWH
-from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -115,7 +115,12 @@ class RunContent:
 
     @property
     def extra(self) -> dict[str, Any]:
+        """The run's ``extra`` column as stored (``details`` is the same, typed)."""
         return dict(self.run.extra or {})
+
+    @property
+    def details(self) -> RunExtra:
+        return self.run.details
 
     @property
     def energy_kwh(self) -> float:
@@ -132,8 +137,7 @@ class RunContent:
     @property
     def imported_from(self) -> str | None:
         """The tool the run was imported from (``codecarbon``, ``carbontracker``), None for a measured run."""
-        value = self.extra.get("imported_from")
-        return str(value) if value else None
+        return self.details.imported_from or None
 
     @property
     def title(self) -> str:
@@ -145,7 +149,7 @@ class RunContent:
         """Where the run was priced, in words: ``"Google Cloud europe-west1: Belgium (gcp:europe-west1)"``, or
         ``"an unknown location (priced at World)"``."""
         run = self.run
-        name = self.extra.get("intensity_name")
+        name = self.details.intensity_zone_name
         if run.location is None:
             return f"an unknown location (priced at {name})" if name else "an unknown location"
         zone = run.intensity_zone or run.location
@@ -215,7 +219,7 @@ class RunContent:
     def method_sentence(self) -> str:
         """``"RAPL energy counters for the CPU and a memory power model (0.3725 W per GB in use)"``."""
         if self.imported_from:
-            return f"figures imported from {self.imported_from}'s records ({self.extra.get('file', 'file unknown')})"
+            return f"figures imported from {self.imported_from}'s records ({self.details.file or 'file unknown'})"
         parts = []
         for component, method, _ in self.methods():
             for one in method.split("+"):
@@ -330,26 +334,26 @@ class RunContent:
 
     def sources(self) -> list[Source]:
         """Every data source behind the figures, with its year or vintage."""
-        run, extra = self.run, self.extra
+        run, extra = self.run, self.details
         found: list[Source] = []
         from wattprint.accounting.equivalents import readable
 
         if self.imported_from:
             found.append(Source(
                 "energy, emissions and location",
-                f"{self.imported_from} {extra.get('tool_version') or ''}".strip() + f" file {extra.get('file')}",
+                f"{self.imported_from} {extra.tool_version or ''}".strip() + f" file {extra.file}",
             ))
         if run.intensity_source:
             found.append(Source(
                 "grid carbon intensity",
                 f"{run.intensity_source} ({run.intensity_zone})" if run.intensity_zone else run.intensity_source,
                 str(run.intensity_year) if run.intensity_year else NOT_STATED,
-                extra.get("intensity_licence") or None,
+                extra.intensity_licence or None,
             ))
-        if extra.get("pue_source"):
-            found.append(Source("PUE", str(extra["pue_source"]), _stated_year(str(extra["pue_source"]))))
-        if extra.get("wue_source") and run.water_l is not None:
-            found.append(Source("water (WUE)", str(extra["wue_source"]), _stated_year(str(extra["wue_source"]))))
+        if extra.pue_source:
+            found.append(Source("PUE", extra.pue_source, _stated_year(extra.pue_source)))
+        if extra.wue_source and run.water_l is not None:
+            found.append(Source("water (WUE)", extra.wue_source, _stated_year(extra.wue_source)))
         for item in run.hardware:
             if isinstance(item, dict) and item.get("source") == "model" and item.get("detail"):
                 found.append(Source(f"{item.get('component')} power model", str(item["detail"]), MODEL_YEAR))

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wattprint.api.records import RunRecord
 from wattprint.core.formatting import format_emissions, format_energy
 from wattprint.core.units import J_PER_KWH
 from wattprint.report.summary import iso8601
-from wattprint.store.records import RunRecord
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any
 
+from wattprint.api.codec import to_dict
 from wattprint.report.summary import iso8601, run_json
-from wattprint.store.records import interval_to_dict
 
 RUN_COLUMNS = (
     "run_id", "project", "name", "status", "started_at", "ended_at", "duration_s", "attribution", "energy_j",
@@ -32,7 +32,7 @@ def export_runs(store: Any, *, project: str | None = None, fmt: str = "csv", int
         for run in runs:
             item = run_json(run, store.components(run.run_id), store.tasks(run.run_id))
             if intervals:
-                item["intervals"] = [interval_to_dict(i) for i in store.intervals(run.run_id)]
+                item["intervals"] = [to_dict(i) for i in store.intervals(run.run_id)]
             items.append(item)
         return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
     buffer = io.StringIO()

@@ -130,7 +130,7 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
     ) + "</section>")
     sections.append('<section id="paper"><h2>For your paper</h2><blockquote>'
                     f"{esc(paper_paragraph(content))}</blockquote></section>")
-    notes = [*run.notes, *(content.extra.get("carbon_notes") or [])]
+    notes = [*run.notes, *content.details.carbon_notes]
     if notes:
         items = "".join(f"<li>{esc(n)}</li>" for n in notes)
         sections.append(f'<section id="notes"><h2>Notes</h2><ul>{items}</ul></section>')

@@ -49,26 +49,26 @@ def summary_rows(content: RunContent) -> list[tuple[str, str]]:
         ("IT energy", f"{format_energy(run.energy_j)} {percent(run.energy_uncertainty_rel)}"),
     ]
     if content.has_carbon:
-        extra = content.extra
+        extra = content.details
         rows += [
             ("Facility energy", format_energy(run.facility_energy_j or 0.0)),
-            ("PUE", f"{run.pue:.3g}" + (f" ({extra['pue_source']})" if extra.get("pue_source") else "")),
+            ("PUE", f"{run.pue:.3g}" + (f" ({extra.pue_source})" if extra.pue_source else "")),
             ("Emissions", f"{format_emissions(run.emissions_g or 0.0)} {percent(run.emissions_uncertainty_rel)}"),
             ("Grid intensity", f"{run.intensity_g_per_kwh or 0:.4g} gCO2e/kWh {percent(run.intensity_uncertainty_rel)}"
                                f" ({source_with_year(run.intensity_source or 'not recorded', run.intensity_year)};"
                                f" {run.intensity_kind})"),
             ("Location", content.location_sentence),
             ("Water", format_volume_l(run.water_l) if run.water_l is not None else
-             str(extra.get("wue_source") or "not estimated")),
+             extra.wue_source or "not estimated"),
         ]
         if run.embodied_g is not None:
             rows.append(("Embodied emissions", format_emissions(run.embodied_g)))
     else:
         rows.append(("Emissions", "not computed for this run"))
     if content.imported_from:
-        tool = f"{content.imported_from} {content.extra.get('tool_version') or ''}".strip()
+        tool = f"{content.imported_from} {content.details.tool_version or ''}".strip()
         rows.append(("Recorded by", f"{tool}; imported with wattprint {run.wattprint_version} from "
-                                    f"{content.extra.get('file')}"))
+                                    f"{content.details.file}"))
     else:
         label = {"measured": "Measured with", "estimated": "Estimated with",
                  "mixed": "Measured and estimated with"}[content.obtained]
@@ -163,7 +163,7 @@ def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
                    [[s.what, s.source, s.year or "-", s.licence or "-"] for s in content.sources()])
     if paragraph:
         lines += ["", "## For your paper", "", paper_paragraph(content)]
-    notes = [*run.notes, *(content.extra.get("carbon_notes") or [])]
+    notes = [*run.notes, *content.details.carbon_notes]
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {cell(note)}" for note in notes]

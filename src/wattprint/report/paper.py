@@ -28,11 +28,11 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
     version = run.wattprint_version or __version__
     imported = content.imported_from
     if imported:
-        extra = content.extra
-        tool = f"{imported} {extra.get('tool_version') or ''}".strip()
+        extra = content.details
+        tool = f"{imported} {extra.tool_version or ''}".strip()
         opening = (
             f"The energy use of this work was recorded by {esc(tool)} and imported into wattprint {esc(__version__)} "
-            f"(from {esc(str(extra.get('file', 'its records')))})."
+            f"(from {esc(extra.file or 'its records')})."
         )
     elif content.obtained == "estimated":
         opening = (
@@ -63,7 +63,7 @@ def paper_paragraph(content: RunContent, *, latex: bool = False) -> str:
     if not content.has_carbon:
         sentences.append(energy + "; its emissions were not computed.")
         return " ".join(sentences)
-    pue_source = content.extra.get("pue_source")
+    pue_source = content.details.pue_source
     facility = format_energy(run.facility_energy_j or 0.0)
     pue_text = f"a PUE of {run.pue:.3g}" + (f" ({esc(_short(str(pue_source)))})" if pue_source else "")
     sentences.append(f"{energy} and, with {pue_text}, {esc(facility)} at the facility.")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattprint._version import __version__
+from wattprint.api.records import RunRecord
 from wattprint.core.formatting import (
     format_duration,
     format_emissions,
@@ -22,7 +23,6 @@ from wattprint.core.formatting import (
 from wattprint.core.units import J_PER_KWH
 from wattprint.report.content import RunContent
 from wattprint.report.summary import iso8601
-from wattprint.store.records import RunRecord
 
 RECENT = 5
 """The trend compares the mean of the last RECENT runs with the RECENT before them."""

@@ -9,10 +9,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from wattprint.api.codec import to_dict
+from wattprint.api.records import ComponentRecord, RunRecord, TaskRecord
 from wattprint.core.formatting import format_duration, format_emissions, format_energy, format_volume_l, shorten
 from wattprint.core.results import MODEL, weakest_method
 from wattprint.core.units import J_PER_KWH
-from wattprint.store.records import ComponentRecord, RunRecord, TaskRecord
 
 
 def iso8601(unix_s: float | None) -> str | None:
@@ -40,17 +41,7 @@ def run_json(
         "energy_kwh": run.energy_j / J_PER_KWH,
         "energy_uncertainty_rel": run.energy_uncertainty_rel,
         "method": weakest_method(used) if used else MODEL,
-        "components": [
-            {
-                "component": c.component,
-                "device": c.device,
-                "energy_j": c.energy_j,
-                "avg_power_w": c.avg_power_w,
-                "method": c.method,
-                "uncertainty_rel": c.uncertainty_rel,
-            }
-            for c in components
-        ],
+        "components": [to_dict(c) for c in components],
         **carbon_json(run),
         **live_json(run),
         **prediction_json(run),
@@ -71,7 +62,7 @@ def run_json(
         "user": run.username,
         "command": run.command,
         "exit_code": run.exit_code,
-        "parent_run": (run.extra or {}).get("parent_run"),
+        "parent_run": run.details.parent_run,
         "wattprint_version": run.wattprint_version,
     }
 
@@ -80,8 +71,8 @@ def carbon_json(run: RunRecord) -> dict[str, Any]:
     """The carbon keys of a run's JSON: facility energy, PUE, emissions, water, the intensity and equivalents."""
     from dataclasses import asdict
 
-    extra = run.extra or {}
-    if run.emissions_g is None:
+    intensity = run.intensity_record
+    if intensity is None or run.emissions_g is None:
         return {"facility_energy_kwh": None, "pue": None, "emissions_g": None, "emissions_uncertainty_rel": None,
                 "water_l": None, "intensity": None, "equivalents": []}
     from wattprint.accounting.equivalents import equivalents
@@ -89,21 +80,12 @@ def carbon_json(run: RunRecord) -> dict[str, Any]:
     return {
         "facility_energy_kwh": (run.facility_energy_j or 0.0) / J_PER_KWH,
         "pue": run.pue,
-        "pue_source": extra.get("pue_source"),
+        "pue_source": run.details.pue_source,
         "emissions_g": run.emissions_g,
         "emissions_uncertainty_rel": run.emissions_uncertainty_rel,
         "water_l": run.water_l,
         "embodied_g": run.embodied_g,
-        "intensity": {
-            "g_per_kwh": run.intensity_g_per_kwh,
-            "zone": run.intensity_zone,
-            "name": extra.get("intensity_name"),
-            "source": run.intensity_source,
-            "year": run.intensity_year,
-            "kind": run.intensity_kind,
-            "how_located": run.how_located,
-            "uncertainty_rel": run.intensity_uncertainty_rel,
-        },
+        "intensity": to_dict(intensity),
         "location": run.location,
         "equivalents": [asdict(e) for e in equivalents(run.emissions_g)],
     }
@@ -118,13 +100,12 @@ def carbon_lines(run: RunRecord) -> list[str]:
     from wattprint.carbon.intensity import source_with_year
     from wattprint.carbon.location import HOW_UNKNOWN
 
-    extra = run.extra or {}
     water = f"   water {format_volume_l(run.water_l)}" if run.water_l is not None else ""
     lines = [
         f"  emissions {format_emissions(run.emissions_g)} ± {run.emissions_uncertainty_rel or 0:.0%}   "
         f"facility energy {format_energy(run.facility_energy_j or 0.0)} (PUE {run.pue:.2f}){water}",
         f"  intensity {run.intensity_g_per_kwh:.4g} gCO2e/kWh ± {run.intensity_uncertainty_rel or 0:.0%} "
-        f"({extra.get('intensity_name') or run.intensity_zone}; "
+        f"({run.details.intensity_zone_name or run.intensity_zone}; "
         f"{source_with_year(run.intensity_source or 'source not recorded', run.intensity_year)}; {run.how_located})",
     ]
     everyday = format_equivalents(run.emissions_g)  # empty when no equivalent reads as something
@@ -142,9 +123,10 @@ def live_json(run: RunRecord) -> dict[str, Any]:
 
     It stands beside ``emissions_g``, the location-based average total; a ``marginal`` one is not comparable.
     """
-    live = (run.extra or {}).get("time_resolved")
-    kind = live.get("kind") if isinstance(live, dict) else run.intensity_kind
-    return {"signal_kind": kind, "time_resolved": live if isinstance(live, dict) else None}
+    live = run.details.time_resolved
+    if live is None:
+        return {"signal_kind": run.intensity_kind, "time_resolved": None}
+    return {"signal_kind": live.kind, "time_resolved": to_dict(live)}
 
 
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -222,16 +204,16 @@ _PREDICTED_FIGURES = ("energy_kwh", "emissions_g", "duration_s")
 def prediction_json(run: RunRecord) -> dict[str, Any]:
     """The config fingerprint, the stored predictions, the budget, and against the actual totals: the last
     prediction made while units remained (``prediction``) and the first one (``first_prediction``)."""
-    extra = run.extra or {}
-    predictions = list(extra.get("predictions") or [])
+    details = run.details
+    predictions = [to_dict(p) for p in details.predictions]
     open_ended = [p for p in predictions if p.get("after", 0) < p.get("total", 0)]
-    last = (open_ended or predictions or [None])[-1]
+    last = (open_ended or predictions)[-1] if predictions else None
     return {
         "config_fingerprint": run.config_fingerprint,
         "prediction": _versus_actual(run, last),
         "first_prediction": _versus_actual(run, predictions[0] if predictions else None),
         "predictions": predictions,
-        "budget": extra.get("budget"),
+        "budget": None if details.budget is None else to_dict(details.budget),
     }
 
 
@@ -290,7 +272,7 @@ def prediction_lines(run: RunRecord) -> list[str]:
         if budget.get("stop_requested"):
             so_far = " (stopped early by the budget)"
         else:
-            done = ((run.extra or {}).get("predictions") or [last])[-1]["after"]
+            done = (data["predictions"] or [last])[-1]["after"]
             if run.status != "running" and done < last["total"]:
                 so_far = f" (the training ended after {done} of {last['total']} {last['unit']}s)"
         lines.append(f"  actual{so_far}: " + _versus_line(last["vs_actual"]))
@@ -336,7 +318,7 @@ def run_text(run: RunRecord, components: Sequence[ComponentRecord], tasks: Seque
     if run.command:
         exit_text = "" if run.exit_code is None else f" (exit {run.exit_code})"
         lines.append(f"  command: {run.command}{exit_text}")
-    parent = (run.extra or {}).get("parent_run")
+    parent = run.details.parent_run
     if parent:
         lines.append(f"  part of run {str(parent)[:12]} (the wattprint run that measured this command)")
     if components:

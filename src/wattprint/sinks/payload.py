@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from wattprint._version import __version__
 
@@ -14,9 +14,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from wattprint.api.records import ComponentRecord, IntervalRecord, RunExtra, RunRecord, TaskRecord
     from wattprint.core.results import RunResult, WindowResult
     from wattprint.run.tracker import Tracker
-    from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
 
 
 def _username() -> str:
@@ -33,16 +33,12 @@ def origin() -> dict[str, Any]:
 
 
 def component_records(result: WindowResult) -> tuple[ComponentRecord, ...]:
-    from wattprint.store.records import ComponentRecord
-
-    return tuple(
-        ComponentRecord(d.component, d.device, d.energy_j, d.avg_power_w, d.method, d.uncertainty_rel)
-        for d in result.devices
-    )
+    """A result's per-device totals: the result's own records (``ComponentRecord`` is ``DeviceEnergy``)."""
+    return tuple(result.devices)
 
 
 def task_record(seq: int, task: WindowResult) -> TaskRecord:
-    from wattprint.store.records import ComponentRecord, TaskRecord
+    from wattprint.api.records import ComponentRecord, TaskRecord
 
     return TaskRecord(
         seq=seq,
@@ -59,35 +55,46 @@ def task_record(seq: int, task: WindowResult) -> TaskRecord:
     )
 
 
-def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, tracker: Tracker,
-               interval_status: Mapping[int, str] | None = None) -> RunRecord:
-    """The store's view of a run result, with who and where it ran. ``interval_status`` says how each interval
-    bucket was priced with live intensities (``live``, ``forecast``, ``carried``, ``fallback``)."""
-    from wattprint.store.records import RunRecord
+def run_extra(result: RunResult, tracker: Tracker, interval_status: Mapping[int, str] | None = None) -> RunExtra:
+    """The typed ``extra`` of a run: carbon details, training progress (predictions, budget, fingerprint), the
+    parent run, and the time-resolved total when live intensity priced it (docs/live.md)."""
+    from wattprint.api.codec import from_dict
+    from wattprint.api.records import RunExtra, TimeResolvedRecord
 
-    fields = dict(tracker.record_fields)
+    values: dict[str, Any] = dict(getattr(tracker, "record_extra", None) or {})  # docs/predict.md
     footprint = result.footprint
     if footprint is not None:
-        fields.update(footprint.record_fields())
-        fields["extra"] = {
-            "pue_source": footprint.pue_source,
-            "wue_l_per_kwh": footprint.wue_l_per_kwh,
-            "wue_source": footprint.wue_source,
-            "intensity_name": footprint.intensity.zone_name,
-            "intensity_licence": footprint.intensity.licence,
-            "carbon_notes": list(footprint.notes),
-        }
-    progress = getattr(tracker, "record_extra", None)  # predictions, budget, fingerprint parts (docs/predict.md)
-    if progress:
-        fields["extra"] = {**(fields.get("extra") or {}), **progress}
-    if result.time_resolved is not None:  # live intensity: the time-resolved total and its timeline (docs/live.md)
-        live = result.time_resolved.to_dict()
+        values.update(
+            pue_source=footprint.pue_source,
+            wue_l_per_kwh=footprint.wue_l_per_kwh,
+            wue_source=footprint.wue_source,
+            intensity_zone_name=footprint.intensity.zone_name,
+            intensity_licence=footprint.intensity.licence,
+            carbon_notes=tuple(footprint.notes),
+        )
+    extra = from_dict(RunExtra, values)
+    if result.time_resolved is not None:
         by_status: dict[str, list[int]] = {}
         for bucket, status in sorted((interval_status or {}).items()):
             if status != "live":
                 by_status.setdefault(status, []).append(bucket)
-        live["bucket_status"] = by_status
-        fields["extra"] = {**(fields.get("extra") or {}), "time_resolved": live}
+        live = from_dict(TimeResolvedRecord, {**result.time_resolved.to_dict(), "bucket_status": by_status})
+        extra = replace(extra, time_resolved=live)
+    return extra
+
+
+def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, tracker: Tracker,
+               interval_status: Mapping[int, str] | None = None) -> RunRecord:
+    """The store's view of a run result, with who and where it ran. ``interval_status`` says how each interval
+    bucket was priced with live intensities (``live``, ``forecast``, ``carried``, ``fallback``)."""
+    from wattprint.api.codec import to_dict
+    from wattprint.api.records import RunRecord
+
+    fields = dict(tracker.record_fields)
+    if result.footprint is not None:
+        fields.update(result.footprint.record_fields())
+    extra = to_dict(run_extra(result, tracker, interval_status), sparse=True)
+    fields["extra"] = extra or None
     return RunRecord(
         run_id=result.run_id,
         project=result.project,
