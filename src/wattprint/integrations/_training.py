@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, SupportsFloat
 
 from wattprint import _log
 from wattprint.core.errors import ConfigError, check_choice
@@ -26,10 +26,10 @@ METRIC_PREFIX = "wattprint/"
 
 def finite_count(value: object) -> int | None:
     """``value`` as a positive whole number, or None when it is unknown, unlimited or not positive."""
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, SupportsFloat)):
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         return None
     if not math.isfinite(number) or number < 1:

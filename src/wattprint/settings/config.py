@@ -639,8 +639,6 @@ class Config:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Config) and other._settings == self._settings
 
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         given = ", ".join(f"{s.key}={s.value!r}" for s in self._settings.values() if s.source != "default")
         return f"Config({given})"
