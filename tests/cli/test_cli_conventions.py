@@ -260,3 +260,34 @@ def test_every_command_that_prints_data_has_json() -> None:
     for name, (_, sub) in modules.items():
         options = {s for action in sub._actions for s in action.option_strings}  # noqa: SLF001
         assert ("--json" in options) != (name in DOCUMENTS), name
+
+
+# -- text on a terminal -----------------------------------------------------------------------------------------------
+
+
+def test_the_live_status_line_on_a_terminal(env: dict[str, str]) -> None:
+    import os
+
+    controller, terminal = os.openpty()
+    try:
+        completed = subprocess.run([WATTPRINT, "monitor", "--duration", "1.5"], env=env, stdout=subprocess.PIPE,
+                                   stderr=terminal, timeout=120)
+        os.close(terminal)
+        terminal = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if terminal >= 0:
+            os.close(terminal)
+        os.close(controller)
+    assert completed.returncode == 0
+    text = seen.decode()
+    assert "\r\x1b[Kwattprint monitor  " in text and " W  " in text and "(Ctrl-C to stop)" in text
+    assert "monitoring this machine" not in text  # the status line says it instead

@@ -202,6 +202,11 @@ def wrote_text(path: str, what: str, size_bytes: int) -> str:
     return f"wattprint: wrote {path} ({what + ', ' if what else ''}{size_text(size_bytes)})"
 
 
+def energy_workload_text(energy_kwh: float) -> str:
+    """The work ``compare-regions --energy-kwh`` prices, as its comparison names it."""
+    return f"{energy_kwh:g} kWh of IT energy"
+
+
 def export_what(fmt: str, runs: int, *, intervals: bool) -> str:
     """What an export file holds, for :func:`wrote_text`: ``CSV, 3 run(s)``."""
     return f"{fmt.upper()}, {runs} {'run(s) with intervals' if intervals else 'run(s)'}"

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
     from wattprint.core.errors import ConfigError
     from wattprint.plan.compare import compare_estimate, compare_regions
+    from wattprint.report.console import energy_workload_text
 
     providers, locations = _split(args.provider), _split(args.locations)
     if args.intensity is not None:
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         comparison = compare_regions(
             args.energy_kwh, args.energy_uncertainty, providers=providers, locations=locations,
             reference=args.location, near=args.near, pue=args.pue, wue=args.wue,
-            workload=f"{args.energy_kwh:g} kWh of IT energy",
+            workload=energy_workload_text(args.energy_kwh),
         )
     else:
         from wattprint.cli.commands.estimate import workload

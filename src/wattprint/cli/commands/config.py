@@ -24,9 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import os
-    import sys
 
-    from wattprint.cli.common import print_json
+    from wattprint.cli.common import error, print_json, warn
     from wattprint.report.console import settings_json, settings_text
     from wattprint.settings.config import KEYS, find_project_file, inspect_config, user_config_path
 
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(settings_text(settings, project_file=found[0] if found else None, user_config=user,
                             user_config_exists=os.path.exists(user)))
     for warning in warnings:
-        print(f"wattprint: warning: {warning}", file=sys.stderr)
+        warn(warning)
     for problem in problems:
-        print(f"wattprint: error: {problem} (ignored above)", file=sys.stderr)
+        error(f"{problem} (ignored above)")
     return 1 if problems else 0
