@@ -173,6 +173,17 @@ def test_run_exits_with_the_commands_status(env: dict[str, str]) -> None:
                      env=env).returncode == 128 + signal.SIGTERM
 
 
+def test_run_says_when_the_command_cannot_be_executed(env: dict[str, str], tmp_path: Path) -> None:
+    script = tmp_path / "no-interpreter"
+    script.write_text("echo hello\n")  # no #! line: the kernel cannot execute it
+    script.chmod(0o755)
+    completed = wattprint("run", "--", str(script), env=env)
+    assert completed.returncode == 126
+    assert f"wattprint: error: cannot run {str(script)!r}: Exec format error" in completed.stderr
+    script.chmod(0o644)
+    assert wattprint("run", "--", str(script), env=env).returncode == 126
+
+
 def test_ctrl_c_ends_a_command_quietly_with_130(env: dict[str, str]) -> None:
     """Interrupted while it waits on a provider that never answers: no traceback, 128 + SIGINT."""
     with socket.socket() as server:

@@ -85,7 +85,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         with _stdout_to_stderr(args.json):
             outcome = run_command(argv, on_status=show if live else None, green_wait=green, **kwargs)
-    except (FileNotFoundError, PermissionError) as error:
+    except OSError as error:
+        if error.filename != argv[0] and not isinstance(error, (FileNotFoundError, PermissionError)):
+            raise  # not about starting the command
+        # as a shell says it: 127 not found, 126 found but not executable (permissions, not a program)
         print(f"wattprint: error: cannot run {argv[0]!r}: {error.strerror or error}", file=sys.stderr)
         return 127 if isinstance(error, FileNotFoundError) else 126
     if live:
