@@ -12,33 +12,25 @@ import types
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any, TypeVar
 
     R = TypeVar("R")
 
 __all__ = ["from_dict", "to_dict"]
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    """The resolved field types of ``cls`` (``typing`` is imported on the first read, not with the codec)."""
-    hints = _HINTS.get(cls)
-    if hints is None:
-        import typing
-
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_dict(value)
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, (tuple, list)):
         return [_encode(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _encode(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_dict(value)
     return value
 
 
@@ -56,48 +48,87 @@ def to_dict(record: Any, *, sparse: bool = False) -> dict[str, Any]:
     return data
 
 
-def _decode(hint: Any, value: Any, lenient: bool) -> Any:
+_DECODERS: dict[Any, Callable[[Any, bool], Any]] = {}
+
+
+def _same(value: Any, lenient: bool) -> Any:
+    return value
+
+
+def _to_float(value: Any, lenient: bool) -> Any:
+    return float(value) if type(value) is int else value
+
+
+def _decoder(hint: Any) -> Callable[[Any, bool], Any]:
+    """A function reading JSON values of type ``hint``, built once per type (a long timeline decodes quickly)."""
+    decoder = _DECODERS.get(hint)
+    if decoder is None:
+        decoder = _DECODERS[hint] = _build_decoder(hint)
+    return decoder
+
+
+def _build_decoder(hint: Any) -> Callable[[Any, bool], Any]:
     import typing
 
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Union or origin is types.UnionType:
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _decode(options[0], value, lenient) if len(options) == 1 else value
+        options = [arg for arg in args if arg is not type(None)]
+        if len(options) != 1:
+            return _same
+        inner = _decoder(options[0])
+        return lambda value, lenient: None if value is None else inner(value, lenient)
     if origin is tuple:
-        args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], item, lenient) for item in value)
-        return tuple(_decode(arg, item, lenient) for arg, item in zip(args, value, strict=True))
+            item = _decoder(args[0])
+            return lambda value, lenient: tuple(item(v, lenient) for v in value)
+        items = [_decoder(arg) for arg in args]
+        return lambda value, lenient: tuple(d(v, lenient) for d, v in zip(items, value, strict=True))
     if origin is dict:
-        _, item_hint = typing.get_args(hint) or (str, typing.Any)
-        return {key: _decode(item_hint, item, lenient) for key, item in value.items()}
+        item = _decoder(args[1]) if args else _same
+        return lambda value, lenient: {k: item(v, lenient) for k, v in value.items()}
     if origin is list:
-        (item_hint,) = typing.get_args(hint) or (typing.Any,)
-        return [_decode(item_hint, item, lenient) for item in value]
+        item = _decoder(args[0]) if args else _same
+        return lambda value, lenient: [item(v, lenient) for v in value]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return value if isinstance(value, hint) else from_dict(hint, value, lenient=lenient)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+        record: Any = hint
+        return lambda value, lenient: value if isinstance(value, record) else from_dict(record, value,
+                                                                                         lenient=lenient)
+    if hint is float:
+        return _to_float
+    return _same
+
+
+_FIELDS: dict[type, tuple[tuple[str, tuple[str, ...], Callable[[Any, bool], Any], bool], ...]] = {}
+
+
+def _fields(cls: Any) -> tuple[tuple[str, tuple[str, ...], Callable[[Any, bool], Any], bool], ...]:
+    """Per field: its name, the keys it reads (name, then old names), its decoder, and whether it is required.
+    ``typing`` is imported on the first read, not with the codec."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        import typing
+
+        hints = typing.get_type_hints(cls)
+        found = _FIELDS[cls] = tuple(
+            (f.name, (f.name, *f.metadata.get("aliases", ())), _decoder(hints[f.name]),
+             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+            for f in dataclasses.fields(cls) if f.init
+        )
+    return found
 
 
 def from_dict(cls: type[R], data: Mapping[str, Any], *, lenient: bool = False) -> R:
     """The ``cls`` record that ``data`` (a :func:`to_dict` result, or an older one) describes; a field missing from
     ``data`` takes its default, and a required one missing raises TypeError naming it, or with ``lenient`` (data
     read back from a store, written by an older or partial writer) reads as None."""
-    hints = _hints(cls)
     values: dict[str, Any] = {}
-    record_type: Any = cls
-    for f in dataclasses.fields(record_type):
-        if not f.init:
-            continue
-        for key in (f.name, *f.metadata.get("aliases", ())):
+    for name, keys, decode, required in _fields(cls):
+        for key in keys:
             if key in data:
-                values[f.name] = _decode(hints[f.name], data[key], lenient)
+                value = data[key]
+                values[name] = None if value is None else decode(value, lenient)
                 break
         else:
-            if lenient and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                values[f.name] = None
+            if lenient and required:
+                values[name] = None
     return cls(**values)
