@@ -207,6 +207,19 @@ def energy_workload_text(energy_kwh: float) -> str:
     return f"{energy_kwh:g} kWh of IT energy"
 
 
+def report_what(fmt: str, *, run: str | None, project: str | None) -> str:
+    """What a report file holds, for :func:`wrote_text`: ``HTML report of run last``."""
+    from wattprint.report.formats import get
+
+    subject = f"project {project}" if project else f"run {run}"
+    return f"{get(fmt).human_name} report of {subject}"
+
+
+def updated_text(path: str) -> str:
+    """The line saying that ``report --update`` merged the model card block into ``path``."""
+    return f"wattprint: updated {path}: co2_eq_emissions"
+
+
 def export_what(fmt: str, runs: int, *, intervals: bool) -> str:
     """What an export file holds, for :func:`wrote_text`: ``CSV, 3 run(s)``."""
     return f"{fmt.upper()}, {runs} {'run(s) with intervals' if intervals else 'run(s)'}"

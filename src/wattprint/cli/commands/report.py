@@ -46,6 +46,7 @@ def _format(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import open_store, write_output
     from wattprint.core.errors import ConfigError
+    from wattprint.report.console import report_what, updated_text
     from wattprint.report.render import render_report
 
     fmt = _format(args)
@@ -60,11 +61,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     finally:
         store.close()
     if args.update:
-        print(f"updated {args.update}: co2_eq_emissions", file=sys.stderr)
+        print(updated_text(args.update), file=sys.stderr)
         if not args.output:
             return 0
-    from wattprint.report.formats import get
-
-    subject = f"project {args.project}" if args.project else f"run {args.run}"
-    write_output(text, args.output, what=f"{get(fmt).human_name} report of {subject}")
+    write_output(text, args.output, what=report_what(fmt, run=args.run, project=args.project))
     return 0
