@@ -10,12 +10,15 @@ the older ``pytorch_lightning``) when imported.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
+if TYPE_CHECKING:
     from lightning.pytorch.callbacks import Callback
-except ImportError:  # the standalone package
-    from pytorch_lightning.callbacks import Callback  # type: ignore[assignment]
+else:
+    try:
+        from lightning.pytorch.callbacks import Callback
+    except ImportError:  # the standalone package
+        from pytorch_lightning.callbacks import Callback
 
 from wattprint.integrations._training import CallbackMixin, finite_count
 
