@@ -38,6 +38,30 @@ def test_callbacks_refuse_bad_arguments_before_training(model_only: dict[str, ob
         WattprintCallback(budget_policy="halt", **model_only)
 
 
+def test_callbacks_pass_settings_and_hardware_to_the_tracker_and_name_a_misspelt_keyword(
+    model_only: dict[str, object],
+) -> None:
+    from tests.fakes.fake_nvml import FakeGpu, FakeNvml
+    from wattprint.core.errors import ConfigError
+    from wattprint.integrations._training import TrackedTraining
+    from wattprint.run.options import Hardware
+    from wattprint.settings.typed import load_settings
+
+    settings = load_settings({"store": "off", "budget_kwh": 1.0, **model_only}, environ={}, user_config=os.devnull)
+    hardware = Hardware(nvml=FakeNvml([FakeGpu(power_w=50.0)]))
+    training = TrackedTraining("demo", "p", None, None, None, True, {"settings": settings, "hardware": hardware,
+                                                                     "pue": 1.2})
+    tracker = training.start(total_epochs=2, total_steps=None)
+    try:
+        assert tracker.settings == settings.with_arguments({"pue": 1.2, "project": "p"})
+        assert tracker.hardware is hardware
+        assert tracker.total_epochs == 2 and tracker.budget.energy_kwh == 1.0
+    finally:
+        training.stop()
+    with pytest.raises(ConfigError, match=r"unknown keyword argument 'budget_kw' \(did you mean 'budget_kwh'\?\)"):
+        TrackedTraining("demo", "p", None, None, None, True, {"budget_kw": 1.0, **model_only})
+
+
 # -- PyTorch Lightning ---------------------------------------------------------------------------------------------
 
 
