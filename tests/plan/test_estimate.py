@@ -184,7 +184,7 @@ def test_the_command_prints_the_keys_of_show_json() -> None:
     show_keys = {"energy_kwh", "facility_energy_kwh", "pue", "emissions_g", "emissions_uncertainty_rel", "water_l",
                  "intensity", "equivalents"}
     assert show_keys <= set(data)
-    assert set(data["intensity"]) == {"g_per_kwh", "zone", "name", "source", "year", "kind", "how_located",
+    assert set(data["intensity"]) == {"g_per_kwh", "zone", "zone_name", "source", "year", "kind", "how_located",
                                       "uncertainty_rel"}
     library = estimate(gpu="A100 SXM4 80GB", count=2, memory_gb=128, hours=5, location="gcp:europe-west1")
     assert data["emissions_g"] == pytest.approx(library.emissions_g)
