@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from wattprint.run.windows import Window
     from wattprint.settings.config import Config
     from wattprint.settings.typed import Settings
+    from wattprint.sinks.recorder import RunRecorder
 
 MAX_KEPT_TASKS = 10_000
 """Task windows a run keeps for its result; each window's own ``result`` is unaffected by the cap."""
@@ -46,6 +47,8 @@ class TrackerBase:
     _open: dict[int, Window]
     _done: list[Window]
     _dropped_tasks: int
+    _recorder: RunRecorder | None
+    """The store writer's handle on the current run (None with ``store = "off"``)."""
 
     @property
     def running(self) -> bool:

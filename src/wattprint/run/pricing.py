@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from wattprint.core.results import WindowResult
     from wattprint.measure.meter import Snapshot, Subscription
     from wattprint.settings.typed import Settings
-    from wattprint.sinks.recorder import RunRecorder
 
 PREPARE_AFTER_S = 0.5
 """When, after start, the meter's thread prepares the first footprint of a process (``_prepare_footprint``)."""
@@ -29,7 +28,6 @@ class Pricing(TrackerBase):
     _live: LiveIntensity | None
     _repricing: threading.Event | None
     _prepare_job: int | None
-    _recorder: RunRecorder | None
 
     def _init_pricing(self) -> None:
         """Check the location and the live provider now, not at the end of a job."""
@@ -48,8 +46,7 @@ class Pricing(TrackerBase):
     def _prepare_footprint(self) -> Callable[[], float | None]:
         """A meter job that, half a second after start, does the one-off work of a process's first footprint
         (creating the result types, resolving the location, loading the grid and PUE tables, importing the
-        accounting), so that ``stop()``
-        does not: it is most of a first stop's time otherwise."""
+        accounting), so that ``stop()`` does not: it is most of a first stop's time otherwise."""
         first = True
 
         def job() -> float | None:
