@@ -36,6 +36,7 @@ from tests.fakes.pg import (  # noqa: E402
 )
 from tests.fakes.wait import wait_for  # noqa: E402
 from wattprint.sinks import recorder  # noqa: E402
+from wattprint.sinks import store as store_sink  # noqa: E402
 from wattprint.store import open_store  # noqa: E402
 from wattprint.store.spool import pending, spool_save, spooled_files, store_spool_dir  # noqa: E402
 
@@ -72,9 +73,9 @@ def tracked(url: str, no_rapl: str) -> wattprint.Tracker:
 @pytest.fixture
 def quick_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short lock waits and retries, and 0.2-s buckets, so an outage spans several buckets within seconds."""
-    monkeypatch.setattr(recorder, "WRITER_LOCK_TIMEOUT_S", 0.3, raising=False)
-    monkeypatch.setattr(recorder, "RETRY_OPEN_S", 0.0, raising=False)
-    monkeypatch.setattr(recorder, "RETRY_WRITE_S", 0.0, raising=False)
+    monkeypatch.setattr(store_sink, "WRITER_LOCK_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(store_sink, "RETRY_OPEN_S", 0.0)
+    monkeypatch.setattr(store_sink, "RETRY_WRITE_S", 0.0)
     monkeypatch.setattr(recorder, "BUCKET_WIDTHS_S", ((math.inf, 0.2),))
 
 
@@ -208,7 +209,7 @@ def test_a_run_ending_while_the_sqlite_store_is_locked_is_spooled_before_a_promp
         exit_delay_s = time.monotonic() - ended
         assert child.returncode == 0, child.stderr.read() if child.stderr else ""
         assert len(rid) == 32
-        # bounded: the lock waits are seconds (recorder.WRITER_LOCK_TIMEOUT_S), not the 30-s busy timeout, twice
+        # bounded: the lock waits are seconds (store_sink.WRITER_LOCK_TIMEOUT_S), not the 30-s busy timeout, twice
         assert exit_delay_s < 2 * recorder.EXIT_DRAIN_S
         waiting = {w.run_id: w for w in pending(url)}
         assert rid in waiting and waiting[rid].status == "finished" and waiting[rid].tasks == 1
@@ -227,7 +228,7 @@ def test_postgres_lock_table_runs_bounds_the_final_save_and_spools_it(
 ) -> None:
     import psycopg
 
-    monkeypatch.setattr(recorder, "WRITER_LOCK_TIMEOUT_S", 0.5, raising=False)
+    monkeypatch.setattr(store_sink, "WRITER_LOCK_TIMEOUT_S", 0.5)
     open_store(pg_url).close()
     with psycopg.connect(pg_url) as holder:
         holder.execute("LOCK TABLE runs IN ACCESS EXCLUSIVE MODE")

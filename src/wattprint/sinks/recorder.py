@@ -1,18 +1,16 @@
-"""Recording runs in the store, safely: periodic flushes from one background writer thread per process.
+"""Recording runs, safely: periodic flushes from one background writer thread per process, to every sink.
 
 A running tracker's recorder turns meter snapshots into store records: the run's totals, its task windows, and
 its energy in interval buckets whose width grows with the run's age (10 s for the first hour, 60 s for the first
 day, 600 s after), so a week on eight GPUs stays in megabytes while totals stay exact. Every record is written
 with its absolute value, never an increment, so a retried flush never duplicates anything.
 
-The writer thread opens the store on its own, so ``start()`` stays fast; an existing SQLite store is written with
-``sqlite3`` alone (``store.open_writer``), sparing each tracked process the import of SQLAlchemy. The run's
-``running`` row is written right after ``start()``, then every ``flush_interval_s``, at ``stop()``, at normal
-interpreter exit, and on SIGTERM; a job killed with SIGKILL loses at most one interval and is later shown as
-``killed``. Every wait for a store another process holds locked is bounded (``WRITER_LOCK_TIMEOUT_S``). When the
-store cannot be opened or written, the whole run goes to a local spool that the next successful open (or a
-reading command) replays, and the reason is logged once; the user's job never sees an exception. The first save
-that reaches the store again writes the whole run, and retires the run's spool file.
+The writer thread hands each payload to the run's store (:class:`~wattprint.sinks.store.StoreSink`, one per store
+URL, which opens the store on this thread, so ``start()`` stays fast, and keeps in the local spool what the store
+cannot take) and then to every sink attached to the process (:func:`wattprint.sinks.attach`). A sink that fails is
+logged once and never stops the others; the user's job never sees an exception. The run's ``running`` row is
+written right after ``start()``, then every ``flush_interval_s``, at ``stop()``, at normal interpreter exit, and
+on SIGTERM; a job killed with SIGKILL loses at most one interval and is later shown as ``killed``.
 """
 
 from __future__ import annotations
@@ -33,15 +31,17 @@ from wattprint.core.units import J_PER_KWH
 from wattprint.measure.meter import Snapshot
 from wattprint.measure.windows import window_result
 from wattprint.sinks.payload import Payload, component_records, origin, run_record, task_record
+from wattprint.sinks.store import StoreSink, spool_dir
+
+__all__ = ["RunRecorder", "StoreWriter", "attach_sink", "current_writer", "detach_sink", "get_writer", "spool_dir"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
 
     from wattprint.core.results import RunResult
     from wattprint.run.tracker import Tracker
+    from wattprint.sinks.base import RunSink
     from wattprint.store.records import IntervalRecord, TaskRecord
-    from wattprint.store.runstore import RunStore
-    from wattprint.store.sqlite_writer import SqliteWriter
 
 BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
 """(run age up to which, bucket width): interval resolution by the age of the run."""
@@ -49,13 +49,8 @@ BUCKET_WIDTHS_S = ((3600.0, 10.0), (86400.0, 60.0), (math.inf, 600.0))
 LATE_SAVE_WAIT_S = 30.0
 """How long a re-priced save waits for the run's final save to be done before it is queued anyway."""
 
-WRITER_LOCK_TIMEOUT_S = 2.0
-"""How long an open or a save waits for a store that another process holds locked before the run is spooled:
-short, so that a final save and its spool fit in the exit drain (``EXIT_DRAIN_S``)."""
-RETRY_OPEN_S = 30.0
-"""After a store could not be opened, periodic flushes spool without trying it again for this long."""
-RETRY_WRITE_S = 10.0
-"""After a save failed, periodic flushes spool without trying the store again for this long."""
+SINK_RETRY_OPEN_S = 30.0
+"""After an attached sink could not be opened, it is not tried again for this long (its payloads are lost)."""
 EXIT_DRAIN_S = 10.0
 """How long normal interpreter exit waits for the final saves; what is still unsaved then is spooled at once."""
 
@@ -78,10 +73,6 @@ class RunRecorder:
         self._first = True
         self._identity = tuple(getattr(tracker, key, None) for key in ("run_id", "project", "name", "attribution"))
         self.saved = threading.Event()
-        self.behind = False
-        """A save failed: the store lacks part of the run, so the next save writes all of it."""
-        self.spooled_at: float | None = None
-        """``updated_at`` of the state last written to the spool (None: nothing spooled)."""
         self._start = start
         self._bucket = 0
         self._bucket_start = start
@@ -210,7 +201,7 @@ class RunRecorder:
             return Payload(run, (), [], [])
 
     def everything(self, payload: Payload) -> Payload:
-        """The whole run so far, for a spool file that must stand on its own."""
+        """The whole run so far, for a spool file that must stand on its own, or a sink that missed payloads."""
         with self._lock:
             intervals = [record for bucket in sorted(self._buckets) for record in self._buckets[bucket]]
             return Payload(payload.run, payload.components, intervals, list(self._tasks))
@@ -243,7 +234,8 @@ def _wait_late(timeout: float | None) -> None:
 
 
 class StoreWriter:
-    """The process's store writer thread: periodic flushes of running trackers and their final saves."""
+    """The process's writer thread: periodic flushes of running trackers and their final saves, each payload
+    written to the run's store and to every attached sink."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -252,10 +244,12 @@ class StoreWriter:
         self._finals: deque[tuple[RunRecorder, Payload]] = deque()
         self._busy = False
         self._thread: threading.Thread | None = None
-        self._stores: dict[str, RunStore | SqliteWriter] = {}
-        self._retry_at: dict[str, float] = {}
+        self._stores: dict[str, StoreSink] = {}
+        self._runs: weakref.WeakValueDictionary[str, RunRecorder] = weakref.WeakValueDictionary()
         self._unsaved: dict[RunRecorder, Payload] = {}
-        self._to_replay: set[str] = set()
+        self._sink_lock = threading.Lock()  # held while the attached sinks write: closing one waits for it
+        self._opened: dict[int, RunSink] = {}
+        self._open_retry_at: dict[int, tuple[RunSink, float]] = {}  # the sink kept, so that its id stays its own
 
     def add(self, recorder: RunRecorder) -> None:
         with self._cond:
@@ -290,7 +284,7 @@ class StoreWriter:
         with self._cond:
             unsaved = list(self._unsaved.items())
         for recorder, payload in unsaved:
-            self._spool(recorder, payload)
+            self._store_of(recorder, payload).spool(payload)
         return len(unsaved)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -303,6 +297,19 @@ class StoreWriter:
             thread.join(timeout)
             return not thread.is_alive()
         return True
+
+    def close_sink(self, sink: RunSink, timeout: float | None = None) -> None:
+        """Close ``sink`` if this writer opened it, after the write in progress (waiting at most ``timeout``)."""
+        if not self._sink_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return
+        try:
+            if self._opened.pop(id(sink), None) is not None:
+                try:
+                    sink.close()
+                except Exception as error:  # noqa: BLE001 - a sink must not fail its caller
+                    warn_once(f"sink-close:{sink.name}", f"wattprint: the {sink.name} sink failed to close: {error}")
+        finally:
+            self._sink_lock.release()
 
     def _ensure_thread(self) -> None:
         if self._thread is None:
@@ -332,10 +339,10 @@ class StoreWriter:
                     recorder.next_due = time.monotonic() + recorder.flush_interval_s
                     payload = recorder.periodic()
                     if payload is not None:
-                        self._save(recorder, payload)
+                        self._write(recorder, payload)
                 for recorder, payload in finals:
                     try:
-                        self._save(recorder, payload, final=True)
+                        self._write(recorder, payload)
                     finally:
                         with self._cond:
                             self._unsaved.pop(recorder, None)
@@ -348,105 +355,63 @@ class StoreWriter:
                     self._busy = False
                     self._cond.notify_all()
 
-    def _store(self, url: str, *, final: bool = False) -> RunStore | SqliteWriter | None:
-        """The open store at ``url``; after a failure, reopened no sooner than its retry time, except for a final
-        save (bounded by the lock timeout), which must not leave a store that works again unused."""
-        store = self._stores.get(url)
-        if store is not None:
-            return store
-        if not final and time.monotonic() < self._retry_at.get(url, 0.0):
-            return None
-        from wattprint.store import open_writer
-
-        try:
-            store = open_writer(url, lock_timeout_s=WRITER_LOCK_TIMEOUT_S)
-        except Exception as error:  # noqa: BLE001 - StoreError, driver missing, anything
-            self._retry_at[url] = time.monotonic() + RETRY_OPEN_S
-            warn_once(
-                f"store-open:{url}",
-                f"wattprint: runs cannot be saved to the store ({error}). Measuring goes on; runs are kept in "
-                f"memory and in the local spool {spool_dir(url)}, and saved when the store works again.",
-            )
-            return None
-        self._stores[url] = store
-        self._to_replay.add(url)  # at every (re)open, after the save at hand: what was spooled meanwhile
-        return store
-
-    def _replay(self, url: str, store: RunStore | SqliteWriter) -> None:
-        directory = spool_dir(url)
-        if not os.path.isdir(directory):
+    def _write(self, recorder: RunRecorder, payload: Payload) -> None:
+        """Hand ``payload`` to the run's store, then to every attached sink; a sink's failure is logged once."""
+        self._deliver(self._store_of(recorder, payload), payload)
+        with _attached_lock:
+            attached = list(_attached)
+        if not attached:
             return
-        from wattprint.store.spool import replay_spool
+        with self._sink_lock:
+            for sink in attached:
+                if self._ready(sink):
+                    self._deliver(sink, payload)
 
+    def _store_of(self, recorder: RunRecorder, payload: Payload) -> StoreSink:
+        """The sink of the recorder's store (one per store URL), which can ask for the whole run of ``payload``."""
+        with self._cond:
+            self._runs[payload.run.run_id] = recorder
+            sink = self._stores.get(recorder.url)
+            if sink is None:
+                sink = self._stores[recorder.url] = StoreSink(recorder.url, history=self._whole)
+            return sink
+
+    def _whole(self, payload: Payload) -> Payload:
+        recorder = self._runs.get(payload.run.run_id)
+        return payload if recorder is None else recorder.everything(payload)
+
+    def _ready(self, sink: RunSink) -> bool:
+        """Whether ``sink`` is open, opening it first if need be (a failure is logged once, then retried later)."""
+        key = id(sink)
+        if key in self._opened:
+            return True
+        if key in self._open_retry_at and time.monotonic() < self._open_retry_at[key][1]:
+            return False
         try:
-            count = replay_spool(directory, store)
-        except Exception as error:  # noqa: BLE001
-            warn_once(f"spool-replay:{url}", f"wattprint: spooled runs could not be replayed: {error}")
-            return
-        if count:
-            _log.info("wattprint: saved %d spooled run(s) to the store", count)
+            sink.open()
+        except Exception as error:  # noqa: BLE001 - a sink must not stop the others
+            self._open_retry_at[key] = (sink, time.monotonic() + SINK_RETRY_OPEN_S)
+            warn_once(f"sink-open:{sink.name}", f"wattprint: the {sink.name} sink could not be opened ({error}); "
+                                                "the other sinks and the store go on")
+            return False
+        self._opened[key] = sink
+        self._open_retry_at.pop(key, None)
+        return True
 
-    def _save(self, recorder: RunRecorder, payload: Payload, *, final: bool = False) -> None:
-        store = self._store(recorder.url, final=final)
-        if store is not None:
-            # after a failed save the store lacks what changed meanwhile: write the whole run, not only the news
-            data = recorder.everything(payload) if recorder.behind else payload
-            try:
-                store.save(data.run, data.components, data.intervals, data.tasks,
-                           lock_timeout_s=WRITER_LOCK_TIMEOUT_S)
-            except Exception as error:  # noqa: BLE001
-                self._stores.pop(recorder.url, None)
-                self._retry_at[recorder.url] = time.monotonic() + RETRY_WRITE_S
-                warn_once(
-                    f"store-write:{recorder.url}",
-                    f"wattprint: a run could not be written to the store ({error}). Measuring goes on; the run "
-                    f"is kept in memory and in the local spool {spool_dir(recorder.url)}.",
-                )
-            else:
-                recorder.behind = False
-                if recorder.spooled_at is not None and recorder.spooled_at <= data.run.updated_at:
-                    self._retire(recorder, data.run.run_id, data.run.updated_at)
-                if recorder.url in self._to_replay:
-                    self._to_replay.discard(recorder.url)
-                    self._replay(recorder.url, store)
-                return
-        recorder.behind = True
-        self._spool(recorder, payload)
-
-    def _retire(self, recorder: RunRecorder, run_id: str, updated_at: float) -> None:
-        """The store holds the run's newest state: its spool file, now stale, must not be replayed later."""
-        from wattprint.store.spool import retire
-
+    @staticmethod
+    def _deliver(sink: RunSink | StoreSink, payload: Payload) -> None:
         try:
-            retire(spool_dir(recorder.url), run_id, updated_at)
-            recorder.spooled_at = None
-        except OSError as error:
-            _log.debug("wattprint: a spool file could not be removed: %s", error)
-
-    def _spool(self, recorder: RunRecorder, payload: Payload) -> None:
-        from wattprint.store.spool import spool_save
-
-        whole = recorder.everything(payload)
-        try:
-            spool_save(spool_dir(recorder.url), whole.run, whole.components, whole.intervals, whole.tasks)
-            recorder.spooled_at = whole.run.updated_at
-        except Exception as error:  # noqa: BLE001
-            warn_once(
-                f"spool-write:{recorder.url}",
-                f"wattprint: the local spool cannot be written either ({error}); the run is kept in memory only "
-                "(run.result).",
-            )
-
-
-def spool_dir(url: str) -> str:
-    """The spool of one store: one directory per store URL under the per-user spool directory."""
-    from wattprint.store.spool import store_spool_dir
-
-    return store_spool_dir(url)
+            sink.write(payload)
+        except Exception as error:  # noqa: BLE001 - a sink must not stop the others
+            warn_once(f"sink-write:{sink.name}", f"wattprint: the {sink.name} sink could not write a run ({error}); "
+                                                 "the other sinks and the store go on")
 
 
 _writer: StoreWriter | None = None
 _writer_lock = threading.RLock()
+_attached: list[RunSink] = []
+"""Sinks every payload of this process goes to besides its store (kept in a forked child, which opens them anew)."""
+_attached_lock = threading.Lock()
 _late_recorders: set[RunRecorder] = set()
 _late_lock = threading.Lock()
 _live: weakref.WeakSet[Tracker] = weakref.WeakSet()
@@ -460,6 +425,22 @@ def get_writer() -> StoreWriter:
         if _writer is None or _writer.pid != os.getpid():
             _writer = StoreWriter()
         return _writer
+
+
+def attach_sink(sink: RunSink) -> None:
+    """Write every payload to ``sink`` too, from the next one on (``wattprint.sinks.attach``)."""
+    with _attached_lock:
+        if all(other is not sink for other in _attached):
+            _attached.append(sink)
+
+
+def detach_sink(sink: RunSink) -> None:
+    """Write no more payloads to ``sink``, and close it if it was opened (``wattprint.sinks.detach``)."""
+    with _attached_lock:
+        _attached[:] = [other for other in _attached if other is not sink]
+    writer = current_writer()
+    if writer is not None:
+        writer.close_sink(sink)
 
 
 def current_writer() -> StoreWriter | None:
@@ -498,10 +479,16 @@ def _stop_all(status: str, timeout: float, *, at_signal: bool = False) -> None:
         except Exception:  # noqa: BLE001
             _log.debug("stopping a tracker at exit failed", exc_info=True)
     writer = current_writer()
-    if writer is not None and not writer.drain(timeout):
+    if writer is None:
+        return
+    if not writer.drain(timeout):
         spooled = writer.spool_unsaved()  # the writer thread dies with the process: keep the runs now
         warn_once("drain-timeout", f"wattprint: runs were still being saved after {timeout:g} s at exit; "
                                    f"{spooled} run(s) kept in the local spool instead")
+    with _attached_lock:
+        attached = list(_attached)
+    for sink in attached:  # flush what they buffer; a later payload opens them again
+        writer.close_sink(sink, timeout=1.0)
 
 
 def _at_exit() -> None:
