@@ -26,8 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wattprint.api.codec import from_dict, to_dict
-from wattprint.api.records import PredictionRecord
+from wattprint.api.prediction import PredictionRecord
 from wattprint.core.errors import ConfigError
 from wattprint.core.formatting import format_duration, format_mass_g
 
@@ -67,11 +66,15 @@ class Prediction(PredictionRecord):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``after_epochs``/``after_steps`` included), in the wire format's one shape."""
+        from wattprint.api.codec import to_dict
+
         return to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
         """The prediction a ``to_dict()`` (for example a stored one) describes; unknown keys are ignored."""
+        from wattprint.api.codec import from_dict
+
         return from_dict(cls, data)
 
     def describe(self) -> str:
