@@ -195,3 +195,26 @@ def test_an_entry_point_adds_a_sink_closed_at_exit_and_a_broken_one_is_logged(tm
     rid = done.stdout.strip()
     written = [json.loads(line) for line in out.read_text().splitlines()]  # flushed: the sink was closed at exit
     assert written and written[-1] == [rid, "finished"]
+
+
+def test_a_forked_child_writes_to_the_sinks_its_parent_attached(tmp_path: Path, no_rapl: str, registered: None) -> None:
+    jsonl = sinks.attach(sinks.make_sink("test-jsonl", path=str(tmp_path / "runs.jsonl")))
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: its own writer thread opens the parent's sink anew
+            status = 1
+            try:
+                with wattprint.track(store=url, gpus=False, powercap_root=no_rapl) as run:
+                    pass
+                status = 0 if run.wait_saved(timeout=30) else 2
+                sys.stdout.flush()
+            finally:
+                os._exit(status)
+        assert os.waitpid(pid, 0)[1] == 0
+    finally:
+        sinks.detach(jsonl)
+    written = lines(tmp_path / "runs.jsonl")
+    with open_store(url) as store:
+        rid = store.run("last").run_id
+    assert written and {w["run_id"] for w in written} == {rid} and written[-1]["status"] == "finished"

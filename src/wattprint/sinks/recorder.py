@@ -595,6 +595,7 @@ def _after_fork_in_child() -> None:
     _live.clear()
     _late_recorders.clear()  # their re-pricing threads are not in the child
     globals()["_late_lock"] = threading.Lock()
+    globals()["_attached_lock"] = threading.Lock()  # the attached sinks stay: the child's writer opens them anew
 
 
 if hasattr(os, "register_at_fork"):
