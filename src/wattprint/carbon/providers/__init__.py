@@ -9,9 +9,9 @@
 
 Each provider class declares what the rest of wattprint needs (its name, credentials, zones, how ``doctor``
 reports it); the registry below (built-in registration lines, :func:`register`, and the
-``wattprint.intensity_providers`` entry points) is where the settings' choices, the credential checks, ``doctor``
-and the command line's ``--intensity-provider`` find them. Importing this package imports no HTTP library and no provider
-module; httpx is imported on the first request.
+``wattprint.intensity_providers`` entry points) is where the settings' choices, the credential checks,
+``doctor`` and the command line's ``--intensity-provider`` find them. Importing this package imports no HTTP
+library and no provider module; httpx is imported on the first request.
 """
 
 from __future__ import annotations
