@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 import threading
 from collections.abc import Callable
 
@@ -104,27 +103,6 @@ def unregister(name: str) -> None:
         _registered.pop(name, None)
 
 
-def _declared(group: str) -> bool:
-    """Whether any installed distribution's ``entry_points.txt`` names ``group``: a scan of a few ms, where reading
-    the metadata through ``importlib.metadata`` would add ~80 ms to every process's first tracker start."""
-    needle = f"[{group}]"
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:  # a zip file, or a directory that is gone
-            continue
-        for name in names:
-            if name.endswith((".dist-info", ".egg-info")):
-                try:
-                    with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8",
-                              errors="replace") as handle:
-                        if needle in handle.read():
-                            return True
-                except OSError:
-                    continue
-    return False
-
-
 def _load_plugins() -> tuple[SensorFamily, ...]:
     """The families third parties declare as entry points, loaded once; each failure is logged once and skipped."""
     global _plugins
@@ -133,8 +111,6 @@ def _load_plugins() -> tuple[SensorFamily, ...]:
             return _plugins
         _plugins = ()  # what a register() called while a plug-in loads sees
         _problems.clear()
-        if not _declared(ENTRY_POINT_GROUP):
-            return _plugins
         from wattprint import _log
         from wattprint.core.plugins import entry_points_of
 
