@@ -22,13 +22,18 @@ if TYPE_CHECKING:
     from wattprint.plan.schedule import GreenPause, wait_for_green
     from wattprint.predict.budget import Budget
     from wattprint.predict.prediction import Prediction
+    from wattprint.run.options import Hardware
     from wattprint.run.tracker import Tracker, Window, track
+    from wattprint.settings.typed import Settings, load_settings
 
 __all__ = [
     "__version__",
     "track",
     "Tracker",
     "Window",
+    "Settings",
+    "load_settings",
+    "Hardware",
     "RunResult",
     "WindowResult",
     "ComponentEnergy",
@@ -49,6 +54,9 @@ _LAZY = {
     "track": "wattprint.run.tracker",
     "Tracker": "wattprint.run.tracker",
     "Window": "wattprint.run.tracker",
+    "Settings": "wattprint.settings.typed",
+    "load_settings": "wattprint.settings.typed",
+    "Hardware": "wattprint.run.options",
     "RunResult": "wattprint.core.results",
     "WindowResult": "wattprint.core.results",
     "ComponentEnergy": "wattprint.core.results",

@@ -53,7 +53,8 @@ def test_the_signature_names_the_groups() -> None:
         ("budget_kw", "Tracker() got an unknown keyword argument 'budget_kw' (did you mean 'budget_kwh'?)"),
         ("total_epoch", "(did you mean 'total_epochs'?)"),
         ("nvm", "(did you mean 'nvml'?)"),
-        ("zzz", "unknown keyword argument 'zzz'; it takes the settings keys of docs/configuration.md and pid, "),
+        ("zzz", "unknown keyword argument 'zzz'; it takes the settings keys (https://"),
+        ("zzz", "configuration.md) and pid, total_epochs, total_steps, predict_every_steps, hyperparameters, nvml"),
         ("log_level", "log_level applies to the whole process, not one tracker: set log_level in wattprint.toml"),
     ],
 )

@@ -118,5 +118,7 @@ def _unknown_keyword(name: str, known: list[str]) -> str:
                 f"WATTPRINT_{name.upper()}")
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return (f"Tracker() got an unknown keyword argument {name!r}{hint}; it takes the settings keys of "
-            "docs/configuration.md and " + ", ".join(_RUN_OPTIONS + _HARDWARE))
+    from wattprint.settings.hints import docs
+
+    return (f"Tracker() got an unknown keyword argument {name!r}{hint}; it takes the settings keys "
+            f"({docs('configuration')}) and " + ", ".join(_RUN_OPTIONS + _HARDWARE))
