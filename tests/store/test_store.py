@@ -22,6 +22,7 @@ from tests.fakes.pg import (  # noqa: E402
     check_lookup,
     check_migrated_from_empty,
     check_round_trip,
+    column_value,
     count,
     free_port,
     full_run,
@@ -356,3 +357,44 @@ def test_importing_wattprint_and_the_store_records_does_not_import_sqlalchemy() 
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("opener", ["open_store", "open_writer"])
+def test_a_store_at_an_older_revision_is_migrated_and_keeps_its_runs(tmp_path: Path, opener: str) -> None:
+    """A store written by the previous release (schema 0001) is brought to the head revision by either way in,
+    its runs untouched, and the tables of the new revision are there to use."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect
+
+    from wattprint.store import open_writer, schema
+    from wattprint.store.runstore import MIGRATIONS_DIR
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = conn
+        command.upgrade(config, REVISIONS[0])
+    assert REVISIONS[0] != schema.HEAD_REVISION
+    old = make_run("a" * 32, project="legacy", energy_j=1234.5)
+    from wattprint.store.rows import save_rows
+
+    run_row, *_ = save_rows(old)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO projects (name, created_at) VALUES ('legacy', 0)")
+        run_row["project_id"] = conn.exec_driver_sql("SELECT project_id FROM projects").scalar()
+        conn.execute(schema.runs.insert(), run_row)
+    engine.dispose()
+
+    opened = open_store(url) if opener == "open_store" else open_writer(url)
+    try:
+        opened.save(make_run("b" * 32, project="legacy"))
+    finally:
+        opened.close()
+    with open_store(url) as store:
+        assert store.run("a" * 32) == old
+        assert store.run("b" * 32).project == "legacy"
+        assert column_value(store, "SELECT version_num FROM alembic_version") == schema.HEAD_REVISION
+        assert {"server_tokens", "server_settings", "sent_runs"} <= set(inspect(store._engine).get_table_names())

@@ -41,7 +41,7 @@ from wattprint.store.writing import RunWriter, revisions
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 """Every migration this version ships, oldest first (the last is ``schema.HEAD_REVISION``)."""
 
 SQLITE_BUSY_TIMEOUT_S = sqlite.BUSY_TIMEOUT_S

@@ -131,3 +131,39 @@ tasks = Table(
     PrimaryKeyConstraint("run_id", "seq", name="pk_tasks"),
     sqlite_with_rowid=False,
 )
+
+server_tokens = Table(
+    "server_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("scope", String, nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.project_id", name="fk_server_tokens_project"), nullable=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("revoked_at", Double),
+    Column("last_used_at", Double),
+    CheckConstraint("scope IN ('ingest', 'read', 'admin')", name="ck_server_tokens_scope"),
+)
+"""The team server's API tokens: ``token_id`` is the token's public prefix, ``key_hash`` the keyed hash (HMAC-SHA256
+with the server's key) of its secret part; the secret itself is never stored."""
+
+server_settings = Table(
+    "server_settings",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""The team server's own values (the token hash key), created at its first start."""
+
+sent_runs = Table(
+    "sent_runs",
+    metadata,
+    Column("target", Text, nullable=False),
+    Column("run_id", String(32), _run_fk("fk_sent_runs_run"), nullable=False),
+    Column("sent_updated_at", Double, nullable=False),
+    Column("sent_at", Double, nullable=False),
+    PrimaryKeyConstraint("target", "run_id", name="pk_sent_runs"),
+)
+"""The outbox marks of a client: the newest state (``updated_at``) of each run that a server (``target``, its base
+URL) has acknowledged; a run whose ``updated_at`` is newer is still to be sent."""
