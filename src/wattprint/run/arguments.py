@@ -46,6 +46,8 @@ class SettingArguments(TypedDict, total=False):
     intensity_url: str | None
     intensity_timeout_s: float | None
     intensity_disk_cache: bool | None
+    server: str | None
+    server_token: str | None
 
 
 class TrackerArguments(SettingArguments, total=False):

@@ -211,6 +211,13 @@ KEYS: tuple[Key, ...] = (
     Key("log_level", "str", "info", "Level of the `wattprint` logger: `info` prints a line per prediction on "
         "stderr, `warning` only problems.",
         choices=("debug", "info", "warning", "error")),
+    Key("server", "str", None, "Base URL of a wattprint team server that every run is also sent to "
+        "(`wattprint server`); what cannot be sent waits in the local store and goes with a later run or "
+        "`wattprint push`.", check=_url_value, allowed="an `http://` or `https://` URL",
+        default_doc="no server"),
+    Key("server_token", "str", None, "Token the team server gave for sending runs (`wattprint server token "
+        "create`); never printed or logged.", check=_secret_value, allowed="a string (never shown)"),
+    # -- exporters (issue 18): their keys go here --
 )
 """Every setting, in documentation order. Adding a key is adding a line here."""
 

@@ -52,6 +52,9 @@ class Settings:
     intensity_timeout_s: float = 5.0
     intensity_disk_cache: bool = True
     log_level: str = "info"
+    server: str | None = None
+    server_token: Secret | None = None
+    # -- exporters (issue 18): their fields go here, in the order of their keys --
 
     def __post_init__(self) -> None:
         problems: list[str] = []
