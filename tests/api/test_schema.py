@@ -23,6 +23,7 @@ from wattprint.api.records import (
     IntervalRecord,
     PredictionRecord,
     RequestRecord,
+    RunDocument,
     RunExtra,
     RunRecord,
     TaskRecord,
@@ -83,19 +84,22 @@ RUN = RunRecord(
     emissions_g=0.45, emissions_uncertainty_rel=0.11, water_l=0.002, embodied_g=1.0,
     extra=to_dict(EXTRA, sparse=True),
 )
+REQUEST = RequestRecord("req-1", "a" * 32, 1.7e9, 0.25, 12.0, "sampled", 0.08, "/v1/generate", 20, 200, None, 0.001)
+INTERVAL = IntervalRecord(3, 10.0, 20.0, "cpu", "package-0", 100.0, 10.0, "counter", 0.05, 0.01, 300.0)
+TASK = TaskRecord(1, "epoch-1", 1.7e9, 5.0, 1800.0, 0.05, "sampled", (COMPONENT,))
 SAMPLES: dict[type, Any] = {
     RunRecord: RUN,
     ComponentRecord: COMPONENT,
-    IntervalRecord: IntervalRecord(3, 10.0, 20.0, "cpu", "package-0", 100.0, 10.0, "counter", 0.05, 0.01, 300.0),
-    TaskRecord: TaskRecord(1, "epoch-1", 1.7e9, 5.0, 1800.0, 0.05, "sampled", (COMPONENT,)),
+    IntervalRecord: INTERVAL,
+    TaskRecord: TASK,
     IntensityRecord: RUN.intensity_record,
     PredictionRecord: PREDICTION,
     BudgetRecord: BUDGET,
     FingerprintRecord: EXTRA.fingerprint,
     TimeResolvedRecord: TIME_RESOLVED,
     RunExtra: EXTRA,
-    RequestRecord: RequestRecord("req-1", "a" * 32, 1.7e9, 0.25, 12.0, "sampled", 0.08, "/v1/generate", 20, 200,
-                                 None, 0.001),
+    RequestRecord: REQUEST,
+    RunDocument: RunDocument(RUN, (COMPONENT,), (INTERVAL,), (TASK,), (REQUEST,), schema_version=2),
 }
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "IntervalRecord",
     "PredictionRecord",
     "RequestRecord",
+    "RunDocument",
     "RunExtra",
     "RunRecord",
     "TaskRecord",
@@ -273,8 +274,22 @@ class RequestRecord:
     emissions_g: float | None = None
 
 
+@dataclass(frozen=True)
+class RunDocument:
+    """A whole run in one document: what a client sends a team server and what the server's API returns for one
+    run. Sending the same document again changes nothing; an older state never replaces a newer one."""
+
+    run: RunRecord
+    components: tuple[DeviceEnergy, ...] = ()
+    intervals: tuple[IntervalRecord, ...] = ()
+    tasks: tuple[TaskRecord, ...] = ()
+    requests: tuple[RequestRecord, ...] = ()
+    schema_version: int = WIRE_VERSION
+    """The wire format's version the sender wrote (``WIRE_VERSION``)."""
+
+
 RECORDS: tuple[type, ...] = (
     RunRecord, DeviceEnergy, IntervalRecord, TaskRecord, IntensityRecord, PredictionRecord, BudgetRecord,
-    FingerprintRecord, TimeResolvedRecord, RunExtra, RequestRecord,
+    FingerprintRecord, TimeResolvedRecord, RunExtra, RequestRecord, RunDocument,
 )
 """Every record of the wire format, in the order the schema lists them."""
