@@ -35,11 +35,9 @@ def _record_schema(cls: type, defs: dict[str, Any]) -> None:
         derived = TypeAdapter(hint).json_schema(ref_template=REF)
         derived["description"] = "derived: " + (getattr(cls, name).__doc__ or name).strip().splitlines()[0]
         schema["properties"][name] = derived
-    for f in dataclasses.fields(cls):  # a JSON column whose content is a record of its own (RunRecord.extra)
-        shape = f.metadata.get("shape")
-        if shape is not None:
-            schema["properties"][f.name] = {"anyOf": [{"$ref": REF.format(model=shape.__name__)}, {"type": "null"}],
-                                            "default": None, "description": f"a {shape.__name__}, stored sparse"}
+    for f in dataclasses.fields(cls):  # a record kept sparse (RunRecord.extra): only what it has is written
+        if f.metadata.get("sparse"):
+            schema["properties"][f.name]["description"] = "written sparse: keys without a value are left out"
     defs[cls.__name__] = schema
 
 

@@ -82,7 +82,7 @@ RUN = RunRecord(
     how_located="argument", intensity_g_per_kwh=300.0, intensity_zone="DE", intensity_source="Ember",
     intensity_year=2024, intensity_kind="average", intensity_uncertainty_rel=0.1, pue=1.5, facility_energy_j=5400.0,
     emissions_g=0.45, emissions_uncertainty_rel=0.11, water_l=0.002, embodied_g=1.0,
-    extra=to_dict(EXTRA, sparse=True),
+    extra=EXTRA,
 )
 REQUEST = RequestRecord("req-1", "a" * 32, 1.7e9, 0.25, 12.0, "sampled", 0.08, "/v1/generate", 20, 200, None, 0.001)
 INTERVAL = IntervalRecord(3, 10.0, 20.0, "cpu", "package-0", 100.0, 10.0, "counter", 0.05, 0.01, 300.0)
@@ -254,7 +254,7 @@ def test_sparse_leaves_out_what_is_empty() -> None:
 def test_a_partial_stored_extra_reads_leniently() -> None:
     """Hand-written or older predictions lack fields: read back, they are None instead of failing the run."""
     partial = {"predictions": [{"unit": "epoch", "after": 1, "total": 5, "energy_kwh": 1}]}
-    details = dataclasses.replace(RUN, extra=partial).details
+    details = from_dict(RunRecord, {**to_dict(RUN), "extra": partial}, lenient=True).details
     assert details.predictions[0].energy_kwh == 1.0 and details.predictions[0].made_at is None
 
 

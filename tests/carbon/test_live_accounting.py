@@ -24,6 +24,7 @@ import pytest
 import wattprint
 from tests.fakes.provider_server import TOKEN, ReplayServer, Reply, Seen
 from wattprint.accounting.footprint import account_intervals
+from wattprint.api.codec import to_dict
 from wattprint.carbon import resolve_location
 from wattprint.carbon.live import CARRIED, FALLBACK, FORECAST, LIVE, MISSING, LiveIntensity
 from wattprint.carbon.providers import IntensityPoint, make_provider, provider_from_config
@@ -331,7 +332,7 @@ def test_the_store_keeps_the_time_resolved_total_and_prices_each_bucket(
         record = store.run(run.run_id)
         intervals = store.intervals(run.run_id)
         components = store.components(run.run_id)
-    live = record.extra["time_resolved"]
+    live = to_dict(record.details.time_resolved)
     assert live["emissions_g"] == pytest.approx(run.result.time_resolved.emissions_g)
     assert live["kind"] == "average" and live["bucket_status"] == {}
     assert intervals and all(i.intensity_g_per_kwh == 120.0 for i in intervals)
@@ -353,7 +354,7 @@ def test_fallback_buckets_are_stored_as_such(live_env: ReplayServer, model_only:
     with open_store(url) as store:
         record = store.run(run.run_id)
         intervals = store.intervals(run.run_id)
-    assert record.extra["time_resolved"]["bucket_status"] == {"fallback": [0]}
+    assert to_dict(record.details.time_resolved)["bucket_status"] == {"fallback": [0]}
     assert {i.intensity_g_per_kwh for i in intervals} == {resolve_location("GB").g_per_kwh}
     assert "at the yearly average (the provider failed)" in run_text(record, [])
 
@@ -386,7 +387,7 @@ def test_tokens_never_reach_logs_or_stored_runs(live_env: ReplayServer, model_on
     assert live_env.requests("/carbon-intensity/latest")[0].headers["auth-token"] == TOKEN  # it was sent...
     with open_store(url) as store:
         record = store.run(run.run_id)
-    stored = json.dumps(record.extra) + json.dumps(list(record.notes)) + repr(run.config)
+    stored = json.dumps(to_dict(record)) + json.dumps(list(record.notes)) + repr(run.config)
     assert "Invalid authentication credentials" in stored
     assert TOKEN not in stored and TOKEN not in caplog.text  # ...and nowhere else
     assert run.result.time_resolved.fallback_share == 1.0
@@ -431,8 +432,8 @@ def test_the_command_line_shows_both_totals_and_the_signal_kind(live_env: Replay
     with open_store(f"sqlite:///{store}") as opened:
         record = opened.run(data["run_id"])
         intervals = opened.intervals(data["run_id"])
-    assert record.extra["time_resolved"]["fallback_share"] == 0.0
-    assert record.extra["time_resolved"]["bucket_status"] == {}
+    assert to_dict(record.details.time_resolved)["fallback_share"] == 0.0
+    assert to_dict(record.details.time_resolved)["bucket_status"] == {}
     assert intervals and {i.intensity_g_per_kwh for i in intervals} == {150.0}
     shown = subprocess.run([WATTPRINT, "show", data["run_id"]], env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
@@ -468,7 +469,7 @@ def test_a_live_value_that_lands_after_stop_reprices_the_run_and_the_stored_run(
     with open_store(url) as store:
         record = store.run(run.run_id)
         intervals = store.intervals(run.run_id)
-    live = record.extra["time_resolved"]
+    live = to_dict(record.details.time_resolved)
     assert live["fallback_share"] == 0.0 and live["bucket_status"] == {}
     assert live["emissions_g"] == pytest.approx(resolved.emissions_g)
     assert intervals and {i.intensity_g_per_kwh for i in intervals} == {150.0}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.api.records import ComponentRecord, IntervalRecord, RunExtra, RunRecord, TaskRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -155,7 +155,9 @@ def full_run(rid: str) -> RunRecord:
         emissions_uncertainty_rel=0.16,
         water_l=0.0,
         embodied_g=1234.5678,
-        extra={"prediction": {"energy_j": 1e6, "interval": [9e5, 1.1e6]}, "budget": None, "flag": True},
+        extra=RunExtra(pue_source="a PUE source", carbon_notes=("a carbon note",), parent_run="f" * 32,
+                       source_fields={"prediction": {"energy_j": 1e6, "interval": [9e5, 1.1e6]}, "budget": None,
+                                      "flag": True}),
     )
 
 

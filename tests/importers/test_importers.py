@@ -124,17 +124,17 @@ def test_codecarbon_runs_keep_the_files_figures(codecarbon_csv: Path, store) -> 
         assert run.pue == pytest.approx(pue)
         assert float(final["wue"]) == 0 and run.water_l is None  # CodeCarbon's WUE 0 means "not set"
         assert run.attribution == final["tracking_mode"] and run.status == "finished"
-        extra = run.extra or {}
-        assert extra["imported_from"] == "codecarbon" and extra["source_run_id"] == own_id
-        assert extra["file"] == str(codecarbon_csv.resolve()) and extra["source_fields"]["run_id"] == own_id
-        assert extra["tool_version"] == final["codecarbon_version"]
+        extra = run.details
+        assert extra.imported_from == "codecarbon" and extra.source_run_id == own_id
+        assert extra.file == str(codecarbon_csv.resolve()) and (extra.source_fields or {})["run_id"] == own_id
+        assert extra.tool_version == final["codecarbon_version"]
         components = {c.component: c for c in store.components(run.run_id)}
         assert {c.method for c in components.values()} == {IMPORTED}
         assert components["cpu"].energy_j == pytest.approx(float(final["cpu_energy"]) / pue * 3.6e6)
         assert components["ram"].energy_j == pytest.approx(float(final["ram_energy"]) / pue * 3.6e6)
         assert "gpu" not in components  # no GPU here, and the file says so
         if final["country_iso_code"] == "FRA":
-            assert run.location == "FR" and run.project == "codecarbon" and extra["rows_of_run"] == 2
+            assert run.location == "FR" and run.project == "codecarbon" and extra.rows_of_run == 2
         else:
             assert run.location == "US-CA" and run.project == "cc-project" and pue == 1.5
         assert run.intensity_g_per_kwh == pytest.approx(run.emissions_g / (run.facility_energy_j / 3.6e6))
@@ -217,9 +217,9 @@ def test_carbontracker_logs_agree_with_carbontrackers_own_parser(carbontracker_d
     assert [i.bucket for i in intervals] == [0, 1]
     assert sum(i.energy_j for i in intervals) == pytest.approx(run.energy_j)
     assert intervals[0].end_offset_s <= intervals[1].start_offset_s
-    extra = run.extra or {}
-    assert extra["imported_from"] == "carbontracker" and extra["source_run_id"] == prefix
-    assert extra["source_fields"]["consumption"]["actual"]["co2eq_g"] == pytest.approx(actual["co2eq (g)"])
+    extra = run.details
+    assert extra.imported_from == "carbontracker" and extra.source_run_id == prefix
+    assert (extra.source_fields or {})["consumption"]["actual"]["co2eq_g"] == pytest.approx(actual["co2eq (g)"])
     again = import_runs(store, "carbontracker", carbontracker_dir, project="ct")
     assert again.already_stored == (run.run_id,) and len(store.runs(limit=None)) == 1
 
@@ -379,15 +379,15 @@ def test_codecarbon_water_is_not_estimated_when_wue_is_unset_and_the_intensity_i
         run = store.run(imported.run.run_id)
         assert run.water_l is None
         assert any("water not estimated" in note for note in run.notes)
-        year = int((run.extra or {})["source_fields"]["timestamp"][:4])
+        year = int((run.details.source_fields or {})["timestamp"][:4])
         assert run.intensity_year == year
     with_wue = replace_field(codecarbon_csv, tmp_path / "wue.csv", 2, "wue", "1.8")
     with_wue = replace_field(with_wue, with_wue, 2, "water_consumed", "0.25")
-    (first, *_) = [r for r in read_runs("codecarbon", with_wue) if (r.run.extra or {})["line"] == 2] or [None]
+    (first, *_) = [r for r in read_runs("codecarbon", with_wue) if r.run.details.line == 2] or [None]
     if first is None:  # the first row is a flush row of a run whose final row comes later: use its final row
         with_wue = replace_field(codecarbon_csv, tmp_path / "wue.csv", 3, "wue", "1.8")
         with_wue = replace_field(with_wue, with_wue, 3, "water_consumed", "0.25")
-        (first,) = [r for r in read_runs("codecarbon", with_wue) if (r.run.extra or {})["line"] == 3]
+        (first,) = [r for r in read_runs("codecarbon", with_wue) if r.run.details.line == 3]
     assert first.run.water_l == pytest.approx(0.25)
 
 

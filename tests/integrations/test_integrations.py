@@ -126,9 +126,10 @@ def test_lightning_training_is_tracked_predicted_logged_and_stored(
     assert run.wait_saved()
     with open_store(store) as opened:
         record = opened.run(run.run_id)
-        assert record.status == "finished" and len(record.extra["predictions"]) == 3
+        assert record.status == "finished" and len(record.details.predictions) == 3
         assert record.config_fingerprint == run.config_fingerprint is not None
-        assert record.extra["fingerprint"]["hyperparameters"] == {"hidden": 16, "lr": 0.05}
+        assert record.details.fingerprint is not None
+        assert record.details.fingerprint.hyperparameters == {"hidden": 16, "lr": 0.05}
         assert [t.name for t in opened.tasks(run.run_id)] == ["epoch-1", "epoch-2", "epoch-3"]
 
 
@@ -195,8 +196,9 @@ def test_transformers_training_is_tracked_predicted_logged_and_stored(
     assert run.wait_saved()
     with open_store(store) as opened:
         record = opened.run(run.run_id)
-    assert len(record.extra["predictions"]) == 3
-    hyperparameters = record.extra["fingerprint"]["hyperparameters"]
+    assert len(record.details.predictions) == 3
+    assert record.details.fingerprint is not None
+    hyperparameters = record.details.fingerprint.hyperparameters
     assert hyperparameters["training"]["num_train_epochs"] == 3
     assert "output_dir" not in hyperparameters["training"]
     assert hyperparameters["model"]["config"]["hidden_size"] == 16
@@ -272,7 +274,7 @@ def test_keras_training_is_tracked_predicted_logged_and_stored(tmp_path: Path, n
     with open_store(store) as opened:
         record = opened.run(outcome["run_id"])
     assert record.config_fingerprint == outcome["fingerprint"] is not None
-    assert len(record.extra["predictions"]) == 3
+    assert len(record.details.predictions) == 3
 
 
 def test_keras_budget_stop_ends_training_gracefully(tmp_path: Path, no_rapl: str) -> None:

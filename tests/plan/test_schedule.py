@@ -432,8 +432,8 @@ def test_green_pause_in_a_tracked_run_is_stored_with_it(server: ReplayServer, mo
     from wattprint.store import open_store
 
     with open_store(url) as store:
-        stored = store.run(run.run_id).extra["time_resolved"]
-    assert stored["pauses"] == 2 and stored["paused_s"] == pytest.approx(resolved.paused_s)
+        stored = store.run(run.run_id).details.time_resolved
+    assert stored is not None and stored.pauses == 2 and stored.paused_s == pytest.approx(resolved.paused_s)
     with pytest.raises(ConfigError, match="intensity_provider"):
         GreenPause(wattprint.Tracker(**model_only), threshold_g_per_kwh=1, deadline="1h")
 

@@ -94,8 +94,9 @@ def test_stop_raises_at_the_epoch_boundary_and_the_run_is_kept(no_rapl: str, tmp
     assert run.wait_saved()
     with open_store(store) as opened:
         record = opened.run(run.run_id)
-    assert record.extra["budget"]["stop_requested"] is True and record.extra["budget"]["exceeded"] is True
-    assert len(record.extra["predictions"]) == 1
+    budget = record.details.budget
+    assert budget is not None and budget.stop_requested is True and budget.exceeded is True
+    assert len(record.details.predictions) == 1
 
 
 def test_stop_raises_once_and_callers_may_only_ask(no_rapl: str) -> None:

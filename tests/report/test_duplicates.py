@@ -160,8 +160,9 @@ def test_repeated_runs_are_grouped_with_the_cost_of_the_repeats(tmp_path: Path, 
     with open_store(store) as opened:
         record = opened.run(first.run_id)
         assert record.config_fingerprint == first.config_fingerprint
-        assert record.extra["fingerprint"]["hyperparameters"] == {"epochs": 3, "lr": 0.1}
-        assert record.extra["fingerprint"]["code_version"] == git_commit()
+        assert record.details.fingerprint is not None
+        assert record.details.fingerprint.hyperparameters == {"epochs": 3, "lr": 0.1}
+        assert record.details.fingerprint.code_version == git_commit()
         groups = find_duplicates(opened.runs(limit=None))
     assert len(groups) == 1
     group = groups[0]

@@ -513,9 +513,9 @@ def test_every_source_is_dated_or_says_why_not(stored: str) -> None:
     content = first_run(stored)
     sources = {s.what: s for s in content.sources()}
     assert "code of 2024-03-25" in sources["PUE"].source and sources["PUE"].year == "not stated by the source"
-    world = dataclasses.replace(content, run=dataclasses.replace(content.run, extra={
-        **content.extra, "pue_source": "industry average for an unknown data centre (global average (Uptime Institute "
-                                       "survey), 2024; green-algorithms defaults_PUE.csv)"}))
+    world = dataclasses.replace(content, run=dataclasses.replace(content.run, extra=dataclasses.replace(
+        content.details, pue_source="industry average for an unknown data centre (global average (Uptime Institute "
+                                    "survey), 2024; green-algorithms defaults_PUE.csv)")))
     assert {s.what: s for s in world.sources()}["PUE"].year == "2024"
     undated = dataclasses.replace(content, run=dataclasses.replace(
         content.run, intensity_year=None,

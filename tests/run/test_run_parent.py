@@ -58,7 +58,7 @@ def test_a_tracker_inside_a_measured_command_inherits_its_attribution_and_record
     assert runs["outer"].run_id == outer["run_id"]
     # the inner run measures its own process, as the outer one measures the command's tree: it is part of it
     assert inner.attribution == "process" and outer["attribution"] == "process"
-    assert inner.extra["parent_run"] == outer["run_id"] and runs["outer"].extra.get("parent_run") is None
+    assert inner.details.parent_run == outer["run_id"] and runs["outer"].details.parent_run is None
     assert inner.energy_j < float(outer["energy_j"])  # type: ignore[arg-type]
     shown = subprocess.run([WATTPRINT, "show", inner.run_id], env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
@@ -75,4 +75,4 @@ def test_an_inner_tracker_keeps_an_explicit_attribution(env: dict[str, str]) -> 
     outer = wattprint_run(env, code=code)
     with open_store(f"sqlite:///{env['WATTPRINT_STORE']}") as store:
         inner = next(run for run in store.runs() if run.name == "inner")
-    assert inner.attribution == "machine" and inner.extra["parent_run"] == outer["run_id"]
+    assert inner.attribution == "machine" and inner.details.parent_run == outer["run_id"]

@@ -35,6 +35,7 @@ from tests.fakes.pg import (  # noqa: E402
     run_writers,
     unprivileged_dir,
 )
+from wattprint.api.records import RunExtra  # noqa: E402
 from wattprint.store import StoreError, default_store_url, open_store, resolve_store_url  # noqa: E402
 from wattprint.store.records import IntervalRecord  # noqa: E402
 from wattprint.store.runstore import REVISIONS, RunStore  # noqa: E402
@@ -182,7 +183,7 @@ def test_invalid_records_are_refused_before_writing(store: RunStore) -> None:
     with pytest.raises(ValueError, match="status='paused' is not valid"):
         store.save(make_run(run_id(1, 1), status="paused"))
     with pytest.raises(ValueError, match="RunRecord.extra must hold JSON values only"):
-        store.save(make_run(run_id(1, 1), extra={"x": object()}))
+        store.save(make_run(run_id(1, 1), extra=RunExtra(source_fields={"x": object()})))
     assert count(store, "SELECT count(*) FROM runs") == 0
 
 

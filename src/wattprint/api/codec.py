@@ -36,11 +36,14 @@ def _encode(value: Any) -> Any:
 
 def to_dict(record: Any, *, sparse: bool = False) -> dict[str, Any]:
     """The record's JSON values by field name, in field order, then its derived figures; with ``sparse``, fields
-    that are None or empty are left out (a run's ``extra`` keeps only what it has)."""
+    that are None or empty are left out, as they are always in a field marked ``metadata={"sparse": True}``."""
     data: dict[str, Any] = {}
     for f in dataclasses.fields(record):
         value = getattr(record, f.name)
         if sparse and (value is None or value == () or value == {}):
+            continue
+        if f.metadata.get("sparse") and dataclasses.is_dataclass(value):  # a JSON column keeping only what it has
+            data[f.name] = to_dict(value, sparse=True)
             continue
         data[f.name] = _encode(value)
     for name in getattr(type(record), "__wire_derived__", ()):

@@ -186,8 +186,8 @@ class RunExtra:
 class RunRecord:
     """A run as stored: identity, who and where, totals, the carbon figures, and ``extra``.
 
-    ``extra`` is the ``extra`` JSON column as stored: the sparse JSON of a :class:`RunExtra` (``details`` reads it
-    typed), plus any key a newer writer added, kept as it came.
+    ``extra`` holds what has no column of its own (:class:`RunExtra`), stored sparse in the ``extra`` JSON column;
+    keys a newer writer added are not read.
     """
 
     run_id: str
@@ -224,7 +224,7 @@ class RunRecord:
     emissions_uncertainty_rel: float | None = None
     water_l: float | None = None
     embodied_g: float | None = None
-    extra: dict[str, Any] | None = field(default=None, metadata={"shape": RunExtra})
+    extra: RunExtra | None = field(default=None, metadata={"sparse": True})
 
     @property
     def energy_kwh(self) -> float:
@@ -232,10 +232,8 @@ class RunRecord:
 
     @property
     def details(self) -> RunExtra:
-        """``extra`` as its typed record (an old or partial stored shape included); empty when the run has none."""
-        from wattprint.api.codec import from_dict
-
-        return from_dict(RunExtra, self.extra or {}, lenient=True)
+        """``extra``, empty when the run has none."""
+        return self.extra or RunExtra()
 
     @property
     def intensity_record(self) -> IntensityRecord | None:

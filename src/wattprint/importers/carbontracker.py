@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wattprint._version import __version__
-from wattprint.api.codec import to_dict
 from wattprint.api.records import ComponentRecord, IntervalRecord, RunExtra, RunRecord, TaskRecord
 from wattprint.core.methods import MODEL
 from wattprint.core.units import J_PER_KWH
@@ -392,7 +391,7 @@ def _run(std: Path) -> ImportedRun:
         facility_energy_j=facility_kwh * J_PER_KWH if facility_kwh is not None else None,
         emissions_g=emissions_g,
         emissions_uncertainty_rel=math.hypot(energy_u, intensity_u) if emissions_g is not None else None,
-        extra=to_dict(RunExtra(
+        extra=RunExtra(
             imported_from=TOOL,
             tool_version=log.version,
             file=str(source),
@@ -408,7 +407,7 @@ def _run(std: Path) -> ImportedRun:
             intensity_zone_name=name or (log.address if located else "world average (Carbontracker)"),
             timestamp_zone="Carbontracker writes local time; read as this machine's local time",
             uncertainty_source=f"assigned by wattprint: the logs state none ({docs('reports')})",
-        ), sparse=True),
+        ),
     )
     return ImportedRun(run, components, tuple(intervals), tuple(tasks))
 

@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from wattprint._version import __version__
-from wattprint.api.codec import to_dict
 from wattprint.api.records import ComponentRecord, RunExtra, RunRecord
 from wattprint.core.units import J_PER_KWH
 from wattprint.importers.common import (
@@ -269,7 +268,7 @@ def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> Imp
         emissions_g=emissions_g,
         emissions_uncertainty_rel=math.hypot(energy_u, intensity_u),
         water_l=water_l,
-        extra=to_dict(RunExtra(
+        extra=RunExtra(
             imported_from=TOOL,
             tool_version=version,
             file=str(path),
@@ -282,7 +281,7 @@ def _run(path: Path, line: int, row: Mapping[str, str], rows_of_run: int) -> Imp
             intensity_year_source="the year of the row's timestamp: CodeCarbon's data as it stood then",
             timestamp_zone="CodeCarbon writes local time without a zone; read as this machine's local time",
             uncertainty_source=f"assigned by wattprint: the file states none ({docs('reports')})",
-        ), sparse=True),
+        ),
     )
     return ImportedRun(run, tuple(components))
 

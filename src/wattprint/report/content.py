@@ -114,11 +114,6 @@ class RunContent:
     # -- simple facts ----------------------------------------------------------------------------------------------
 
     @property
-    def extra(self) -> dict[str, Any]:
-        """The run's ``extra`` column as stored (``details`` is the same, typed)."""
-        return dict(self.run.extra or {})
-
-    @property
     def details(self) -> RunExtra:
         return self.run.details
 

@@ -93,8 +93,8 @@ def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, 
     fields = dict(tracker.record_fields)
     if result.footprint is not None:
         fields.update(result.footprint.record_fields())
-    extra = to_dict(run_extra(result, tracker, interval_status), sparse=True)
-    fields["extra"] = extra or None
+    extra = run_extra(result, tracker, interval_status)
+    fields["extra"] = extra if to_dict(extra, sparse=True) else None
     return RunRecord(
         run_id=result.run_id,
         project=result.project,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import fields
 
+from wattprint.api.codec import to_dict
 from wattprint.store.records import (
     STATUSES,
     ComponentRecord,
@@ -89,7 +90,7 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         elif name == "notes":
             value = _json(name, list(value))
         elif name == "extra":
-            value = None if value is None else _json(name, value)
+            value = None if value is None else _json(name, to_dict(value, sparse=True))
         row[name] = value
     return row
 

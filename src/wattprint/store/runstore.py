@@ -26,6 +26,8 @@ from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from wattprint.api.codec import from_dict
+from wattprint.api.records import RunExtra
 from wattprint.store import schema, sqlite
 from wattprint.store.errors import StoreError
 from wattprint.store.records import (
@@ -340,7 +342,8 @@ def _run_from_row(row: Any) -> RunRecord:
     values = {name: row[name] for name in _RUN_COLUMNS if name != "project_id"}
     values["hardware"] = tuple(dict(item) for item in json.loads(values["hardware"]))
     values["notes"] = tuple(json.loads(values["notes"]))
-    values["extra"] = None if values["extra"] is None else json.loads(values["extra"])
+    values["extra"] = None if values["extra"] is None else from_dict(RunExtra, json.loads(values["extra"]),
+                                                                       lenient=True)
     return RunRecord(project=row["project_name"], **values)
 
 
