@@ -13,7 +13,7 @@ from wattprint.settings.config import KEYS, Secret, load_config
 from wattprint.settings.typed import Settings, load_settings
 
 KIND_TYPES = {"str": "str", "float": "float", "int": "int", "bool": "bool", "str-list": "tuple[str, ...]"}
-SECRET_KEYS = {"electricitymaps_token", "watttime_password", "server_token"}
+SECRET_KEYS = {"electricitymaps_token", "watttime_password", "server_token", "otlp_headers"}
 
 
 def test_the_fields_are_the_keys_of_the_registry_in_order_with_their_kinds_and_defaults() -> None:
@@ -29,7 +29,7 @@ def test_the_fields_are_the_keys_of_the_registry_in_order_with_their_kinds_and_d
 def test_the_secret_keys_are_those_whose_values_are_secrets() -> None:
     environ = {key.env_var: "x" for key in KEYS if key.kind == "str" and not key.choices and not key.check}
     environ.update({"WATTPRINT_ELECTRICITYMAPS_TOKEN": "t", "WATTPRINT_WATTTIME_PASSWORD": "p",
-                    "WATTPRINT_SERVER_TOKEN": "s"})
+                    "WATTPRINT_SERVER_TOKEN": "s", "WATTPRINT_OTLP_HEADERS": "authorization=Bearer%20h"})
     config = load_config(environ=environ, user_config=os.devnull)
     assert {s.key for s in config.settings() if isinstance(s.value, Secret)} == SECRET_KEYS
 

@@ -48,6 +48,8 @@ class SettingArguments(TypedDict, total=False):
     intensity_disk_cache: bool | None
     server: str | None
     server_token: str | None
+    otlp_endpoint: str | None
+    otlp_headers: str | None
 
 
 class TrackerArguments(SettingArguments, total=False):

@@ -218,6 +218,13 @@ KEYS: tuple[Key, ...] = (
     Key("server_token", "str", None, "Token the team server gave for sending runs (`wattprint server token "
         "create`); never printed or logged.", check=_secret_value, allowed="a string (never shown)"),
     # -- exporters (issue 18): their keys go here --
+    Key("otlp_endpoint", "str", None, "Base URL of the OpenTelemetry collector that the `opentelemetry` exporter "
+        "sends metrics to over OTLP/HTTP (`/v1/metrics` is added unless the URL ends with it).", check=_url_value,
+        allowed="an `http://` or `https://` URL",
+        default_doc="the SDK's: `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4318`"),
+    Key("otlp_headers", "str", None, "Headers the `opentelemetry` exporter sends with every export, as "
+        "`name=value` pairs separated by commas (e.g. an `authorization` token); never printed or logged.",
+        check=_secret_value, allowed="`name=value,...` (never shown)", default_doc="none"),
 )
 """Every setting, in documentation order. Adding a key is adding a line here."""
 

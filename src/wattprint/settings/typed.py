@@ -55,6 +55,8 @@ class Settings:
     server: str | None = None
     server_token: Secret | None = None
     # -- exporters (issue 18): their fields go here, in the order of their keys --
+    otlp_endpoint: str | None = None
+    otlp_headers: Secret | None = None
 
     def __post_init__(self) -> None:
         problems: list[str] = []
