@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from wattprint.api.codec import from_dict, to_dict
+from wattprint.core.codec import from_dict, to_dict
 from wattprint.api.records import (
     RECORDS,
     BudgetRecord,

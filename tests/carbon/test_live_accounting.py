@@ -24,7 +24,7 @@ import pytest
 import wattprint
 from tests.fakes.provider_server import TOKEN, ReplayServer, Reply, Seen
 from wattprint.accounting.footprint import account_intervals
-from wattprint.api.codec import to_dict
+from wattprint.core.codec import to_dict
 from wattprint.carbon import resolve_location
 from wattprint.carbon.live import CARRIED, FALLBACK, FORECAST, LIVE, MISSING, LiveIntensity
 from wattprint.carbon.providers import IntensityPoint, make_provider, provider_from_config

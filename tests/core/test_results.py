@@ -97,8 +97,9 @@ def test_repr_is_one_short_useful_line(tmp_path) -> None:  # noqa: ANN001
 
 def test_show_gives_the_first_prediction_beside_the_last() -> None:
     """The early prediction is the one a user acted on: `show` compares it with the actual totals too."""
+    from wattprint.api.records import RunExtra, RunRecord
+    from wattprint.core.codec import from_dict
     from wattprint.report.summary import prediction_lines
-    from wattprint.store.records import RunRecord
 
     def prediction(after: int, kwh: float) -> dict:
         return {"unit": "epoch", "after": after, "total": 5, "level": 0.9, "energy_kwh": kwh,
@@ -108,8 +109,9 @@ def test_show_gives_the_first_prediction_beside_the_last() -> None:
     run = RunRecord(run_id="r" * 32, project=None, name=None, status="finished", started_at=0.0, updated_at=1.0,
                     ended_at=1.0, duration_s=100.0, energy_j=2.0 * 3.6e6, energy_uncertainty_rel=0.05,
                     attribution="process", hostname="h", username="u", pid=1, wattprint_version="0",
-                    extra={"predictions": [prediction(1, 1.5), prediction(2, 1.8), prediction(4, 1.95),
-                                           prediction(5, 2.0)]})
+                    extra=from_dict(RunExtra, {"predictions": [prediction(1, 1.5), prediction(2, 1.8),
+                                                               prediction(4, 1.95), prediction(5, 2.0)]},
+                                    lenient=True))
     lines = prediction_lines(run)
     first = next(i for i, line in enumerate(lines) if "first predicted after epoch 1 of 5" in line)
     # 1.5 kWh predicted after epoch 1, 2 kWh actual: +33 %, outside 1.2-1.8 kWh
@@ -117,7 +119,8 @@ def test_show_gives_the_first_prediction_beside_the_last() -> None:
     assert any("last predicted after epoch 4 of 5" in line for line in lines)
     assert any(line.startswith("  actual: 2 kWh (+3%, inside the interval)") for line in lines)
     # one prediction only: shown once
-    single = RunRecord(**{**run.__dict__, "extra": {"predictions": [prediction(1, 1.5)]}})
+    single = RunRecord(**{**run.__dict__, "extra": from_dict(RunExtra, {"predictions": [prediction(1, 1.5)]},
+                                                             lenient=True)})
     assert sum("predicted after" in line for line in prediction_lines(single)) == 1
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ class Equivalent:
         return f"{format_number(self.value, 2)} {self.unit}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        from wattprint.core.codec import to_dict
+
+        return to_dict(self)
 
 
 _CAR = "driven by an average gasoline passenger car"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from wattprint.carbon.intensity import HOW_UNKNOWN, Intensity
+from wattprint.core.codec import to_dict
 from wattprint.core.errors import ConfigError, check_number
 from wattprint.core.units import J_PER_KWH
 from wattprint.settings.hints import setting
@@ -134,6 +135,8 @@ class Embodied:
     uncertainty_rel: float = DEFAULT_EMBODIED_UNCERTAINTY
     source: str = "given"
 
+    __wire_derived__ = ("g_per_hour",)
+
     def __post_init__(self) -> None:
         check_number("Embodied.total_kg", self.total_kg, minimum=0.0, maximum=1e9)
         check_number("Embodied.lifetime_years", self.lifetime_years, minimum=1e-3, maximum=100.0)
@@ -150,7 +153,7 @@ class Embodied:
         return self.g_per_hour * duration_s / 3600.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "g_per_hour": self.g_per_hour}
+        return to_dict(self)
 
 
 def embodied_for(
@@ -238,6 +241,8 @@ class Footprint:
     functional_units: float | None
     notes: tuple[str, ...] = ()
 
+    __wire_derived__ = ("emissions_kg", "facility_energy_j", "total_g")
+
     @property
     def emissions_kg(self) -> float:
         return self.emissions_g / 1000.0
@@ -260,13 +265,7 @@ class Footprint:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; the intensity nested, derived figures included."""
-        data = asdict(self)
-        data["intensity"] = self.intensity.to_dict()
-        data["notes"] = list(self.notes)
-        data["emissions_kg"] = self.emissions_kg
-        data["facility_energy_j"] = self.facility_energy_j
-        data["total_g"] = self.total_g
-        return data
+        return to_dict(self)
 
     def record_fields(self) -> dict[str, Any]:
         """The carbon fields of a stored run (``location`` is None when the location is unknown)."""

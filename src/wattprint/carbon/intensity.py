@@ -8,7 +8,7 @@ the location was decided. Its ``uncertainty_rel`` is one relative standard uncer
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -129,9 +129,9 @@ class Intensity:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
-        data = asdict(self)
-        data["notes"] = list(self.notes)
-        return data
+        from wattprint.core.codec import to_dict
+
+        return to_dict(self)
 
 
 NO_YEAR = "data year not stated"

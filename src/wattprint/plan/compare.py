@@ -14,8 +14,9 @@ when the set mixes them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from wattprint.core.codec import to_dict
 from wattprint.core.errors import ConfigError
 
 TYPE_CHECKING = False
@@ -58,7 +59,7 @@ class RegionPrice:
     """False when ``ratio`` divides by a figure of another basis: then it is not a like-for-like comparison."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return to_dict(self)
 
 
 @dataclass(frozen=True)

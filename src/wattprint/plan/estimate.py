@@ -169,8 +169,8 @@ class Estimate:
 
 def intensity_json(intensity: Intensity) -> dict[str, Any]:
     """The ``intensity`` object of ``wattprint show --json``, for an :class:`Intensity`: its one wire shape."""
-    from wattprint.api.codec import from_dict, to_dict
     from wattprint.api.records import IntensityRecord
+    from wattprint.core.codec import from_dict, to_dict
 
     return to_dict(from_dict(IntensityRecord, intensity.to_dict()))  # the same names, the fields a run keeps
 

@@ -66,14 +66,14 @@ class Prediction(PredictionRecord):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``after_epochs``/``after_steps`` included), in the wire format's one shape."""
-        from wattprint.api.codec import to_dict
+        from wattprint.core.codec import to_dict
 
         return to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
         """The prediction a ``to_dict()`` (for example a stored one) describes; unknown keys are ignored."""
-        from wattprint.api.codec import from_dict
+        from wattprint.core.codec import from_dict
 
         return from_dict(cls, data)
 

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from wattprint.api.codec import to_dict
+from wattprint.core.codec import to_dict
 from wattprint.report.summary import iso8601, run_json
 
 RUN_COLUMNS = (

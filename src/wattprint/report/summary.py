@@ -9,8 +9,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from wattprint.api.codec import to_dict
 from wattprint.api.records import ComponentRecord, RunRecord, TaskRecord
+from wattprint.core.codec import to_dict
 from wattprint.core.formatting import format_duration, format_emissions, format_energy, format_volume_l, shorten
 from wattprint.core.results import MODEL, weakest_method
 from wattprint.core.units import J_PER_KWH

@@ -58,8 +58,8 @@ def task_record(seq: int, task: WindowResult) -> TaskRecord:
 def run_extra(result: RunResult, tracker: Tracker, interval_status: Mapping[int, str] | None = None) -> RunExtra:
     """The typed ``extra`` of a run: carbon details, training progress (predictions, budget, fingerprint), the
     parent run, and the time-resolved total when live intensity priced it (docs/live.md)."""
-    from wattprint.api.codec import from_dict
     from wattprint.api.records import RunExtra, TimeResolvedRecord
+    from wattprint.core.codec import from_dict
 
     values: dict[str, Any] = dict(getattr(tracker, "record_extra", None) or {})  # docs/predict.md
     footprint = result.footprint
@@ -87,8 +87,8 @@ def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, 
                interval_status: Mapping[int, str] | None = None) -> RunRecord:
     """The store's view of a run result, with who and where it ran. ``interval_status`` says how each interval
     bucket was priced with live intensities (``live``, ``forecast``, ``carried``, ``fallback``)."""
-    from wattprint.api.codec import to_dict
     from wattprint.api.records import RunRecord
+    from wattprint.core.codec import to_dict
 
     fields = dict(tracker.record_fields)
     if result.footprint is not None:

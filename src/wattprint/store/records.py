@@ -1,5 +1,5 @@
 """What the store keeps: the records of the wire format (:mod:`wattprint.api.records`), and their plain dicts and
-rows through the one codec (:mod:`wattprint.api.codec`); the names here are kept for the store's modules.
+rows through the one codec (:mod:`wattprint.core.codec`); the names here are kept for the store's modules.
 
 The recorder builds these from meter snapshots; the store and the spool write and read them unchanged, so a
 record read back compares equal to the one that was saved.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from wattprint.api.codec import from_dict, to_dict
 from wattprint.api.records import STATUSES, ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.core.codec import from_dict, to_dict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

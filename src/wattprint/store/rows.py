@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import fields
 
-from wattprint.api.codec import to_dict
+from wattprint.core.codec import to_dict
 from wattprint.store.records import (
     STATUSES,
     ComponentRecord,

@@ -26,8 +26,8 @@ from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from wattprint.api.codec import from_dict
 from wattprint.api.records import RunExtra
+from wattprint.core.codec import from_dict
 from wattprint.store import schema, sqlite
 from wattprint.store.errors import StoreError
 from wattprint.store.records import (
