@@ -1,0 +1,363 @@
+"""Queries the team server asks of a store: whole documents saved with their outcome, runs filtered and paged by
+keyset, totals per project and per group in SQL, and the server's tokens and settings.
+
+Every value reaches the database as a bound parameter, never as SQL text, so a filter holding quotes or SQL is
+just a string to compare with.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, and_, cast, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wattprint.store import schema
+from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.store.runstore import RunStore, _run_from_row, _run_select
+from wattprint.store.writing import PROJECT_INSERT, PROJECT_SELECT, prepare, write
+
+RUN_SORTS = ("started_at", "updated_at", "energy_j", "duration_s")
+"""Columns runs can be sorted by (never null, so a keyset cursor over them is exact)."""
+
+TIME_GROUPS = ("day", "week", "month")
+COLUMN_GROUPS = {"user": "username", "host": "hostname", "location": "location"}
+GROUPS = (*TIME_GROUPS, *COLUMN_GROUPS)
+"""What a project's summary can be grouped by."""
+
+DAY_S = 86_400
+
+
+class ProjectMismatch(Exception):
+    """A run is stored under another project than the one the writer may write."""
+
+    def __init__(self, stored: str | None) -> None:
+        super().__init__(stored)
+        self.stored = stored
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What saving a document left stored: the run's ``updated_at``, and whether that is the state just sent."""
+
+    updated_at: float
+    stored: bool
+
+
+def save_document(
+    store: RunStore,
+    run: RunRecord,
+    components: Sequence[ComponentRecord] = (),
+    intervals: Sequence[IntervalRecord] = (),
+    tasks: Sequence[TaskRecord] = (),
+    *,
+    project: str | None = None,
+    check_project: bool = False,
+) -> SaveOutcome:
+    """``RunStore.save`` in one transaction that also reports the outcome; with ``check_project``, a run already
+    stored under another project than ``project`` is left alone (ProjectMismatch)."""
+    batch = prepare([(run, components, intervals, tasks)])
+    runs = schema.runs
+    with store._transaction() as db:  # noqa: SLF001 - the store package's own transaction
+        conn = db.connection
+        if check_project:
+            found = conn.execute(
+                select(schema.projects.c.name)
+                .select_from(runs.outerjoin(schema.projects, runs.c.project_id == schema.projects.c.project_id))
+                .where(runs.c.run_id == run.run_id)
+            ).first()
+            if found is not None and found[0] != project:
+                raise ProjectMismatch(found[0])
+        write(db, batch, {})
+        updated_at = conn.execute(select(runs.c.updated_at).where(runs.c.run_id == run.run_id)).scalar_one()
+    return SaveOutcome(updated_at=float(updated_at), stored=float(updated_at) == run.updated_at)
+
+
+# -- runs ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a listing holds; None leaves a criterion out. Times are unix seconds on ``started_at``."""
+
+    project: str | None = None
+    user: str | None = None
+    host: str | None = None
+    status: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+def find_runs(
+    store: RunStore,
+    where: RunFilter,
+    *,
+    sort: str = "-started_at",
+    limit: int = 50,
+    after: tuple[float, str] | None = None,
+) -> list[RunRecord]:
+    """Runs matching ``where``, sorted by ``sort`` (a column of ``RUN_SORTS``, ``-`` for descending) then run id,
+    starting after the keyset position ``after`` (the sort value and run id of the last run of the page before)."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in RUN_SORTS:
+        raise ValueError(f"sort={sort!r} is not valid; allowed: {', '.join(RUN_SORTS)}, each with - for descending")
+    store._reap()  # noqa: SLF001 - as RunStore.runs does: a running run whose writer is gone reads as killed
+    runs = schema.runs
+    column = runs.c[name]
+    query = _run_select().where(*_conditions(where))
+    if after is not None:
+        value, run_id = after
+        if descending:
+            query = query.where(or_(column < value, and_(column == value, runs.c.run_id < run_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, runs.c.run_id > run_id)))
+    if descending:
+        query = query.order_by(column.desc(), runs.c.run_id.desc())
+    else:
+        query = query.order_by(column.asc(), runs.c.run_id.asc())
+    with store._read() as conn:  # noqa: SLF001
+        return [_run_from_row(row._mapping) for row in conn.execute(query.limit(limit))]
+
+
+def _conditions(where: RunFilter) -> list[Any]:
+    runs = schema.runs
+    found: list[Any] = []
+    if where.project is not None:
+        found.append(schema.projects.c.name == where.project)
+    if where.user is not None:
+        found.append(runs.c.username == where.user)
+    if where.host is not None:
+        found.append(runs.c.hostname == where.host)
+    if where.status is not None:
+        found.append(runs.c.status == where.status)
+    if where.since is not None:
+        found.append(runs.c.started_at >= where.since)
+    if where.until is not None:
+        found.append(runs.c.started_at < where.until)
+    return found
+
+
+def run_project(store: RunStore, run_id: str) -> tuple[bool, str | None]:
+    """Whether the run is stored, and its project's name."""
+    runs, projects = schema.runs, schema.projects
+    query = (
+        select(projects.c.name)
+        .select_from(runs.outerjoin(projects, runs.c.project_id == projects.c.project_id))
+        .where(runs.c.run_id == run_id)
+    )
+    with store._read() as conn:  # noqa: SLF001
+        row = conn.execute(query).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+# -- totals ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Runs of one group and their sums; ``avg_power_w`` is total energy over total time (None without time)."""
+
+    key: str | None
+    runs: int
+    energy_j: float
+    emissions_g: float | None
+    duration_s: float
+    first_started_at: float
+    last_started_at: float
+
+    @property
+    def avg_power_w(self) -> float | None:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else None
+
+    def merged(self, other: Totals, key: str | None) -> Totals:
+        emissions = None if self.emissions_g is None and other.emissions_g is None else (
+            (self.emissions_g or 0.0) + (other.emissions_g or 0.0))
+        return Totals(key, self.runs + other.runs, self.energy_j + other.energy_j, emissions,
+                      self.duration_s + other.duration_s, min(self.first_started_at, other.first_started_at),
+                      max(self.last_started_at, other.last_started_at))
+
+
+def _sums() -> list[Any]:
+    runs = schema.runs
+    return [
+        func.count(runs.c.run_id),
+        func.sum(runs.c.energy_j),
+        func.sum(runs.c.emissions_g),
+        func.sum(runs.c.duration_s),
+        func.min(runs.c.started_at),
+        func.max(runs.c.started_at),
+    ]
+
+
+def _totals(key: Any, row: Any) -> Totals:
+    count, energy, emissions, duration, first, last = row
+    return Totals(key, int(count), float(energy or 0.0), None if emissions is None else float(emissions),
+                  float(duration or 0.0), float(first), float(last))
+
+
+def project_totals(store: RunStore, names: Sequence[str] | None = None) -> list[Totals]:
+    """Totals per project (``key`` its name), sorted by name; only ``names`` when given."""
+    runs, projects = schema.runs, schema.projects
+    query = select(projects.c.name, *_sums()).select_from(
+        runs.join(projects, runs.c.project_id == projects.c.project_id)
+    )
+    if names is not None:
+        query = query.where(projects.c.name.in_(list(names)))
+    query = query.group_by(projects.c.name).order_by(projects.c.name)
+    with store._read() as conn:  # noqa: SLF001
+        return [_totals(row[0], row[1:]) for row in conn.execute(query)]
+
+
+def project_exists(store: RunStore, name: str) -> bool:
+    with store._read() as conn:  # noqa: SLF001
+        return conn.execute(select(schema.projects.c.project_id).where(schema.projects.c.name == name)).first() \
+            is not None
+
+
+def project_groups(store: RunStore, project: str, by: str) -> list[Totals]:
+    """A project's runs totalled per ``by`` (one of ``GROUPS``): per UTC day, ISO week or month of ``started_at``
+    (keys ``2026-12-02``, ``2026-W49``, ``2026-12``, oldest first), or per user, host or location (by energy)."""
+    if by not in GROUPS:
+        raise ValueError(f"by={by!r} is not valid; allowed: {', '.join(GROUPS)}")
+    runs, projects = schema.runs, schema.projects
+    if by in COLUMN_GROUPS:
+        key: Any = runs.c[COLUMN_GROUPS[by]]
+    elif store.dialect == "postgresql":
+        key = func.floor(runs.c.started_at / DAY_S)
+    else:
+        key = cast(runs.c.started_at / DAY_S, Integer)  # truncation is the floor for times after 1970
+    query = (
+        select(key.label("key"), *_sums())
+        .select_from(runs.join(projects, runs.c.project_id == projects.c.project_id))
+        .where(projects.c.name == project)
+        .group_by(key)
+    )
+    with store._read() as conn:  # noqa: SLF001
+        rows = [_totals(row[0], row[1:]) for row in conn.execute(query)]
+    if by in COLUMN_GROUPS:
+        return sorted(rows, key=lambda t: (-t.energy_j, t.key is None, t.key or ""))
+    merged: dict[str, Totals] = {}
+    for day in rows:
+        label = _time_key(int(day.key if day.key is not None else 0), by)
+        merged[label] = merged[label].merged(day, label) if label in merged else Totals(
+            label, day.runs, day.energy_j, day.emissions_g, day.duration_s, day.first_started_at,
+            day.last_started_at)
+    return [merged[label] for label in sorted(merged)]
+
+
+def _time_key(day: int, by: str) -> str:
+    import datetime
+
+    date = datetime.date(1970, 1, 1) + datetime.timedelta(days=day)
+    if by == "day":
+        return date.isoformat()
+    if by == "week":
+        year, week, _ = date.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{date.year}-{date.month:02d}"
+
+
+# -- the server's settings and tokens ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """A stored token, its secret never included (``key_hash`` is its keyed hash)."""
+
+    token_id: str
+    name: str
+    scope: str
+    project: str | None
+    key_hash: str
+    created_at: float
+    revoked_at: float | None
+    last_used_at: float | None
+
+
+def _upsert_ignore(store: RunStore, table: Any) -> Any:
+    dialect = postgresql if store.dialect == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def setting(store: RunStore, name: str) -> str | None:
+    table = schema.server_settings
+    with store._read() as conn:  # noqa: SLF001
+        value = conn.execute(select(table.c.value).where(table.c.name == name)).scalar()
+    return None if value is None else str(value)
+
+
+def ensure_setting(store: RunStore, name: str, value: str, token: TokenRow | None = None) -> tuple[str, bool]:
+    """The stored value of ``name``, storing ``value`` if there is none; whether it was stored now. ``token`` is
+    stored in the same transaction when (and only when) the value is new: a first start's admin token."""
+    table = schema.server_settings
+    with store._write() as conn:  # noqa: SLF001
+        conn.execute(_upsert_ignore(store, table).values(name=name, value=value))
+        stored = str(conn.execute(select(table.c.value).where(table.c.name == name)).scalar_one())
+        created = stored == value
+        if created and token is not None:
+            _insert_token(conn, token)
+    return stored, created
+
+
+def _insert_token(conn: Any, token: TokenRow) -> None:
+    project_id = None
+    if token.project is not None:
+        params = {"name": token.project}
+        from sqlalchemy import text
+
+        conn.execute(text(PROJECT_INSERT), {**params, "created_at": time.time()})
+        project_id = int(conn.execute(text(PROJECT_SELECT), params).scalar_one())
+    conn.execute(insert(schema.server_tokens).values(
+        token_id=token.token_id, name=token.name, scope=token.scope, project_id=project_id, key_hash=token.key_hash,
+        created_at=token.created_at, revoked_at=None, last_used_at=None))
+
+
+def insert_token(store: RunStore, token: TokenRow) -> None:
+    """Store a new token (its project created if new)."""
+    with store._write() as conn:  # noqa: SLF001
+        _insert_token(conn, token)
+
+
+def _token_select() -> Any:
+    tokens, projects = schema.server_tokens, schema.projects
+    return select(*[c for c in tokens.columns if c.name != "project_id"], projects.c.name.label("project")).select_from(
+        tokens.outerjoin(projects, tokens.c.project_id == projects.c.project_id))
+
+
+def _token(row: Any) -> TokenRow:
+    m = row._mapping
+    return TokenRow(m["token_id"], m["name"], m["scope"], m["project"], m["key_hash"], float(m["created_at"]),
+                    None if m["revoked_at"] is None else float(m["revoked_at"]),
+                    None if m["last_used_at"] is None else float(m["last_used_at"]))
+
+
+def tokens(store: RunStore) -> list[TokenRow]:
+    """Every token, oldest first (revoked ones included)."""
+    query = _token_select().order_by(schema.server_tokens.c.created_at, schema.server_tokens.c.token_id)
+    with store._read() as conn:  # noqa: SLF001
+        return [_token(row) for row in conn.execute(query)]
+
+
+def token(store: RunStore, token_id: str) -> TokenRow | None:
+    with store._read() as conn:  # noqa: SLF001
+        row = conn.execute(_token_select().where(schema.server_tokens.c.token_id == token_id)).first()
+    return None if row is None else _token(row)
+
+
+def revoke_token(store: RunStore, token_id: str, at: float) -> bool:
+    """Mark a token revoked (a revoked one keeps its first revocation time); whether such a token exists."""
+    table = schema.server_tokens
+    with store._write() as conn:  # noqa: SLF001
+        conn.execute(update(table).where(table.c.token_id == token_id, table.c.revoked_at.is_(None))
+                     .values(revoked_at=at))
+        return conn.execute(select(table.c.token_id).where(table.c.token_id == token_id)).first() is not None
+
+
+def touch_token(store: RunStore, token_id: str, at: float) -> None:
+    table = schema.server_tokens
+    with store._write() as conn:  # noqa: SLF001
+        conn.execute(update(table).where(table.c.token_id == token_id).values(last_used_at=at))
