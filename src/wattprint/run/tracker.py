@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from wattprint.core.results import RunResult, WindowResult
     from wattprint.run.arguments import TrackArguments, TrackerArguments
     from wattprint.run.options import Hardware
+    from wattprint.run.requests import Request
     from wattprint.settings.typed import Settings
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -267,6 +268,13 @@ class Tracker(Recording):
                 "`with wattprint.track(...) as run:`"
             )
         return Window(self, name)
+
+    def request(self, tokens_in: int | None = None, *, tokens_out: int | None = None, items: int | None = None,
+                endpoint: str | None = None) -> Request:
+        """A request served in the run, sharing the measured energy with those it overlaps (docs/inference.md)."""
+        from wattprint.run.requests import Request
+
+        return Request(self, tokens_in=tokens_in, tokens_out=tokens_out, items=items, endpoint=endpoint)
 
     @property
     def tasks(self) -> list[WindowResult]:
