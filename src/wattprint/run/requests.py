@@ -11,6 +11,7 @@ request's energy is settled when the last request overlapping it ends; only thos
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections import deque
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from wattprint.api.records import RequestRecord
     from wattprint.measure.meter import Snapshot
     from wattprint.run.base import TrackerBase
-    from wattprint.sensors.base import SensorMeta
 
 TOKENS = "tokens"
 ITEMS = "items"
@@ -263,7 +263,7 @@ class RequestLedger:
         assert span.end_t is not None
         duration = span.end_t - span.start_t
         energy = sum(span.energy)
-        method, uncertainty = _method(self._last, span.energy, duration)
+        method, uncertainty = _method(self._last, span.energy)
         prefill = decode = ttft = None
         if span.first_t is not None:
             prefill = sum(span.prefill)
@@ -294,22 +294,25 @@ class RequestLedger:
         )
 
 
-def _method(snap: Snapshot, energy: list[float], duration_s: float) -> tuple[str, float]:
-    """The method and relative uncertainty of energy held per meter slot, combined as a window's are."""
-    from wattprint.core.results import aggregate, device_energy, weakest_method
+def _method(snap: Snapshot, energy: list[float]) -> tuple[str, float]:
+    """The method and relative uncertainty of energy held per meter slot, combined as a window's are: slots of
+    one component share their error source (absolute uncertainties add), components are independent (they add
+    in quadrature); the method is the least direct one that contributed energy."""
+    from wattprint.core.methods import weakest_method
 
-    by_device: dict[str, dict[str, float]] = {}
+    by_component: dict[str, float] = {}
+    used: list[str] = []
     for index, value in enumerate(energy):
         key, method = snap.slots[index]
-        by_device.setdefault(key, {})[method] = by_device.get(key, {}).get(method, 0.0) + value
-    devices = []
-    for key, by_method in by_device.items():
-        meta: SensorMeta = snap.meta[key]
-        devices.append(device_energy(meta.component, meta.device, by_method, meta.uncertainty_by_method, duration_s))
-    if not devices:
-        return "model", 0.0
-    _, uncertainty = aggregate(devices, duration_s)
-    used = [d.method for d in devices if d.energy_j > 0] or [d.method for d in devices]
+        meta = snap.meta[key]
+        absolute = value * meta.uncertainty_by_method[method]
+        by_component[meta.component] = by_component.get(meta.component, 0.0) + absolute
+        if value > 0:
+            used.append(method)
+    total = sum(energy)
+    if not used:
+        used = [method for _, method in snap.slots[: len(energy)]] or ["model"]
+    uncertainty = math.sqrt(sum(a * a for a in by_component.values())) / total if total > 0 else 0.0
     return weakest_method(used), uncertainty
 
 
