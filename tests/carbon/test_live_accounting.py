@@ -24,11 +24,11 @@ import pytest
 import wattprint
 from tests.fakes.provider_server import TOKEN, ReplayServer, Reply, Seen
 from wattprint.accounting.footprint import account_intervals
-from wattprint.core.codec import to_dict
 from wattprint.carbon import resolve_location
 from wattprint.carbon.live import CARRIED, FALLBACK, FORECAST, LIVE, MISSING, LiveIntensity
 from wattprint.carbon.providers import IntensityPoint, make_provider, provider_from_config
 from wattprint.carbon.providers.base import parse_time
+from wattprint.core.codec import to_dict
 from wattprint.measure.meter import get_meter
 from wattprint.report.summary import run_json, run_text
 from wattprint.settings.config import load_config

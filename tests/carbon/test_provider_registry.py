@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,21 +105,24 @@ def test_doctor_names_a_missing_credential() -> None:
     assert not [c for c in diagnose(environ={}) if c.area == "provider"]  # no provider, no line
 
 
-def test_a_broken_entry_point_is_logged_once_and_refused(monkeypatch: pytest.MonkeyPatch,
+def test_a_broken_entry_point_is_logged_once_and_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:
-    class Broken:
-        name = "broken"
-        value = "missing_package.module:Provider"
-
-        def load(self) -> Any:
-            raise ImportError("No module named 'missing_package'")
-
-    monkeypatch.setattr(providers, "_entry_points", {"broken": Broken()})
-    assert provider_names()[-1] == "broken"
-    with caplog.at_level(logging.WARNING, logger="wattprint"):
-        for _ in range(2):
-            with pytest.raises(ConfigError, match="intensity_provider='broken' is not valid"):
-                providers.provider_class("broken")
-    assert [r.getMessage() for r in caplog.records].count(
-        "wattprint: intensity provider 'broken' (missing_package.module:Provider) could not be loaded: "
-        "No module named 'missing_package'") == 1
+    info = tmp_path / "wattprint_broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: wattprint-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[wattprint.intensity_providers]\nbroken = missing_package.module:Provider\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    providers.REGISTRY.refresh()
+    try:
+        assert provider_names()[-1] == "broken"  # listed without loading anything
+        with caplog.at_level(logging.WARNING, logger="wattprint"):
+            for _ in range(2):
+                with pytest.raises(ConfigError, match="intensity_provider='broken' is not valid"):
+                    providers.provider_class("broken")
+        assert [r.getMessage() for r in caplog.records].count(
+            "wattprint: intensity provider 'broken' from missing_package.module:Provider is skipped: it failed to "
+            "load: ModuleNotFoundError: No module named 'missing_package'") == 1
+    finally:
+        monkeypatch.undo()
+        providers.REGISTRY.refresh()

@@ -6,10 +6,11 @@ skipped, never raised)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from wattprint.core.plugins import Registry
 
 if TYPE_CHECKING:
     from wattprint.report.content import RunContent
@@ -107,12 +108,7 @@ BUILT_IN = (
 )
 """The formats wattprint ships, in the order messages and ``--format`` list them."""
 
-_lock = threading.RLock()  # re-entrant: a plug-in's module may call register() while it loads
-_registered: dict[str, ReportFormat] = {}
-_plugins: tuple[ReportFormat, ...] | None = None
-
-
-def _check(fmt: ReportFormat, taken: list[ReportFormat]) -> str | None:
+def _check(fmt: object, taken: Sequence[ReportFormat]) -> str | None:
     """Why ``fmt`` cannot join ``taken`` (a name or an extension already used), or None."""
     if not isinstance(fmt, ReportFormat):
         return f"{fmt!r} is not a wattprint.report.formats.ReportFormat"
@@ -128,54 +124,25 @@ def _check(fmt: ReportFormat, taken: list[ReportFormat]) -> str | None:
     return None
 
 
+REGISTRY: Registry[ReportFormat] = Registry("report format", ENTRY_POINT_GROUP, {f.name: f for f in BUILT_IN},
+                                            _check)
+"""The formats: built-in, from entry points, then registered (a broken entry point is logged once, skipped)."""
+
+
 def register(fmt: ReportFormat) -> ReportFormat:
     """Add ``fmt`` to the formats ``render_report`` and ``wattprint report`` accept; returns it. A name or an
     extension another format already has is a ValueError saying which (``unregister`` it first to replace it)."""
-    problem = _check(fmt, list(formats()))
-    if problem:
-        raise ValueError(f"cannot register {getattr(fmt, 'name', fmt)!r}: {problem}")
-    with _lock:
-        _registered[fmt.name] = fmt
-    return fmt
+    return REGISTRY.register(fmt)
 
 
 def unregister(name: str) -> None:
     """Remove the format ``register`` added as ``name`` (the built-in ones and entry points stay)."""
-    with _lock:
-        _registered.pop(name, None)
-
-
-def _load_plugins() -> tuple[ReportFormat, ...]:
-    """The formats third parties declare as entry points, loaded once; each failure is logged once and skipped."""
-    global _plugins
-    with _lock:
-        if _plugins is not None:
-            return _plugins
-        _plugins = ()  # what a register() called while a plug-in loads sees
-        from wattprint import _log
-        from wattprint.core.plugins import entry_points_of
-
-        found: list[ReportFormat] = []
-        for point in entry_points_of(ENTRY_POINT_GROUP):
-            try:
-                fmt = point.load()
-                problem = _check(fmt, [*BUILT_IN, *found])
-            except Exception as error:  # noqa: BLE001 - a broken plug-in must not break the built-in formats
-                problem = f"it failed to load: {type(error).__name__}: {error}"
-            if problem:
-                _log.warn_once(f"report-format:{point.value}", f"report format {point.name!r} from {point.value} "
-                               f"is skipped: {problem}")
-            else:
-                found.append(fmt)
-        _plugins = tuple(found)
-        return _plugins
+    REGISTRY.unregister(name)
 
 
 def formats() -> tuple[ReportFormat, ...]:
     """Every report format: the built-in ones, those of entry points, then those ``register`` added."""
-    plugins = _load_plugins()
-    with _lock:
-        return (*BUILT_IN, *plugins, *_registered.values())
+    return REGISTRY.all()
 
 
 def names() -> tuple[str, ...]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from wattprint.core.methods import COUNTER, MODEL, SAMPLED
+from wattprint.core.plugins import Registry
 from wattprint.sensors import presence
 from wattprint.sensors.base import ProbeResult, Sensor
 from wattprint.sensors.family import ERROR, Diagnosis, SensorConfig, SensorContext, SensorFamily
@@ -67,14 +67,7 @@ BUILT_IN = (
 )
 """The families wattprint ships, in the order their sensors are listed (CPU and RAM first, then the GPUs)."""
 
-_lock = threading.RLock()  # re-entrant: a plug-in's module may call register() while it loads
-_registered: dict[str, SensorFamily] = {}
-_plugins: tuple[SensorFamily, ...] | None = None
-_problems: list[Diagnosis] = []
-"""Entry points that could not be used, for ``doctor``."""
-
-
-def _check(family: object, taken: list[SensorFamily]) -> str | None:
+def _check(family: object, taken: Sequence[SensorFamily]) -> str | None:
     """Why ``family`` cannot join ``taken`` (not a family, or a name already used), or None."""
     if not isinstance(family, SensorFamily):
         return f"{family!r} is not a wattprint.sensors.SensorFamily"
@@ -86,57 +79,25 @@ def _check(family: object, taken: list[SensorFamily]) -> str | None:
     return None
 
 
+REGISTRY: Registry[SensorFamily] = Registry("sensor family", ENTRY_POINT_GROUP, {f.name: f for f in BUILT_IN},
+                                             _check)
+"""The families: built-in, from entry points, then registered (a broken entry point is logged once, skipped)."""
+
+
 def register(family: SensorFamily) -> SensorFamily:
     """Add ``family`` after the others, for every tracker probed from now on and for ``doctor``; returns it. A name
     another family has is a ValueError (``unregister`` it first to replace it)."""
-    with _lock:
-        problem = _check(family, list(families()))
-        if problem:
-            raise ValueError(f"cannot register {getattr(family, 'name', family)!r}: {problem}")
-        _registered[family.name] = family
-    return family
+    return REGISTRY.register(family)
 
 
 def unregister(name: str) -> None:
     """Remove the family ``register`` added as ``name`` (the built-in ones and entry points stay)."""
-    with _lock:
-        _registered.pop(name, None)
-
-
-def _load_plugins() -> tuple[SensorFamily, ...]:
-    """The families third parties declare as entry points, loaded once; each failure is logged once and skipped."""
-    global _plugins
-    with _lock:
-        if _plugins is not None:
-            return _plugins
-        _plugins = ()  # what a register() called while a plug-in loads sees
-        _problems.clear()
-        from wattprint import _log
-        from wattprint.core.plugins import entry_points_of
-
-        found: list[SensorFamily] = []
-        for point in entry_points_of(ENTRY_POINT_GROUP):
-            try:
-                family = point.load()
-                problem = _check(family, [*BUILT_IN, *found])
-            except Exception as error:  # noqa: BLE001 - a broken plug-in must not stop measuring
-                problem = f"it failed to load: {type(error).__name__}: {error}"
-            if problem:
-                message = f"sensor family {point.name!r} from {point.value} is skipped: {problem}"
-                _log.warn_once(f"sensor-family:{point.value}", f"wattprint: {message}")
-                _problems.append(Diagnosis("sensors", ERROR, message,
-                                           "fix or uninstall the package that declares it (pip show -f PACKAGE)"))
-            else:
-                found.append(family)
-        _plugins = tuple(found)
-        return _plugins
+    REGISTRY.unregister(name)
 
 
 def families() -> tuple[SensorFamily, ...]:
     """Every sensor family, in order: the built-in ones, those of entry points, then those ``register`` added."""
-    plugins = _load_plugins()
-    with _lock:
-        return (*BUILT_IN, *plugins, *_registered.values())
+    return REGISTRY.all()
 
 
 def names() -> tuple[str, ...]:
@@ -233,5 +194,5 @@ def diagnose(
         except Exception as error:  # noqa: BLE001 - doctor must always finish
             found.append(Diagnosis(family.name, ERROR, f"the {family.name} check failed unexpectedly: "
                                                        f"{type(error).__name__}: {error}"))
-    with _lock:
-        return found + list(_problems)
+    fix = "fix or uninstall the package that declares it (pip show -f PACKAGE)"
+    return found + [Diagnosis("sensors", ERROR, problem, fix) for problem in REGISTRY.problems()]

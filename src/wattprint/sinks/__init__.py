@@ -9,7 +9,9 @@ imports no sink module.
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Sequence
+
+from wattprint.core.plugins import Registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,67 +24,52 @@ __all__ = ["ENTRY_POINT_GROUP", "attach", "detach", "make_sink", "register", "si
 ENTRY_POINT_GROUP = "wattprint.sinks"
 """Entry points in this group (``name = "package.module:Class"``) add sinks from other packages."""
 
-_registered: dict[str, type[Any]] = {}
-_registry_lock = threading.Lock()
-_entry_points: dict[str, Any] | None = None
+def _check(cls: object, taken: Sequence[type[Any]]) -> str | None:
+    """Why ``cls`` cannot be a sink beside ``taken`` (not a sink class, or its name used), or None."""
+    from wattprint.sinks.base import is_sink
+
+    if not (isinstance(cls, type) and is_sink(cls)):
+        return f"{cls!r} is not a sink: a class with a name and open, write and close methods"
+    name = getattr(cls, "name", None)
+    for other in taken:
+        if getattr(other, "name", None) == name:
+            return f"the sink name {name!r} is taken ({other.__module__}.{other.__qualname__})"
+    return None
+
+
+REGISTRY: Registry[type[Any]] = Registry("sink", ENTRY_POINT_GROUP, {}, _check)
+"""The sink classes: from entry points, then registered."""
 
 
 def register(cls: type[RunSink]) -> type[RunSink]:
-    """Make the sink class ``cls`` available as ``cls.name`` (usable as a class decorator); returns ``cls``."""
+    """Make the sink class ``cls`` available as ``cls.name`` (usable as a class decorator); returns ``cls``. A name
+    another sink has is a ValueError (``unregister`` it first to replace it), what is no sink class a TypeError."""
     from wattprint.sinks.base import is_sink
 
     if not (isinstance(cls, type) and is_sink(cls)):
         raise TypeError(f"{cls!r}: a sink must be a class with a name and open, write and close methods")
-    with _registry_lock:
-        _registered[cls.name] = cls
-    return cls
+    return REGISTRY.register(cls)
 
 
 def unregister(name: str) -> None:
     """Forget a sink class added with :func:`register`."""
-    with _registry_lock:
-        _registered.pop(name, None)
-
-
-def _plugins() -> dict[str, Any]:
-    """The entry points of :data:`ENTRY_POINT_GROUP`, read once; a broken installation is logged once, not raised."""
-    global _entry_points
-    if _entry_points is None:
-        from wattprint.core.plugins import entry_points_of
-
-        found: dict[str, Any] = {}
-        for point in entry_points_of(ENTRY_POINT_GROUP):
-            found.setdefault(point.name, point)
-        _entry_points = found
-    return _entry_points
+    REGISTRY.unregister(name)
 
 
 def sink_names() -> tuple[str, ...]:
-    """Every sink name: registered, then from entry points."""
-    with _registry_lock:
-        names = list(_registered)
-    return tuple(names + [name for name in _plugins() if name not in names])
+    """Every sink name: from entry points, then registered."""
+    return REGISTRY.names()
 
 
 def sink_class(name: str) -> type[RunSink]:
     """The class of sink ``name``; ConfigError for an unknown name (or one whose entry point fails to load)."""
-    with _registry_lock:
-        registered = _registered.get(name)
-    if registered is not None:
-        return registered
-    point = _plugins().get(name)
-    if point is not None:
-        try:
-            return register(point.load())
-        except Exception as error:  # noqa: BLE001 - a broken plug-in is reported, not raised from deep inside
-            from wattprint import _log
+    found = REGISTRY.find(name)
+    if found is None:
+        from wattprint.core.errors import ConfigError
 
-            _log.warn_once(f"entry-point:{ENTRY_POINT_GROUP}:{name}",
-                           f"wattprint: sink {name!r} ({point.value}) could not be loaded: {error}")
-    from wattprint.core.errors import ConfigError
-
-    known = ", ".join(sink_names()) or "none is installed"
-    raise ConfigError(f"sink {name!r} is not known; known sinks: {known}")
+        known = ", ".join(sink_names()) or "none is installed"
+        raise ConfigError(f"sink {name!r} is not known; known sinks: {known}")
+    return found
 
 
 def make_sink(name: str, **options: Any) -> RunSink:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 from wattprint.carbon.providers.base import (
     AVERAGE,
@@ -35,6 +36,7 @@ from wattprint.carbon.providers.base import (
     SignalIndex,
 )
 from wattprint.core.errors import ConfigError
+from wattprint.core.plugins import Registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,70 +85,46 @@ PROVIDERS = tuple(_BUILTIN)
 ENTRY_POINT_GROUP = "wattprint.intensity_providers"
 """Entry points in this group (``name = "package.module:Class"``) add providers from other packages."""
 
-_registered: dict[str, type[IntensityProvider]] = {}
-_registry_lock = threading.Lock()
-_entry_points: dict[str, Any] | None = None
+def _check(cls: object, taken: Sequence[type[IntensityProvider]]) -> str | None:
+    """Why ``cls`` cannot be a provider beside ``taken`` (not a named IntensityProvider, or its name used), or None."""
+    if not (isinstance(cls, type) and issubclass(cls, IntensityProvider)) or not cls.name:
+        return f"{cls!r} is not an IntensityProvider subclass with a name"
+    for other in taken:
+        if other.name == cls.name:
+            return f"the intensity provider name {cls.name!r} is taken ({other.title})"
+    return None
+
+
+REGISTRY: Registry[type[IntensityProvider]] = Registry("intensity provider", ENTRY_POINT_GROUP, _BUILTIN, _check)
+"""The providers: built-in (imported on first use), from entry points, then registered."""
 
 
 def register(cls: type[IntensityProvider]) -> type[IntensityProvider]:
-    """Make ``cls`` available as ``intensity_provider = cls.name`` (usable as a class decorator); returns ``cls``."""
+    """Make ``cls`` available as ``intensity_provider = cls.name`` (usable as a class decorator); returns ``cls``.
+    A name another provider has is a ValueError (``unregister`` it first to replace it), what is no named
+    IntensityProvider subclass a TypeError."""
     if not (isinstance(cls, type) and issubclass(cls, IntensityProvider)) or not cls.name:
         raise TypeError(f"{cls!r}: a provider must be an IntensityProvider subclass with a name")
-    with _registry_lock:
-        _registered[cls.name] = cls
-    return cls
+    return REGISTRY.register(cls)
 
 
 def unregister(name: str) -> None:
     """Forget a provider added with :func:`register` (the built-in ones stay)."""
-    with _registry_lock:
-        _registered.pop(name, None)
-
-
-def _plugins() -> dict[str, Any]:
-    """The entry points of :data:`ENTRY_POINT_GROUP`, read once; a broken installation is logged once, not raised."""
-    global _entry_points
-    if _entry_points is None:
-        from wattprint.core.plugins import entry_points_of
-
-        found: dict[str, Any] = {}
-        for point in entry_points_of(ENTRY_POINT_GROUP):
-            found.setdefault(point.name, point)
-        _entry_points = found
-    return _entry_points
+    REGISTRY.unregister(name)
 
 
 def provider_names() -> tuple[str, ...]:
-    """Every value of ``intensity_provider`` other than ``none``: built-in, registered, then from entry points."""
-    with _registry_lock:
-        names = list(PROVIDERS) + [name for name in _registered if name not in _BUILTIN]
-    return tuple(names + [name for name in _plugins() if name not in names])
+    """Every value of ``intensity_provider`` other than ``none``: built-in, from entry points, then registered;
+    no provider module is imported."""
+    return REGISTRY.names()
 
 
 def provider_class(name: str) -> type[IntensityProvider]:
     """The class of provider ``name``; ConfigError for an unknown name (or one whose entry point fails to load)."""
-    import importlib
-
-    with _registry_lock:
-        registered = _registered.get(name)
-    if registered is not None:
-        return registered
-    line = _BUILTIN.get(name)
-    if line is not None:
-        module, _, attribute = line.partition(":")
-        loaded: type[IntensityProvider] = getattr(importlib.import_module(module), attribute)
-        return loaded
-    point = _plugins().get(name)
-    if point is not None:
-        try:
-            plugin = point.load()
-            return register(plugin)
-        except Exception as error:  # noqa: BLE001 - a broken plug-in is reported, not raised from deep inside
-            from wattprint import _log
-
-            _log.warn_once(f"entry-point:{ENTRY_POINT_GROUP}:{name}",
-                           f"wattprint: intensity provider {name!r} ({point.value}) could not be loaded: {error}")
-    raise ConfigError(f"intensity_provider={name!r} is not valid; allowed values: {', '.join(provider_names())}")
+    found = REGISTRY.find(name)
+    if found is None:
+        raise ConfigError(f"intensity_provider={name!r} is not valid; allowed values: {', '.join(provider_names())}")
+    return found
 
 
 def provider_words() -> str:
