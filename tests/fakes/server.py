@@ -161,3 +161,30 @@ def team_server_pg(pg_url: str, tmp_path: Path) -> Iterator[TeamServer]:
     """A real server on 127.0.0.1 over a new database of the throwaway PostgreSQL cluster."""
     with start_server(pg_url, tmp_path) as server:
         yield server
+
+
+@contextmanager
+def serve_app(app: object) -> Iterator[str]:
+    """Serve an application (``wattprint.server.create_app(...)``) with uvicorn in a thread on 127.0.0.1; yields its
+    base URL. For a server whose bind address must read as another (``create_app(store, host="192.0.2.10")``)."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, "the in-thread server to start", timeout=START_TIMEOUT_S)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def server_cli(*args: str, store_url: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``wattprint --store URL server ARGS`` in a child process (token create, list, revoke; openapi)."""
+    command = _server_command()
+    return subprocess.run([*command, "--store", store_url, *args], capture_output=True, text=True, timeout=120,
+                          env=env if env is not None else dict(os.environ))

@@ -40,10 +40,12 @@ def _known_project(store: RunStore, name: str) -> None:
         known = store.projects()
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise not_found(f"there is no project {name!r} on this server; {hint}list them with GET /api/v1/projects")
+        shown = ", ".join(repr(p) for p in known[:10]) + (" ..." if len(known) > 10 else "")
+        raise not_found(f"there is no project {name!r} on this server; {hint}projects: {shown or 'none yet'} "
+                        "(GET /api/v1/projects)")
 
 
-@router.get("/projects/{name}/summary", summary="A project's totals by group", responses=openapi.SUMMARY)
+@router.get("/projects/{name:path}/summary", summary="A project's totals by group", responses=openapi.SUMMARY)
 def summary(
     request: Request,
     name: str = Path(description="the project's name"),
@@ -60,7 +62,7 @@ def summary(
     return JSONResponse({"project": name, "by": by, "groups": [{"key": g.key, **_totals(g)} for g in groups]})
 
 
-@router.get("/projects/{name}/duplicates", summary="A project's repeated trainings", responses=openapi.ANY_JSON)
+@router.get("/projects/{name:path}/duplicates", summary="A project's repeated trainings", responses=openapi.ANY_JSON)
 def duplicates(request: Request, name: str = Path(description="the project's name"),
                who: Principal = Depends(principal)) -> JSONResponse:  # noqa: B008
     """Groups of the project's runs with one config fingerprint, and the energy and emissions of the repeats."""

@@ -126,7 +126,8 @@ def list_runs(
         if project is None:
             project = who.project
         check_read(who, project)
-    errors = []
+    errors = [FieldError(f"query.{name}", "must not contain NUL characters") for name, value in
+              (("project", project), ("user", user), ("host", host)) if value is not None and "\x00" in value]
     if status is not None and status not in STATUSES:
         errors.append(FieldError("query.status", f"must be one of {', '.join(STATUSES)}, got {status!r}"))
     if sort.lstrip("-") not in queries.RUN_SORTS:
