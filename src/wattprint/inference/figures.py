@@ -8,8 +8,8 @@ while no request was in flight is idle, reported beside the figures and never sp
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from wattprint.core.units import J_PER_WH
 from wattprint.inference.steady import SteadyWindow, steady_window
@@ -79,6 +79,8 @@ class InferenceResult:
     requests: tuple[RequestEnergy, ...]
     emissions_g_per_j: float | None = None
     """The run's emissions per joule (PUE and grid intensity), used for the per-1,000-request emissions."""
+    endpoints: Mapping[str, InferenceFigures] = field(default_factory=dict)
+    """The whole run's figures per endpoint (requests given an ``endpoint``), by name."""
 
     def records(self) -> tuple[RequestRecord, ...]:
         """The requests as wire records (``wattprint.api.records.RequestRecord``), emissions priced."""
@@ -183,11 +185,18 @@ def summarize_log(log: RequestLog, *, window: tuple[float, float] | None = None,
     if found is not None:
         inside = [r for r in log.requests if found.holds(r.start_s, r.end_s)]
         steady = figures(inside, found.duration_s, emissions_g_per_j=per_j, emissions_uncertainty_rel=uncertainty)
+    named: dict[str, list[RequestEnergy]] = {}
+    for request in log.requests:
+        if request.endpoint is not None:
+            named.setdefault(request.endpoint, []).append(request)
+    endpoints = {name: part for name, group in sorted(named.items())
+                 if (part := figures(group, log.measured_s, emissions_g_per_j=per_j,
+                                     emissions_uncertainty_rel=uncertainty)) is not None}
     return InferenceResult(
         run_id=log.run_id, whole=whole, steady=steady, window=found, idle_energy_j=log.idle_energy_j,
         idle_s=log.idle_s, measured_energy_j=log.measured_energy_j, measured_s=log.measured_s,
         unsettled_energy_j=log.unsettled_energy_j, open_requests=log.open_requests, requests=log.requests,
-        emissions_g_per_j=per_j,
+        emissions_g_per_j=per_j, endpoints=endpoints,
     )
 
 

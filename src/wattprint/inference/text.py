@@ -50,6 +50,12 @@ def inference_text(result: InferenceResult) -> str:
     for title, figures in sections:
         lines.append(title)
         lines += [f"  {label:<19}{value}" for label, value in _rows(figures)]
+    if result.endpoints:
+        lines.append("By endpoint (whole run)")
+        width = max(len(name) for name in result.endpoints) + 2
+        for name, found in result.endpoints.items():
+            lines.append(f"  {name:<{width}}{found.requests} requests, mean {_j(found.j_per_request_mean)}, "
+                         f"p95 {_j(found.j_per_request_p95)}")
     share = result.idle_energy_j / result.measured_energy_j if result.measured_energy_j > 0 else 0.0
     lines.append(f"Idle (no request in flight): {_j(result.idle_energy_j)} over {format_duration(result.idle_s)} "
                  f"({share:.0%} of the measured energy), not spread over requests")

@@ -377,7 +377,17 @@ class Request:
 
     @property
     def endpoint(self) -> str | None:
+        """What the request was for (a route, a task); a label for the figures per endpoint."""
         return self._span.endpoint
+
+    @endpoint.setter
+    def endpoint(self, value: str | None) -> None:
+        from wattprint.core.errors import check_name
+
+        checked = check_name("endpoint", value)
+        if self._span.end_t is not None:
+            raise TrackerStateError("endpoint must be set before the request ends (inside its `with` block)")
+        self._span.endpoint = checked
 
     @property
     def tokens_in(self) -> int | None:
