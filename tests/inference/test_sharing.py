@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from wattprint.inference import summarize_log
 from wattprint.measure.meter import Snapshot
+from wattprint.run import requests as requests_module
 from wattprint.run.requests import MIXED, TIME, TOKENS, RequestEnergy, RequestLedger, RequestLog, _Span
 from wattprint.sensors.base import SensorMeta
 
@@ -133,3 +135,18 @@ def test_the_runs_final_reading_ends_requests_still_open() -> None:
     (request,) = log.requests
     assert request.duration_s == pytest.approx(2.0) and request.energy_j == pytest.approx(6.0)
     assert log.idle_energy_j == pytest.approx(1.0)
+
+
+def test_a_long_run_keeps_the_latest_requests_and_counts_the_older_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(requests_module, "MAX_KEPT_REQUESTS", 3)
+    line = Timeline()
+    for i in range(5):  # request i: from 2i to 2i+1 s, (i + 1) J; 1 J idle after each
+        span = line.open(2.0 * i, sum(j + 2 for j in range(i)))
+        line.close(2.0 * i + 1, sum(j + 2 for j in range(i)) + i + 1, span)
+    log = line.ledger.log()
+    assert [r.request_id for r in log.requests] == ["3", "4", "5"]
+    assert (log.dropped_requests, log.dropped_energy_j) == (2, pytest.approx(1 + 2))
+    assert log.requests_energy_j + log.dropped_energy_j + log.idle_energy_j == pytest.approx(log.measured_energy_j)
+    result = summarize_log(log)
+    assert result is not None and result.whole.requests == 3 and result.dropped_requests == 2
+    assert "2 earlier ones" in str(result)

@@ -77,7 +77,7 @@ def test_the_result_names_its_window_and_keeps_the_whole_run_beside_it() -> None
                 for i, (start, end) in enumerate(spans)]
     log = RequestLog(run_id="r", requests=tuple(requests), idle_energy_j=7.0, idle_s=3.0,
                      measured_energy_j=sum(r.energy_j for r in requests) + 7.0, measured_s=19.0,
-                     unsettled_energy_j=0.0, open_requests=0, final=True)
+                     unsettled_energy_j=0.0, dropped_requests=0, dropped_energy_j=0.0, open_requests=0, final=True)
     result = summarize_log(log)
     assert result is not None and result.window is not None and result.steady is not None
     assert result.steady.requests == 40 and result.steady.j_per_request_mean == 2.0

@@ -63,7 +63,9 @@ class InferenceResult:
     """A run's inference figures: ``steady`` over ``window`` (None when no steady state was found), ``whole`` over
     the run, and the idle energy beside them. ``requests`` are the settled requests, oldest first.
 
-    ``whole.energy_j + idle_energy_j + unsettled_energy_j == measured_energy_j`` up to rounding.
+    ``whole.energy_j + dropped_energy_j + idle_energy_j + unsettled_energy_j == measured_energy_j`` up to
+    rounding. A run past ``MAX_KEPT_REQUESTS`` keeps the latest requests: its figures are theirs, and the older
+    ones are counted in ``dropped_requests`` with their energy.
     """
 
     run_id: str
@@ -77,6 +79,8 @@ class InferenceResult:
     unsettled_energy_j: float
     open_requests: int
     requests: tuple[RequestEnergy, ...]
+    dropped_requests: int = 0
+    dropped_energy_j: float = 0.0
     emissions_g_per_j: float | None = None
     """The run's emissions per joule (PUE and grid intensity), used for the per-1,000-request emissions."""
     endpoints: Mapping[str, InferenceFigures] = field(default_factory=dict)
@@ -196,6 +200,7 @@ def summarize_log(log: RequestLog, *, window: tuple[float, float] | None = None,
         run_id=log.run_id, whole=whole, steady=steady, window=found, idle_energy_j=log.idle_energy_j,
         idle_s=log.idle_s, measured_energy_j=log.measured_energy_j, measured_s=log.measured_s,
         unsettled_energy_j=log.unsettled_energy_j, open_requests=log.open_requests, requests=log.requests,
+        dropped_requests=log.dropped_requests, dropped_energy_j=log.dropped_energy_j,
         emissions_g_per_j=per_j, endpoints=endpoints,
     )
 

@@ -59,6 +59,9 @@ def inference_text(result: InferenceResult) -> str:
     share = result.idle_energy_j / result.measured_energy_j if result.measured_energy_j > 0 else 0.0
     lines.append(f"Idle (no request in flight): {_j(result.idle_energy_j)} over {format_duration(result.idle_s)} "
                  f"({share:.0%} of the measured energy), not spread over requests")
+    if result.dropped_requests:
+        lines.append(f"Figures over the latest {len(result.requests):,} requests; {result.dropped_requests:,} earlier "
+                     f"ones ({_j(result.dropped_energy_j)}) are counted but not kept")
     if result.open_requests or result.unsettled_energy_j:
         lines.append(f"Not yet settled: {result.open_requests} open requests, {_j(result.unsettled_energy_j)}")
     return "\n".join(lines)

@@ -31,6 +31,9 @@ TOKENS = "tokens"
 ITEMS = "items"
 TIME = "time"
 MIXED = "mixed"
+MAX_KEPT_REQUESTS = 100_000
+"""Settled requests a run keeps for its figures (the latest ones); older ones are counted, with their energy."""
+
 SHARING = (TOKENS, ITEMS, TIME, MIXED)
 """How a request's share of the intervals it was active in was decided (``mixed``: differently in different
 intervals, e.g. while a request of unknown size overlapped it)."""
@@ -81,8 +84,9 @@ class RequestEnergy:
 class RequestLog:
     """The requests of a run settled so far and the idle energy between them, up to the last edge read.
 
-    ``requests_energy_j + idle_energy_j + unsettled_energy_j == measured_energy_j`` (the run's energy up to
-    ``measured_s``; the whole run's once it has stopped and every request has ended).
+    ``requests_energy_j + dropped_energy_j + idle_energy_j + unsettled_energy_j == measured_energy_j`` (the
+    run's energy up to ``measured_s``; the whole run's once it has stopped and every request has ended).
+    ``requests`` are the latest ``MAX_KEPT_REQUESTS``; older ones are only counted in ``dropped_requests``.
     """
 
     run_id: str
@@ -93,6 +97,8 @@ class RequestLog:
     measured_s: float
     unsettled_energy_j: float
     """Energy of intervals whose requests have not all ended yet (0 once the run has stopped)."""
+    dropped_requests: int
+    dropped_energy_j: float
     open_requests: int
     final: bool
     """True once the run has stopped: nothing more will be added."""
@@ -173,7 +179,9 @@ class RequestLedger:
         self._pending: deque[tuple[float, float, tuple[float, ...], tuple[_Span, ...]]] = deque()
         self._idle: list[float] = []
         self._idle_s = 0.0
-        self._settled: list[RequestEnergy] = []
+        self._settled: deque[RequestEnergy] = deque()
+        self._dropped = 0
+        self._dropped_j = 0.0
         self._count = 0
         self.final = False
 
@@ -241,6 +249,10 @@ class RequestLedger:
                 span.pending -= 1
                 if span.pending == 0 and span.end_t is not None:
                     span.result = self._settle_span(span)
+                    if len(self._settled) >= MAX_KEPT_REQUESTS:
+                        oldest = self._settled.popleft()
+                        self._dropped += 1
+                        self._dropped_j += oldest.energy_j
                     self._settled.append(span.result)
 
     @staticmethod
@@ -289,6 +301,8 @@ class RequestLedger:
             measured_energy_j=measured,
             measured_s=self._last.t_monotonic - self._start.t_monotonic,
             unsettled_energy_j=unsettled,
+            dropped_requests=self._dropped,
+            dropped_energy_j=self._dropped_j,
             open_requests=len(self._active),
             final=self.final,
         )
