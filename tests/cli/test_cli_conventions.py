@@ -106,6 +106,7 @@ USAGE_ERRORS = [
     (("plan", "--duration", "1h", "--power-w", "high"), "--power-w"),
     (("plan", "--duration", "1h", "--intensity-provider", "nowhere"), "--intensity-provider"),
     (("plan",), "--duration"),
+    (("push", "--server"), "--server"),
 ]
 
 

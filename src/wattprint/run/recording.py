@@ -29,16 +29,22 @@ class Recording(Training):
     _final_queued: bool
 
     def _store_url(self) -> str | None:
+        """Where the run ``start()`` begins is stored; it is also sent to the ``server`` setting's team server."""
         from wattprint.store.urls import resolve_store_url
 
-        return resolve_store_url(self.store)
+        url = resolve_store_url(self.store)
+        if self.settings.server is not None:
+            from wattprint.run.server import send_to_server
+
+            send_to_server(self, url)
+        return url
 
     @property
     def store_url(self) -> str | None:
         """Where this tracker's runs are stored (password masked), None when storing is off."""
-        from wattprint.store.urls import mask_password
+        from wattprint.store.urls import mask_password, resolve_store_url
 
-        url = self._store_url()
+        url = resolve_store_url(self.store)
         return mask_password(url) if url else None
 
     @property

@@ -11,6 +11,7 @@ EXAMPLES = """examples:
   wattprint runs                              # the last 20 runs
   wattprint runs --project mnist --limit 50   # one project's last 50
   wattprint runs --json | jq '.[].energy_kwh'
+  wattprint runs --server http://team:8000    # a team server's runs, printed the same way
   wattprint runs --duplicates                 # repeated trainings and what the repeats cost
   wattprint runs --duplicates --project mnist --json"""
 
@@ -19,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="only this project's runs")
     parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20; 0 for all)")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument("--server", metavar="URL", help="read the runs from this team server instead of a store")
+    parser.add_argument("--server-token", metavar="TOKEN",
+                        help="the server's token (default: the server_token setting, WATTPRINT_SERVER_TOKEN)")
     parser.add_argument("--duplicates", action="store_true",
                         help="list groups of runs with the same config fingerprint (hyperparameters and code "
                              "version) and the energy and emissions of the repeats; looks at all runs")
@@ -26,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import error, open_store, print_json
+    from wattprint.client.remote import open_remote
     from wattprint.report.summary import run_json, runs_table
 
-    store = open_store(args)
+    store = open_remote(args.server, args.server_token) if args.server else open_store(args)
     if args.duplicates:
         return _duplicates(store, args)
     try:
