@@ -52,7 +52,7 @@ def _call(function: Callable[..., Any], keywords: dict[str, Any]) -> Any:
         raise invalid([FieldError(field, message)]) from None
 
 
-@router.get("/regions", summary="Known locations and cloud regions", responses=openapi.ANY_JSON)
+@router.get("/regions", summary="Known locations and cloud regions", name="list_regions", responses=openapi.ANY_JSON)
 def regions(q: str | None = Query(None, description="search words: a country, zone, region or provider"),
             limit: int = Query(50, ge=1, le=MAX_REGIONS)) -> JSONResponse:
     """Locations and cloud regions with their grid intensity and its source (best matches first)."""
@@ -90,7 +90,7 @@ async def compare_regions(request: Request) -> JSONResponse:
     return JSONResponse(result.to_dict())
 
 
-@router.get("/runs/{run_id}/reprice", summary="A stored run priced in other regions", tags=["runs"],
+@router.get("/runs/{run_id}/reprice", summary="A stored run priced in other regions", name="reprice_run", tags=["runs"],
             responses=openapi.ANY_JSON)
 def reprice(
     request: Request,

@@ -23,7 +23,7 @@ def _totals(totals: queries.Totals) -> dict[str, Any]:
             "duration_s": totals.duration_s, "avg_power_w": totals.avg_power_w}
 
 
-@router.get("/projects", summary="Every project and its totals", responses=openapi.PROJECTS)
+@router.get("/projects", summary="Every project and its totals", name="list_projects", responses=openapi.PROJECTS)
 def projects(request: Request, who: Principal = Depends(principal)) -> JSONResponse:  # noqa: B008
     """Projects by name, each with its runs' total energy, emissions and time (an ingest token sees its own)."""
     names = [who.project] if who.scope == "ingest" and who.project is not None else None
@@ -45,7 +45,8 @@ def _known_project(store: RunStore, name: str) -> None:
                         "(GET /api/v1/projects)")
 
 
-@router.get("/projects/{name:path}/summary", summary="A project's totals by group", responses=openapi.SUMMARY)
+@router.get("/projects/{name:path}/summary", summary="A project's totals by group", name="project_summary",
+            responses=openapi.SUMMARY)
 def summary(
     request: Request,
     name: str = Path(description="the project's name"),
@@ -62,7 +63,8 @@ def summary(
     return JSONResponse({"project": name, "by": by, "groups": [{"key": g.key, **_totals(g)} for g in groups]})
 
 
-@router.get("/projects/{name:path}/duplicates", summary="A project's repeated trainings", responses=openapi.ANY_JSON)
+@router.get("/projects/{name:path}/duplicates", summary="A project's repeated trainings", name="project_duplicates",
+            responses=openapi.ANY_JSON)
 def duplicates(request: Request, name: str = Path(description="the project's name"),
                who: Principal = Depends(principal)) -> JSONResponse:  # noqa: B008
     """Groups of the project's runs with one config fingerprint, and the energy and emissions of the repeats."""

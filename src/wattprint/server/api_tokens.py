@@ -25,7 +25,7 @@ def list_tokens(request: Request, who: Principal = Depends(principal)) -> JSONRe
     return JSONResponse({"items": [token_json(row) for row in queries.tokens(state(request).store)]})
 
 
-@router.post("/tokens", summary="Make a token", status_code=201, responses=openapi.NEW_TOKEN,
+@router.post("/tokens", summary="Make a token", name="create_token", status_code=201, responses=openapi.NEW_TOKEN,
              openapi_extra=openapi.CREATE_TOKEN)
 async def new_token(request: Request, who: Principal = Depends(principal)) -> JSONResponse:  # noqa: B008
     """A new token of ``scope`` (``ingest`` needs ``project``); the answer holds the token, shown only this once."""
@@ -54,7 +54,7 @@ async def new_token(request: Request, who: Principal = Depends(principal)) -> JS
     return JSONResponse({**token_json(row), "token": token}, status_code=201)
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token", responses=openapi.ANY_JSON)
+@router.delete("/tokens/{token_id}", summary="Revoke a token", name="revoke_token", responses=openapi.ANY_JSON)
 def revoke(request: Request, token_id: str = Path(description="the token's id (12 hex digits)"),
            who: Principal = Depends(principal)) -> JSONResponse:  # noqa: B008
     """Revoke a token at once; revoking it again changes nothing."""
