@@ -200,3 +200,16 @@ def test_misuse_of_the_request_lifecycle_says_what_to_do(model_only: dict[str, o
             req.tokens_out = 4
         req.stop()  # a second stop does nothing
     assert req.energy is not None and req.energy.tokens_in == 3
+
+
+def test_figures_while_the_run_goes_on_cover_the_settled_requests(model_only: dict[str, object]) -> None:
+    with wattprint.Tracker(store="off", **model_only) as run:  # type: ignore[arg-type]
+        with run.request(tokens_in=4, tokens_out=6):
+            busy(0.002)
+        open_one = run.request(tokens_in=1).start()
+        so_far = summarize(run)
+        assert so_far is not None and so_far.whole.requests == 1 and so_far.open_requests == 1
+        assert so_far.whole.emissions_g_per_1000_requests is not None  # priced with the running footprint
+        open_one.stop()
+    final = summarize(run)
+    assert final is not None and final.whole.requests == 2 and final.open_requests == 0

@@ -215,5 +215,9 @@ def summarize(run: TrackerBase, *, window: tuple[float, float] | None = None) ->
     log = request_log(run)
     if log is None:
         return None
-    result = run.result if log.final else None
+    result = run.result
+    if not log.final:
+        from wattprint.run.tracker import Tracker
+
+        result = run.snapshot() if isinstance(run, Tracker) and run.running else None  # prices the figures so far
     return summarize_log(log, window=window, result=result)
