@@ -227,3 +227,43 @@ def test_runs_and_show_print_the_same_from_a_server_as_from_the_store(
         assert from_server == from_store, command
     code, _, err = cli(capsys, "show", "ffff0000", *server)
     assert code == 1 and "no run matches 'ffff0000'" in err and f"on the server {team_server.url}" in err
+
+
+CODECARBON = """
+import time
+from codecarbon import OfflineEmissionsTracker
+
+tracker = OfflineEmissionsTracker(country_iso_code="FRA", output_dir={out!r}, save_to_file=True, log_level="error",
+                                  measure_power_secs=0.3, allow_multiple_runs=True, project_name="cc-project")
+tracker.start()
+end = time.perf_counter() + 0.5
+while time.perf_counter() < end:
+    sum(range(1000))
+tracker.stop()
+"""
+OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": ""}
+
+
+def test_push_sends_runs_imported_from_codecarbon(
+    tmp_path: Path, team_server: TeamServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("codecarbon")
+    out = tmp_path / "codecarbon"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATTPRINT_")} | OFFLINE
+    done = subprocess.run([sys.executable, "-c", CODECARBON.format(out=str(out))], cwd=out, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    store = str(tmp_path / "runs.sqlite")
+    code, _, err = cli(capsys, "import", "codecarbon", str(out / "emissions.csv"), "--store", store)
+    assert code == 0, err
+    with open_store(store) as local:
+        [imported] = local.runs()
+    code, out_text, err = cli(capsys, "push", "--store", store, "--server", team_server.url, "--project",
+                              "cc-project")
+    assert code == 0 and out_text.startswith("sent 1 run"), out_text + err
+    assert_on_server(team_server, store, imported.run_id)
+    with ServerClient(team_server.url) as client:
+        there = client.run(imported.run_id)
+    assert there.run.project == "cc-project" and {c.method for c in there.components} == {"imported"}
