@@ -21,6 +21,12 @@ def fake_nvml() -> FakeNvml:
 
 
 @pytest.fixture
+def nvml() -> FakeNvml:
+    """The two fake GPUs, for a test that makes its own tracker."""
+    return fake_nvml()
+
+
+@pytest.fixture
 def tracked(tmp_path: Path, no_rapl: str) -> Callable[..., RunResult]:
     """``tracked(epochs, during=None)``: a finished, saved run of ``epochs`` task windows of 0.15 s each, with
     ``during(run)`` called after each window (while the run is still running)."""
