@@ -267,3 +267,21 @@ def test_push_sends_runs_imported_from_codecarbon(
     with ServerClient(team_server.url) as client:
         there = client.run(imported.run_id)
     assert there.run.project == "cc-project" and {c.method for c in there.components} == {"imported"}
+
+
+def test_wattprint_run_sends_its_run_with_the_server_setting_from_the_environment(
+    tmp_path: Path, team_server: TeamServer, no_rapl: str
+) -> None:
+    store = str(tmp_path / "runs.sqlite")
+    token = new_token(team_server, "ingest", "cli-project")
+    env = dict(os.environ, WATTPRINT_STORE=store, WATTPRINT_SERVER=team_server.url, WATTPRINT_SERVER_TOKEN=token,
+               WATTPRINT_GPUS="false", WATTPRINT_POWERCAP_ROOT=no_rapl, WATTPRINT_PROJECT="cli-project")
+    done = subprocess.run([sys.executable, "-m", "wattprint", "run", "--json", "--", sys.executable, "-c",
+                           "import time; time.sleep(0.3)"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rid = json.loads(done.stdout)["run_id"]
+    assert token not in done.stdout + done.stderr  # never printed
+    assert server_runs(team_server) == [rid]
+    assert_on_server(team_server, store, rid)
+    with ServerClient(team_server.url, token) as client:
+        assert client.run(rid).run.command is not None and "time.sleep" in str(client.run(rid).run.command)
