@@ -1,0 +1,147 @@
+"""What the exporters cost: a Prometheus scrape, an OpenTelemetry collection, and one flush of each sink, for a
+run of N devices. Prints figures (median and 95th percentile over many repetitions); asserts nothing.
+
+    python bench/bench_exporters.py [--devices 16] [--repeat 500]
+
+The payloads are built as the recorder builds them (a RunRecord and one ComponentRecord per device) and handed to
+each sink as the writer thread does, so the figures are those of the exporters alone, without a meter: the
+scrape reads the sink's folded figures and renders them, the flush folds one payload in (and, for the textfile,
+rewrites the file; for MLflow, the writer thread only queues: the batch is logged from the sink's own thread,
+timed separately against a local SQLite tracking store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from wattprint.api.records import ComponentRecord, RunRecord
+from wattprint.sinks.payload import Payload, origin
+
+
+def payloads(devices: int, count: int) -> list[Payload]:
+    """``count`` successive payloads of one run on ``devices`` devices (half GPUs), 10 s apart, priced in FR."""
+    started = time.time()
+    made = []
+    for flush in range(count):
+        duration_s = 10.0 * (flush + 1)
+        components = tuple(
+            ComponentRecord("gpu" if d % 2 else "cpu", f"gpu:{d // 2}" if d % 2 else f"package-{d // 2}",
+                            (300.0 if d % 2 else 100.0) * duration_s, 300.0 if d % 2 else 100.0,
+                            "counter", 0.05)
+            for d in range(devices)
+        )
+        energy_j = sum(c.energy_j for c in components)
+        run = RunRecord(run_id="b" * 32, project="bench", name="train", status="running", started_at=started,
+                        updated_at=started + duration_s, ended_at=None, duration_s=duration_s, energy_j=energy_j,
+                        energy_uncertainty_rel=0.05, attribution="machine", **origin(), location="FR",
+                        intensity_g_per_kwh=56.0, intensity_zone="FR", intensity_source="bench", pue=1.1,
+                        emissions_g=energy_j * 1.1 * 56.0 / 3.6e6, emissions_uncertainty_rel=0.2)
+        made.append(Payload(run, components, [], []))
+    return made
+
+
+def timed(what: str, function: Callable[[], object], repeat: int) -> None:
+    function()  # warm
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    p95 = samples[int(0.95 * (len(samples) - 1))]
+    print(f"  {what:<58} median {statistics.median(samples) * 1e3:8.3f} ms   p95 {p95 * 1e3:8.3f} ms")
+
+
+def cycle(items: list[Payload]) -> Callable[[], Payload]:
+    index = [0]
+
+    def following() -> Payload:
+        index[0] = (index[0] + 1) % len(items)
+        return items[index[0]]
+
+    return following
+
+
+def bench_prometheus(flushes: list[Payload], repeat: int, directory: Path) -> None:
+    import httpx
+    from prometheus_client import generate_latest
+
+    from wattprint.exporters import prometheus
+
+    print("Prometheus")
+    sink = prometheus.PrometheusSink()
+    for payload in flushes:
+        sink.write(payload)
+    timed("scrape, rendered in process (generate_latest)", lambda: generate_latest(sink.registry), repeat)
+    with prometheus.start_http_server(0, sink=sink) as server, httpx.Client() as client:
+        timed("scrape over HTTP on 127.0.0.1 (request to parsed body)", lambda: client.get(server.url).text, repeat)
+        size = len(client.get(server.url).content)
+    print(f"  exposition size: {size} bytes")
+    following = cycle(flushes)
+    timed("flush: PrometheusSink.write (fold one payload)", lambda: sink.write(following()), repeat)
+    textfile = prometheus.TextfileSink(directory / "wattprint.prom")
+    textfile.open()
+    timed("flush: TextfileSink.write (fold + rewrite the .prom file)", lambda: textfile.write(following()), repeat)
+
+
+def bench_opentelemetry(flushes: list[Payload], repeat: int) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from wattprint.exporters.opentelemetry import OpenTelemetrySink
+
+    print("OpenTelemetry")
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    sink = OpenTelemetrySink(provider)
+    for payload in flushes:
+        sink.write(payload)
+    timed("collection by the SDK's reader (5 instruments)", reader.get_metrics_data, repeat)
+    following = cycle(flushes)
+    timed("flush: OpenTelemetrySink.write (fold one payload)", lambda: sink.write(following()), repeat)
+    provider.shutdown()
+
+
+def bench_mlflow(flushes: list[Payload], repeat: int, directory: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from wattprint.exporters.mlflow import MlflowSink
+
+    print("MLflow (local SQLite tracking store)")
+    uri = f"sqlite:///{directory / 'mlflow.sqlite'}"
+    client = MlflowClient(uri)
+    run_id = client.create_run("0").info.run_id
+    sink = MlflowSink(run_id, tracking_uri=uri)
+    sink.open()
+    following = cycle(flushes)
+    assert sink._sender is not None
+    sender = sink._sender
+    timed("flush: MlflowSink.write in the writer thread (fold + queue)", lambda: sink.write(following()), repeat)
+    sender.drain()
+    timed("flush: one log_batch, end to end in the sink's thread",
+          lambda: (sink.write(following()), sender.drain()), max(20, repeat // 10))
+    sink.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=500)
+    parser.add_argument("--skip-mlflow", action="store_true", help="MLflow's store takes seconds to create")
+    options = parser.parse_args()
+    flushes = payloads(options.devices, 50)
+    print(f"{options.devices} devices, {options.repeat} repetitions")
+    with tempfile.TemporaryDirectory() as directory:
+        bench_prometheus(flushes, options.repeat, Path(directory))
+        bench_opentelemetry(flushes, options.repeat)
+        if not options.skip_mlflow:
+            bench_mlflow(flushes, options.repeat, Path(directory))
+
+
+if __name__ == "__main__":
+    main()
