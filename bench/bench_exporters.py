@@ -87,6 +87,43 @@ def bench_prometheus(flushes: list[Payload], repeat: int, directory: Path) -> No
     textfile = prometheus.TextfileSink(directory / "wattprint.prom")
     textfile.open()
     timed("flush: TextfileSink.write (fold + rewrite the .prom file)", lambda: textfile.write(following()), repeat)
+    with _Pushgateway() as url:
+        push = prometheus.PushgatewaySink(url)
+        push.open()
+        assert push._sender is not None
+        sender = push._sender
+        timed("flush: PushgatewaySink.write in the writer thread (queue)", lambda: push.write(following()), repeat)
+        sender.drain()
+        timed("flush: one push to a Pushgateway on 127.0.0.1, end to end",
+              lambda: (push.write(following()), sender.drain()), max(20, repeat // 5))
+        push.close()
+
+
+class _Pushgateway:
+    """A stand-in Pushgateway on 127.0.0.1 that takes each push and answers 200 (the real one is not installable
+    here): it times the client's side of a push, not the Pushgateway's."""
+
+    def __enter__(self) -> str:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def bench_opentelemetry(flushes: list[Payload], repeat: int) -> None:

@@ -3,7 +3,10 @@ own parser; the node_exporter textfile parsed back; names, labels and values are
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from wattprint import sinks
 from wattprint.core.errors import ConfigError
 from wattprint.core.results import RunResult
 from wattprint.exporters import prometheus
-from wattprint.exporters.prometheus import METRICS, PrometheusSink, TextfileSink
+from wattprint.exporters.prometheus import METRICS, PrometheusSink, PushgatewaySink, TextfileSink
 
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 
@@ -156,6 +159,49 @@ def test_the_asgi_app_serves_the_same_figures(tracked: Callable[..., RunResult])
     assert_is_the_run(parse(response.text), result)
 
 
+class Pushgateway(BaseHTTPRequestHandler):
+    """What a Pushgateway receives: the method, the grouping path and the exposition text of each push."""
+
+    pushes: list[tuple[str, str, str, str]]
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.pushes.append(("PUT", self.path, self.headers["Content-Type"], body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_each_run_is_pushed_to_the_pushgateway_in_a_group_of_its_own(tracked: Callable[..., RunResult]) -> None:
+    handler = type("TestPushgateway", (Pushgateway,), {"pushes": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sink = sinks.attach(PushgatewaySink(f"http://127.0.0.1:{server.server_address[1]}", job="nightly"))
+    try:
+        first, second = tracked(epochs=1), tracked(epochs=2)
+    finally:
+        sinks.detach(sink)  # waits for the queued pushes
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    pushes: list[tuple[str, str, str, str]] = handler.pushes
+    assert pushes and all(method == "PUT" for method, *_ in pushes)
+    assert all(kind.startswith("text/plain; version=0.0.4") for _, _, kind, _ in pushes)
+    host = os.uname().nodename
+    for result in (first, second):
+        path = f"/metrics/job/nightly/instance/{host}/run_id/{result.run_id}"
+        mine = [body for _, where, _, body in pushes if where == path]
+        assert len(mine) >= 2  # a push at every flush, the last one the run's end
+        last = parse(mine[-1])
+        assert_is_the_run(last, result)  # the run's own totals, not the process's
+        assert last["wattprint_runs_ended_total"][()] == 1
+
+
 def test_the_sinks_are_in_the_registry() -> None:
     assert sinks.sink_class("prometheus") is PrometheusSink
     assert sinks.sink_class("prometheus-textfile") is TextfileSink
+    assert sinks.sink_class("prometheus-pushgateway") is PushgatewaySink

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 from wattprint import sinks
 from wattprint.exporters import missing
-from wattprint.exporters.totals import Figures, Totals
+from wattprint.exporters._sender import Sender
+from wattprint.exporters.totals import Figures, RunFigures, Totals
 
 try:
-    from prometheus_client import CollectorRegistry, write_to_textfile
+    from prometheus_client import CollectorRegistry, push_to_gateway, write_to_textfile
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
     from prometheus_client.registry import Collector
 except ImportError as error:  # pragma: no cover - the extra is installed wherever the tests run
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 
     from wattprint.sinks.payload import Payload
 
-__all__ = ["METRICS", "MetricsApp", "MetricsServer", "PrometheusSink", "TextfileSink", "WattprintCollector",
-           "make_asgi_app", "start_http_server"]
+__all__ = ["METRICS", "MetricsApp", "MetricsServer", "PrometheusSink", "PushgatewaySink", "TextfileSink",
+           "WattprintCollector", "make_asgi_app", "start_http_server"]
 
 DEVICE_LABELS = ("component", "device", "method")
 
@@ -149,6 +150,66 @@ class TextfileSink(PrometheusSink):
     def write(self, payload: Payload) -> None:
         self.totals.add(payload)
         write_to_textfile(self.path, self.registry)
+
+
+class _RunCollector(Collector):
+    """One run's figures, as pushed to a Pushgateway."""
+
+    def __init__(self, figures: Figures) -> None:
+        self.figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(_families(self.figures))
+
+
+def run_figures(run: RunFigures) -> Figures:
+    """One run's figures in the shape of the process's: the counters are the run's totals."""
+    record = run.run
+    return Figures(
+        devices=run.devices, energy_j=record.energy_j, emissions_g=record.emissions_g,
+        emissions_uncertainty_rel=record.emissions_uncertainty_rel, intensity_g_per_kwh=record.intensity_g_per_kwh,
+        intensity_zone=record.intensity_zone, intensity_source=record.intensity_source, hostname=record.hostname,
+        runs_running=1 if record.status == "running" else 0, runs_ended=0 if record.status == "running" else 1)
+
+
+@sinks.register
+class PushgatewaySink:
+    """Each run pushed to a Prometheus Pushgateway at every flush, for batch jobs that end before a scrape: the
+    run's own totals, grouped by ``job``, ``instance`` (the host) and ``run_id`` (the one place a run id is a
+    label: a group per run, which the Pushgateway keeps until it is deleted). Sent from the sink's own thread."""
+
+    name = "prometheus-pushgateway"
+
+    def __init__(self, gateway: str, job: str = "wattprint", *, timeout_s: float = 10.0,
+                 close_timeout_s: float = 10.0) -> None:
+        self.gateway = gateway
+        self.job = job
+        self.timeout_s = timeout_s
+        self.close_timeout_s = close_timeout_s
+        self.totals = Totals()
+        self._sender: Sender | None = None
+
+    def open(self) -> None:
+        self._sender = Sender(self.name)
+
+    def write(self, payload: Payload) -> None:
+        figures = run_figures(self.totals.add(payload))
+        record = payload.run
+        grouping = {"instance": record.hostname, "run_id": record.run_id}
+        sender = self._sender
+        assert sender is not None, "the writer opens a sink before writing to it"
+        sender.submit(lambda: self._push(figures, grouping))
+
+    def _push(self, figures: Figures, grouping: dict[str, str]) -> None:
+        registry = CollectorRegistry()
+        registry.register(_RunCollector(figures))
+        push_to_gateway(self.gateway, job=self.job, registry=registry, grouping_key=grouping, timeout=self.timeout_s)
+
+    def close(self) -> None:
+        """Push what is queued (waiting at most ``close_timeout_s``)."""
+        if self._sender is not None:
+            self._sender.drain(self.close_timeout_s)
+        self._sender = None
 
 
 class MetricsServer:
