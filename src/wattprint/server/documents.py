@@ -12,6 +12,7 @@ import math
 import re
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from wattprint.api.records import STATUSES, RunDocument
@@ -47,92 +48,158 @@ def _type_name(hint: Any) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, str(hint))
 
 
-def _check(hint: Any, value: Any, path: str, errors: list[FieldError]) -> None:
-    if len(errors) >= MAX_ERRORS or hint is Any:
-        return
+Check = Callable[[Any, str, list[FieldError]], None]
+"""Appends to the list what is wrong with a value at a path."""
+
+_CHECKS: dict[Any, Check] = {}
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value)[:40]
+
+
+def _checker(hint: Any) -> Check:
+    """The check of values of type ``hint``, built once per type (a run's thousands of intervals check fast)."""
+    check = _CHECKS.get(hint)
+    if check is None:
+        check = _CHECKS[hint] = _build(hint)
+    return check
+
+
+def _ignore(value: Any, path: str, errors: list[FieldError]) -> None:
+    return None
+
+
+def _is_number(value: Any, path: str, errors: list[FieldError]) -> None:
+    kind = type(value)
+    if kind is float:
+        if not math.isfinite(value):
+            errors.append(FieldError(path, f"must be a finite number, got {value}"))
+    elif kind is not int:
+        errors.append(FieldError(path, f"must be a number, got {_shown(value)}"))
+
+
+def _is_int(value: Any, path: str, errors: list[FieldError]) -> None:
+    if type(value) is not int:
+        errors.append(FieldError(path, f"must be an integer, got {_shown(value)}"))
+
+
+def _is_bool(value: Any, path: str, errors: list[FieldError]) -> None:
+    if type(value) is not bool:
+        errors.append(FieldError(path, f"must be true or false, got {_shown(value)}"))
+
+
+def _is_str(value: Any, path: str, errors: list[FieldError]) -> None:
+    if type(value) is not str:
+        errors.append(FieldError(path, f"must be a string, got {_shown(value)}"))
+
+
+def _build(hint: Any) -> Check:
+    if hint is Any:
+        return _ignore
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Union or origin is types.UnionType:
-        if value is None and type(None) in args:
-            return
         options = [a for a in args if a is not type(None)]
-        if len(options) == 1:
-            _check(options[0], value, path, errors)
-        return
-    if value is None:
-        errors.append(FieldError(path, f"must be {_type_name(hint)}, not null"))
-        return
-    if origin in (tuple, list):
-        if not isinstance(value, list):
-            errors.append(FieldError(path, f"must be an array, got {type(value).__name__}"))
-            return
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(value) != len(args):
-                errors.append(FieldError(path, f"must be an array of {len(args)} items, got {len(value)}"))
+        inner = _checker(options[0]) if len(options) == 1 else _ignore
+        nullable = type(None) in args
+
+        def optional(value: Any, path: str, errors: list[FieldError]) -> None:
+            if value is None:
+                if not nullable:
+                    errors.append(FieldError(path, "must not be null"))
                 return
-            for i, (item_hint, item) in enumerate(zip(args, value, strict=True)):
-                _check(item_hint, item, f"{path}[{i}]", errors)
-            return
-        item_hint = args[0] if args else Any
-        for i, item in enumerate(value):
-            _check(item_hint, item, f"{path}[{i}]", errors)
-        return
+            inner(value, path, errors)
+        return optional
+    name = _type_name(hint)
+
+    def present(check: Check) -> Check:
+        def not_null(value: Any, path: str, errors: list[FieldError]) -> None:
+            if value is None:
+                errors.append(FieldError(path or "(body)", f"must be {name}, not null"))
+            else:
+                check(value, path, errors)
+        return not_null
+
+    if origin in (tuple, list):
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            items = [_checker(a) for a in args]
+
+            def fixed(value: Any, path: str, errors: list[FieldError]) -> None:
+                if type(value) is not list or len(value) != len(items):
+                    errors.append(FieldError(path, f"must be an array of {len(items)} items"))
+                    return
+                for i, (check, item) in enumerate(zip(items, value, strict=True)):
+                    check(item, f"{path}[{i}]", errors)
+            return present(fixed)
+        each = _checker(args[0]) if args else _ignore
+
+        def array(value: Any, path: str, errors: list[FieldError]) -> None:
+            if type(value) is not list:
+                errors.append(FieldError(path, f"must be an array, got {type(value).__name__}"))
+                return
+            for i, item in enumerate(value):
+                if len(errors) >= MAX_ERRORS:
+                    return
+                each(item, f"{path}[{i}]", errors)
+        return present(array)
     if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            errors.append(FieldError(path, f"must be an object, got {type(value).__name__}"))
-            return
-        if args:
-            for key, item in value.items():
-                _check(args[1], item, f"{path}.{key}", errors)
-        return
+        each = _checker(args[1]) if args else _ignore
+
+        def mapping(value: Any, path: str, errors: list[FieldError]) -> None:
+            if type(value) is not dict:
+                errors.append(FieldError(path, f"must be an object, got {type(value).__name__}"))
+                return
+            if each is not _ignore:
+                for key, item in value.items():
+                    each(item, f"{path}.{key}", errors)
+        return present(mapping)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        check_record(hint, value, path, errors)
-        return
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                isinstance(value, float) and not math.isfinite(value)):
-            errors.append(FieldError(path, f"must be a number, got {json.dumps(value)[:40]}"))
-        return
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(FieldError(path, f"must be an integer, got {json.dumps(value)[:40]}"))
-        return
-    if hint is bool:
-        if not isinstance(value, bool):
-            errors.append(FieldError(path, f"must be true or false, got {json.dumps(value)[:40]}"))
-        return
-    if hint is str and not isinstance(value, str):
-        errors.append(FieldError(path, f"must be a string, got {json.dumps(value)[:40]}"))
+        return present(_record_checker(hint))
+    simple = {float: _is_number, int: _is_int, bool: _is_bool, str: _is_str}.get(hint, _ignore)
+    return present(simple)
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def check_record(cls: type, value: Any, path: str, errors: list[FieldError]) -> None:
-    """Append to ``errors`` what is wrong with ``value`` as a ``cls`` record (unknown keys are a newer writer's,
-    ignored); a JSON column holding a record of its own (``metadata["shape"]``) is checked as that record."""
-    if not isinstance(value, dict):
-        errors.append(FieldError(path or "(body)", f"must be an object, got {type(value).__name__}"))
-        return
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    prefix = f"{path}." if path else ""
+def _record_checker(cls: type) -> Check:
+    """The check of a ``cls`` record: required fields present, each field's value checked by its hint; unknown keys
+    are a newer writer's, ignored; a JSON column holding a record of its own (``metadata["shape"]``) is checked as
+    that record."""
+    hints = typing.get_type_hints(cls)
+    plan = []
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
-        key = next((k for k in (f.name, *f.metadata.get("aliases", ())) if k in value), None)
-        if key is None:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                errors.append(FieldError(prefix + f.name, "is required"))
-            continue
-        item = value[key]
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         shape = f.metadata.get("shape")
-        if shape is not None and isinstance(item, dict):
-            check_record(shape, item, prefix + f.name, errors)
-        else:
-            _check(hints[f.name], item, prefix + f.name, errors)
-        if f.name in _NON_NEGATIVE and isinstance(item, (int, float)) and not isinstance(item, bool) and item < 0:
-            errors.append(FieldError(prefix + f.name, f"must not be negative, got {item}"))
+        plan.append((f.name, (f.name, *f.metadata.get("aliases", ())), required, _checker(hints[f.name]),
+                     _record_checker(shape) if shape is not None else None, f.name in _NON_NEGATIVE))
+
+    def record(value: Any, path: str, errors: list[FieldError]) -> None:
+        if type(value) is not dict:
+            errors.append(FieldError(path or "(body)", f"must be an object, got {type(value).__name__}"))
+            return
+        prefix = f"{path}." if path else ""
+        for name, keys, required, check, shape, non_negative in plan:
+            if name in value:
+                item = value[name]
+            else:
+                key = next((k for k in keys if k in value), None)
+                if key is None:
+                    if required:
+                        errors.append(FieldError(prefix + name, "is required"))
+                    continue
+                item = value[key]
+            if shape is not None and type(item) is dict:
+                shape(item, prefix + name, errors)
+            else:
+                check(item, prefix + name, errors)
+            if non_negative and type(item) in (int, float) and item < 0:
+                errors.append(FieldError(prefix + name, f"must not be negative, got {item}"))
+    return record
+
+
+def check_record(cls: type, value: Any, path: str, errors: list[FieldError]) -> None:
+    """Append to ``errors`` what is wrong with ``value`` as a ``cls`` record."""
+    _checker(cls)(value, path, errors)
 
 
 def read_record(cls: type[R], data: Any, what: str) -> R:

@@ -1,0 +1,274 @@
+"""The team server's speed (issue 15): ingest throughput with concurrent clients, the cost of a token check, list
+and summary latency over many runs, and the server's memory. Prints figures; asserts nothing.
+
+    python bench/bench_server.py [--clients 8] [--runs-per-client 10] [--flushes 5] [--buckets 40]
+                                 [--pg] [--scale-runs 20000] [--scale-buckets 0]
+
+1. Ingest: a real ``wattprint server`` (a child process) over a fresh SQLite store (and a throwaway PostgreSQL
+   cluster with ``--pg``); ``--clients`` threads each PUT their runs flush by flush, as the client-side sink does,
+   every flush carrying ``--buckets`` new buckets of 3 devices. Bodies are encoded before the clock starts, so
+   the figure is the server's. Throughput = intervals stored / wall time, checked against the store's count.
+2. Token check: ``TokenChecker.check`` on a valid, cached token (one HMAC-SHA256 and a dictionary look-up), timed
+   over 200,000 calls; and a check of an unknown token, which reads the store.
+3. Reading at scale: ``--scale-runs`` runs (``--scale-buckets`` buckets x 3 devices each) written straight into
+   a new store, then p50/p95 of GET /api/v1/runs (a page of 50, unfiltered and by project),
+   /api/v1/projects and /api/v1/projects/P/summary?by=day and ?by=user, 40 requests each.
+4. Memory: the server process's resident set (VmRSS, VmHWM) after each phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.fakes.pg import (  # noqa: E402 - the repository's test helpers, importable once REPO is on the path
+    PostgresServer,
+    find_pg_bin,
+    make_components,
+    make_intervals,
+    make_run,
+    make_tasks,
+    run_id,
+)
+from tests.fakes.server import TeamServer, sqlite_url  # noqa: E402
+
+
+def memory(pid: int) -> str:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024
+    return f"RSS {fields.get('VmRSS', 0):.0f} MiB (peak {fields.get('VmHWM', 0):.0f} MiB)"
+
+
+def bodies(worker: int, runs: int, flushes: int, buckets: int) -> list[tuple[str, bytes, int]]:
+    """(run id, JSON body, intervals in it) for every PUT a client makes, in order."""
+    from wattprint.api.codec import to_dict
+    from wattprint.api.records import RunDocument
+
+    intervals = make_intervals(buckets * flushes)
+    per_flush = buckets * 3
+    out = []
+    for index in range(runs):
+        rid = run_id(worker, index, salt=7)
+        for flush in range(flushes):
+            final = flush == flushes - 1
+            run = make_run(rid, project=f"bench-{worker % 4}", status="finished" if final else "running",
+                           updated_at=1_760_000_000.0 + flush, ended_at=1_760_000_100.0 if final else None)
+            part = intervals[flush * per_flush:(flush + 1) * per_flush]
+            doc = RunDocument(run=run, components=tuple(make_components()), intervals=tuple(part),
+                              tasks=tuple(make_tasks(flush + 1)[flush:]))
+            out.append((rid, json.dumps(to_dict(doc)).encode(), len(part)))
+    return out
+
+
+def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: int) -> dict[str, float]:
+    import httpx
+
+    work = [bodies(w, runs, flushes, buckets) for w in range(clients)]
+    barrier = threading.Barrier(clients + 1)
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def client(items: list[tuple[str, bytes, int]]) -> None:
+        with httpx.Client(base_url=server.url, headers={**server.auth(), "content-type": "application/json"},
+                          timeout=120) as http:
+            http.get("/api/v1/health")
+            barrier.wait()
+            for rid, body, _ in items:
+                started = time.perf_counter()
+                answer = http.put(f"/api/v1/runs/{rid}", content=body)
+                latencies.append(time.perf_counter() - started)
+                if answer.status_code != 200:
+                    errors.append(answer.text[:200])
+
+    threads = [threading.Thread(target=client, args=(items,)) for items in work]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    sent = sum(n for items in work for _, _, n in items)
+    from wattprint.store import open_store
+
+    store = open_store(server.store_url)
+    try:
+        from sqlalchemy import text
+
+        with store._engine.connect() as conn:  # noqa: SLF001 - a count straight from the database
+            stored = int(conn.execute(text("SELECT count(*) FROM intervals")).scalar_one())
+    finally:
+        store.close()
+    latencies.sort()
+    return {"wall_s": wall, "puts": len(latencies), "intervals": sent, "stored": stored, "errors": len(errors),
+            "intervals_per_s": sent / wall, "puts_per_s": len(latencies) / wall,
+            "p50_ms": 1000 * latencies[len(latencies) // 2], "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)],
+            "body_kb": sum(len(b) for items in work for _, b, _ in items) / len(latencies) / 1024}
+
+
+def token_cost(workdir: Path) -> dict[str, float]:
+    from wattprint.server.tokens import TokenChecker, TokenError, bootstrap, create_token, server_key
+    from wattprint.store import open_store
+
+    store = open_store(sqlite_url(workdir / "tokens.sqlite"))
+    try:
+        bootstrap(store)
+        _, token = create_token(store, "ingest", "bench")
+        checker = TokenChecker(store, server_key(store))
+        checker.check(token)
+        calls = 200_000
+        started = time.perf_counter()
+        for _ in range(calls):
+            checker.check(token)
+        cached = (time.perf_counter() - started) / calls
+        unknown = "wp_0123456789ab_" + "x" * 43
+        started = time.perf_counter()
+        for _ in range(200):
+            with contextlib.suppress(TokenError):
+                checker.check(unknown)
+        missing = (time.perf_counter() - started) / 200
+    finally:
+        store.close()
+    return {"cached_us": cached * 1e6, "unknown_us": missing * 1e6}
+
+
+def scale(workdir: Path, url: str, runs: int, buckets: int) -> tuple[str, float]:
+    """Write ``runs`` runs straight into the store at ``url``; returns a project name and the seconds taken."""
+    from wattprint.store import open_store
+
+    store = open_store(url)
+    intervals = make_intervals(buckets) if buckets else []
+    components = make_components()
+    started = time.perf_counter()
+    users = [f"user-{i}" for i in range(25)]
+    try:
+        def items():  # noqa: ANN202
+            for i in range(runs):
+                run = make_run(run_id(900 + i % 50, i, salt=3), project=f"team-{i % 20}", username=users[i % 25],
+                               hostname=f"node-{i % 40}", started_at=1_700_000_000.0 + i * 600.0,
+                               updated_at=1_700_000_100.0 + i * 600.0, duration_s=100.0 + i % 1000,
+                               energy_j=1000.0 + (i * 37) % 5000, emissions_g=0.1 * (i % 700))
+                yield run, components, intervals, ()
+
+        store.save_many(items(), batch_size=1000)
+    finally:
+        store.close()
+    return "team-7", time.perf_counter() - started
+
+
+def latency(server: TeamServer, project: str) -> dict[str, tuple[float, float]]:
+    import httpx
+
+    paths = {
+        "runs (page of 50)": "/api/v1/runs?limit=50",
+        "runs of a project": f"/api/v1/runs?limit=50&project={project}",
+        "runs, page 20 (cursor)": None,
+        "projects": "/api/v1/projects",
+        "summary by day": f"/api/v1/projects/{project}/summary?by=day",
+        "summary by user": f"/api/v1/projects/{project}/summary?by=user",
+    }
+    out = {}
+    with httpx.Client(base_url=server.url, headers=server.auth(), timeout=120) as http:
+        cursor = None
+        for _ in range(19):
+            cursor = http.get("/api/v1/runs", params={"limit": 50, **({"cursor": cursor} if cursor else {})}).json()[
+                "next_cursor"]
+        paths["runs, page 20 (cursor)"] = f"/api/v1/runs?limit=50&cursor={cursor}"
+        for name, path in paths.items():
+            assert path is not None
+            http.get(path)
+            times = []
+            for _ in range(40):
+                started = time.perf_counter()
+                answer = http.get(path)
+                times.append(time.perf_counter() - started)
+                assert answer.status_code == 200, answer.text
+            times.sort()
+            out[name] = (1000 * statistics.median(times), 1000 * times[int(len(times) * 0.95)])
+    return out
+
+
+def report_ingest(label: str, figures: dict[str, float]) -> None:
+    print(f"  {label}: {figures['intervals_per_s']:,.0f} intervals/s, {figures['puts_per_s']:.0f} PUT/s "
+          f"({figures['puts']:.0f} PUTs of {figures['body_kb']:.0f} kB, {figures['intervals']:,.0f} intervals in "
+          f"{figures['wall_s']:.2f} s; stored {figures['stored']:,.0f}; {figures['errors']:.0f} errors); "
+          f"PUT latency p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--runs-per-client", type=int, default=10)
+    parser.add_argument("--flushes", type=int, default=5)
+    parser.add_argument("--buckets", type=int, default=40, help="new buckets per flush (x 3 devices)")
+    parser.add_argument("--pg", action="store_true", help="also over a throwaway PostgreSQL cluster")
+    parser.add_argument("--scale-runs", type=int, default=20_000, help="runs for the latency phase (0 to skip)")
+    parser.add_argument("--scale-buckets", type=int, default=0, help="buckets per run in the latency phase")
+    args = parser.parse_args()
+    import os
+
+    print(f"wattprint server bench: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    workdir = Path(tempfile.mkdtemp(prefix="wattprint-bench-server-"))
+
+    costs = token_cost(workdir)
+    print(f"token check: {costs['cached_us']:.2f} µs (valid, cached: one HMAC-SHA256); "
+          f"{costs['unknown_us']:.0f} µs (unknown id: one store read)")
+
+    print(f"ingest: {args.clients} clients x {args.runs_per_client} runs x {args.flushes} flushes x "
+          f"{args.buckets} buckets x 3 devices")
+    targets = [("SQLite", sqlite_url(workdir / "ingest.sqlite"), None)]
+    pg = None
+    if args.pg:
+        bindir = find_pg_bin()
+        if bindir is None:
+            print("  PostgreSQL: skipped (no initdb/pg_ctl)")
+        else:
+            pg = PostgresServer(bindir)
+            pg.start()
+            targets.append(("PostgreSQL", pg.admin_url, pg))
+    try:
+        for label, url, _ in targets:
+            server = TeamServer(url, workdir)
+            server.start()
+            try:
+                figures = ingest(server, args.clients, args.runs_per_client, args.flushes, args.buckets)
+                report_ingest(label, figures)
+                assert server.process is not None
+                print(f"    server memory after ingest: {memory(server.process.pid)}")
+            finally:
+                server.stop()
+        if args.scale_runs:
+            url = sqlite_url(workdir / "scale.sqlite")
+            project, took = scale(workdir, url, args.scale_runs, args.scale_buckets)
+            print(f"reading at scale (SQLite): {args.scale_runs:,} runs, {args.scale_runs * args.scale_buckets * 3:,} "
+                  f"intervals (written in {took:.1f} s)")
+            server = TeamServer(url, workdir)
+            server.start()
+            try:
+                for name, (p50, p95) in latency(server, project).items():
+                    print(f"  {name:<24} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+                assert server.process is not None
+                print(f"    server memory: {memory(server.process.pid)}")
+            finally:
+                server.stop()
+    finally:
+        if pg is not None:
+            pg.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
