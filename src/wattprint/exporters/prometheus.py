@@ -29,10 +29,13 @@ if TYPE_CHECKING:
 
     from wattprint.sinks.payload import Payload
 
-__all__ = ["METRICS", "MetricsApp", "MetricsServer", "PrometheusSink", "PushgatewaySink", "TextfileSink",
-           "WattprintCollector", "make_asgi_app", "start_http_server"]
+__all__ = ["GRAFANA_DASHBOARD", "METRICS", "MetricsApp", "MetricsServer", "PrometheusSink", "PushgatewaySink",
+           "TextfileSink", "WattprintCollector", "make_asgi_app", "start_http_server"]
 
 DEVICE_LABELS = ("component", "device", "method")
+
+GRAFANA_DASHBOARD = os.path.join(os.path.dirname(__file__), "grafana", "wattprint.json")
+"""A Grafana dashboard of these metrics (import it in Grafana, pick the Prometheus data source)."""
 
 METRICS = {
     "wattprint_energy_joules_total": "Energy of the runs of this process, per device, since it started (J).",
