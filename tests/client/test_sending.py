@@ -22,6 +22,7 @@ import pytest
 import wattprint
 from tests.fakes.pg import make_components, make_intervals, make_run, make_tasks, run_id
 from tests.fakes.server import TeamServer
+from tests.fakes.wait import wait_for
 from wattprint.cli.main import main
 from wattprint.client import ServerClient, push
 from wattprint.sinks import recorder
@@ -285,3 +286,38 @@ def test_wattprint_run_sends_its_run_with_the_server_setting_from_the_environmen
     assert_on_server(team_server, store, rid)
     with ServerClient(team_server.url, token) as client:
         assert client.run(rid).run.command is not None and "time.sleep" in str(client.run(rid).run.command)
+
+
+def test_a_process_sends_again_once_the_server_is_back_and_catches_up_on_its_earlier_run(
+    tmp_path: Path, team_server: TeamServer, no_rapl: str
+) -> None:
+    store = str(tmp_path / "runs.sqlite")
+    team_server.stop()
+    first = track(store, team_server, no_rapl).run_id  # the process's server sink now backs off
+    team_server.start()
+    with wattprint.Tracker(store=store, server=team_server.url, project="mnist", gpus=False, powercap_root=no_rapl,
+                           flush_interval_s=0.1) as run:
+        wait_for(lambda: sorted(server_runs(team_server)) == sorted([first, run.run_id]),
+                 "the running run and the earlier one on the server", timeout=90)
+    assert run.wait_saved(timeout=30)
+    writer = recorder.current_writer()
+    assert writer is None or writer.wait_idle(timeout=30)
+    for rid in (first, run.run_id):
+        assert_on_server(team_server, store, rid)
+    with open_store(store) as local:
+        assert outbox.unsent(local, team_server.url) == []
+
+
+def test_eight_clients_sending_at_once(tmp_path: Path, team_server: TeamServer, no_rapl: str) -> None:
+    stores = [str(tmp_path / f"client-{i}.sqlite") for i in range(8)]
+    base = dict(os.environ, WATTPRINT_SERVER=team_server.url, WATTPRINT_GPUS="false", WATTPRINT_POWERCAP_ROOT=no_rapl)
+    clients = [subprocess.Popen([sys.executable, "-c", NEXT_RUN], env=dict(base, WATTPRINT_STORE=store),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for store in stores]
+    ids = []
+    for client in clients:
+        out, err = client.communicate(timeout=180)
+        assert client.returncode == 0, err
+        ids.append(out.strip())
+    assert sorted(server_runs(team_server)) == sorted(ids)
+    for store, rid in zip(stores, ids, strict=True):
+        assert_on_server(team_server, store, rid)

@@ -2,12 +2,12 @@
 local store has it; the local store is the outbox (``store.outbox``).
 
 A send is one bounded request (``SEND_TIMEOUT_S``), never waited for by ``stop()``. What a failed send could not
-deliver stays in memory and goes with the run's next payload; the run is marked *queued* in the local store, so
-that if this process ends first, the next tracked run's writer (or ``wattprint push``) sends it whole. After the
-server could not be reached or failed (5xx), nothing is sent to it for a while that doubles with each failure
-(``BACKOFF_FIRST_S`` to ``BACKOFF_MAX_S``). A refusal (a bad or revoked token, another project's token, a payload
-the server rejects) is logged once with its fix and not tried again in this process. After a send that worked,
-the writer sends, within a short time budget, the runs earlier processes left queued for this server.
+deliver stays in memory and goes right after the next send that works; the run is marked *queued* in the local
+store, so that if this process ends first, the next tracked run's writer (or ``wattprint push``) sends it whole.
+After the server could not be reached or failed (5xx), nothing is sent to it for a while that doubles with each
+failure (``BACKOFF_FIRST_S`` to ``BACKOFF_MAX_S``). A refusal (a bad or revoked token, another project's token, a
+payload the server rejects) is logged once with its fix and not tried again in this process. After a send that
+worked, the writer sends, within a short time budget, the runs earlier processes left queued for this server.
 """
 
 from __future__ import annotations
@@ -130,9 +130,24 @@ class ServerSink:
             return
         unsent = self._unsent.setdefault(run.run_id, _Unsent())
         unsent.add(payload)
-        if not self._may_send(run):
-            self._queue(run.run_id)
+        if not self._send(unsent):
             return
+        for other in list(self._unsent.values()):  # runs whose sends failed before: what they lack, from memory
+            if other.run is not None and not self._send(other) and self._retry_at > time.monotonic():
+                return  # the server went away again
+        self._catch_up()
+
+    def _send(self, unsent: _Unsent) -> bool:
+        """Send what the server lacks of one run; on failure, keep it (and mark the run queued). Whether it went."""
+        run = unsent.run
+        assert run is not None
+        if self._is_refused(run):  # in this process, never: the store keeps it whole for 'wattprint push'
+            self._unsent.pop(run.run_id, None)
+            self._queue(run.run_id)
+            return False
+        if time.monotonic() < self._retry_at:
+            self._queue(run.run_id)
+            return False
         from wattprint.client.http import ServerRefused, ServerUnavailable
 
         if self._client is None:
@@ -143,15 +158,17 @@ class ServerSink:
         except ServerUnavailable as error:
             self._unavailable(error)
             self._queue(run.run_id)
-            return
+            return False
         except ServerRefused as error:
             self._refusal(run, error)
+            self._unsent.pop(run.run_id, None)
             self._queue(run.run_id)
-            return
+            return False
         self._failures = 0
-        del self._unsent[run.run_id]  # a later payload starts afresh (a re-priced save after the final one)
+        if self._unsent.get(run.run_id) is unsent:
+            del self._unsent[run.run_id]  # a later payload starts afresh (a re-priced save after the final one)
         self._mark_sent([(run.run_id, run.updated_at)])
-        self._catch_up()
+        return True
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -164,9 +181,9 @@ class ServerSink:
 
     # -- what may be sent ------------------------------------------------------------------------------------------
 
-    def _may_send(self, run: RunRecord) -> bool:
-        return (self._refused is None and run.project not in self._refused_projects
-                and run.run_id not in self._refused_runs and time.monotonic() >= self._retry_at)
+    def _is_refused(self, run: RunRecord) -> bool:
+        return (self._refused is not None or run.project in self._refused_projects
+                or run.run_id in self._refused_runs)
 
     def _unavailable(self, error: ServerError) -> None:
         """Leave the server alone for a while that doubles with each failure in a row."""
