@@ -158,6 +158,14 @@ def test_loopback_server_reads_and_writes_without_a_token_but_checks_tokens_give
     _problem(call(local, "GET", f"/api/v1/runs/{BETA}", "alpha"), 403)
     _problem(call(local, "GET", "/api/v1/tokens", None), 401)  # tokens are an admin's, even on loopback
     _problem(call(local, "GET", "/api/v1/tokens", "admin"), 200)
+    # a request a reverse proxy forwarded came from elsewhere: a token is needed, as on a public address
+    for header in ({"X-Forwarded-For": "203.0.113.5"}, {"Forwarded": "for=203.0.113.5"}):
+        answer = httpx.get(f"{local.url}/api/v1/runs", headers=header, timeout=30)
+        _problem(answer, 401)
+        assert "reverse proxy" in answer.json()["detail"]
+        answer = httpx.get(f"{local.url}/api/v1/runs", timeout=30,
+                           headers={**header, "Authorization": f"Bearer {local.tokens['read']}"})
+        _problem(answer, 200)
 
 
 def test_tokens_through_the_api(remote: Team) -> None:

@@ -1,8 +1,9 @@
 """Who may do what: the bearer token of a request checked, and the rules of each kind of access.
 
 Bound to loopback (one user's machine), a request without a token reads and writes; bound to any other address,
-it is refused (401). A token given is always checked, wherever the server listens. ``ingest`` tokens write and
-read one project, ``read`` tokens read everything, ``admin`` tokens do everything, managing tokens included.
+or reached through a reverse proxy (a ``Forwarded`` or ``X-Forwarded-For`` header), it is refused (401). A token
+given is always checked, wherever the server listens. ``ingest`` tokens write and read one project, ``read``
+tokens read everything, ``admin`` tokens do everything, managing tokens included.
 """
 
 from __future__ import annotations
@@ -55,9 +56,11 @@ def principal(request: Request,
     server = state(request)
     header = request.headers.get("authorization")
     if header is None:
-        if server.loopback:
+        proxied = "forwarded" in request.headers or "x-forwarded-for" in request.headers
+        if server.loopback and not proxied:
             return ANONYMOUS
-        raise unauthorised(f"this server listens on {server.host}, so every request needs a token: send "
+        where = "behind a reverse proxy" if server.loopback else f"on {server.host}"
+        raise unauthorised(f"this server listens {where}, so every request needs a token: send "
                            "'Authorization: Bearer <token>' (an admin makes one with 'wattprint server token create')")
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorised("the Authorization header must read 'Bearer <token>'")
