@@ -126,6 +126,22 @@ class _Pushgateway:
         self.server.server_close()
 
 
+def bench_csvlog(flushes: list[Payload], repeat: int, directory: Path) -> None:
+    from dataclasses import replace
+
+    from wattprint.exporters.csvlog import CsvLogSink
+
+    print("CSV log")
+    sink = CsvLogSink(directory / "emissions.csv")
+    sink.open()
+    following = cycle(flushes)
+    timed("flush of a running run: CsvLogSink.write (nothing to write)", lambda: sink.write(following()), repeat)
+    ended = [Payload(replace(p.run, status="finished", run_id=f"{i:032x}"), p.components, [], [])
+             for i, p in enumerate(flushes * (repeat // len(flushes) + 2))]
+    index = iter(ended)
+    timed("a run's end: CsvLogSink.write (one row appended)", lambda: sink.write(next(index)), repeat)
+
+
 def bench_opentelemetry(flushes: list[Payload], repeat: int) -> None:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -176,6 +192,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         bench_prometheus(flushes, options.repeat, Path(directory))
         bench_opentelemetry(flushes, options.repeat)
+        bench_csvlog(flushes, options.repeat, Path(directory))
         if not options.skip_mlflow:
             bench_mlflow(flushes, options.repeat, Path(directory))
 
