@@ -166,3 +166,46 @@ def test_a_run_saved_again_with_more_intervals_keeps_them_all(team_server: TeamS
     assert put(team_server, more).status_code == 200
     assert [(i.bucket, i.device) for i in get_document(team_server, rid).intervals] == [
         (b, d) for b in range(4) for d in sorted(("package-0", "gpu:0", "dram"))]
+
+
+def test_a_run_is_read_by_a_unique_prefix_and_an_ambiguous_one_is_named(team_server: TeamServer) -> None:
+    first, second = "abcd0000" + "0" * 24, "abcd1111" + "0" * 24
+    for rid in (first, second):
+        assert put(team_server, document(rid, buckets=1, updated_at=1_760_000_001.0)).status_code == 200
+    assert get_document(team_server, "abcd1").run.run_id == second
+    answer = httpx.get(f"{team_server.url}/api/v1/runs/abcd", headers=team_server.auth(), timeout=30)
+    assert answer.status_code == 409 and answer.headers["content-type"] == "application/problem+json"
+    assert "matches 2 runs" in answer.json()["detail"] and "give more digits" in answer.json()["detail"]
+    for ref, status in (("abc", 404), ("zzzz", 404), ("ffff", 404), ("last", 404)):
+        answer = httpx.get(f"{team_server.url}/api/v1/runs/{ref}", headers=team_server.auth(), timeout=30)
+        assert answer.status_code == status, (ref, answer.text)
+        assert answer.json()["detail"]
+
+
+def test_a_store_that_fails_is_a_503_the_client_can_retry(tmp_path) -> None:
+    from tests.fakes.pg import PostgresServer, find_pg_bin
+    from tests.fakes.server import start_server
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    cluster = PostgresServer(bindir)  # a cluster of its own: this test stops it
+    cluster.start()
+    stopped = False
+    try:
+        with start_server(cluster.admin_url, tmp_path) as server:
+            assert put(server, document(run_id(6, 1))).status_code == 200
+            cluster._run(str(bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop")
+            stopped = True
+            answer = put(server, document(run_id(6, 2)))
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert "try again" in answer.json()["detail"]
+            assert httpx.get(f"{server.url}/api/v1/health", timeout=30).status_code == 200
+    finally:
+        if stopped:
+            import shutil
+
+            shutil.rmtree(cluster.root, ignore_errors=True)
+        else:
+            cluster.stop()
