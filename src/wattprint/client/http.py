@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from wattprint.core.errors import ConfigError, WattprintError
 
@@ -133,7 +132,7 @@ class ServerClient:
 
         run_id = document.run.run_id
         body = json.dumps(to_dict(document), ensure_ascii=False, allow_nan=False).encode("utf-8")
-        answer = self._request("PUT", f"/runs/{quote(run_id, safe='')}", content=body, timeout_s=timeout_s,
+        answer = self._request("PUT", f"/runs/{_quote(run_id)}", content=body, timeout_s=timeout_s,
                                what=f"run {run_id}")
         try:
             return Ack(str(answer["run_id"]), float(answer["updated_at"]), bool(answer["stored"]))
@@ -173,7 +172,7 @@ class ServerClient:
         from wattprint.core.codec import from_dict
 
         try:
-            answer = self._request("GET", f"/runs/{quote(ref.strip(), safe='')}", what=f"run {ref}")
+            answer = self._request("GET", f"/runs/{_quote(ref.strip())}", what=f"run {ref}")
         except ServerRefused as error:
             if error.status == 404:
                 raise LookupError(f"no run matches {ref!r} on the server {self.url}") from error
@@ -249,6 +248,13 @@ def _failure(url: str, response: Any, what: str) -> ServerError:
                                  detail)
     fix = _FIXES.get(status)
     return ServerRefused(f"{message}; {fix}" if fix and fix not in message else message, status, detail)
+
+
+def _quote(segment: str) -> str:
+    """``segment`` as one path segment, whatever it holds (urllib.parse is imported with the first request)."""
+    from urllib.parse import quote
+
+    return quote(segment, safe="")
 
 
 def shown_json(value: object, limit: int = 80) -> str:
