@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from wattprint.core.codec import from_dict, to_dict
 from wattprint.api.records import (
     RECORDS,
     BudgetRecord,
@@ -29,6 +28,7 @@ from wattprint.api.records import (
     TaskRecord,
     TimeResolvedRecord,
 )
+from wattprint.core.codec import from_dict, to_dict
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "scripts" / "build_schema.py"

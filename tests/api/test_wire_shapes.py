@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.fakes.pg import make_components, make_run, run_id
-from wattprint.core.codec import to_dict
 from wattprint.api.records import IntensityRecord, RunExtra
+from wattprint.core.codec import to_dict
 from wattprint.report.summary import run_json, run_text
 from wattprint.store import open_store
 
