@@ -18,6 +18,16 @@ HOSTILE = "'; DROP TABLE runs; --"
 UNICODE = "プロジェクト ü/α \"x\" %_"
 PROJECTS = ("p0", "p1", HOSTILE, UNICODE)
 USERS = ("ana", "o'brien \"bob\"", "ünïcode")
+HARDWARE = (
+    ({"component": "gpu", "device": "gpu:0", "model": "NVIDIA H100"},
+     {"component": "gpu", "device": "gpu:1", "model": "NVIDIA H100"},
+     {"component": "cpu", "device": "cpu", "model": "AMD EPYC 9654"}),
+    ({"component": "cpu", "device": "cpu", "model": "AMD EPYC 9654"},),
+    ({"component": "gpu", "device": "gpu:0", "model": "NVIDIA A100"}, {"component": "cpu", "device": "cpu",
+                                                                      "model": None}),
+    (),
+)
+HARDWARE_KEYS = ("2 x NVIDIA H100", "AMD EPYC 9654", "NVIDIA A100", "unknown")
 DAY = 86_400.0
 T0 = 1_760_000_000.0  # 2025-10-09, a Thursday
 
@@ -42,6 +52,7 @@ def seed(url: str) -> list:
             energy_j=1000.0 * (1 + (i * 7) % 13),
             emissions_g=None if i % 6 == 0 else 0.5 * i,
             location=("FR", "DE", None)[i % 3],
+            hardware=HARDWARE[i % len(HARDWARE)],
         ))
     store = open_store(url)
     try:
@@ -154,10 +165,12 @@ def check_projects(server: TeamServer, runs: list) -> None:
             return f"{date.isocalendar()[0]}-W{date.isocalendar()[1]:02d}"
         if by == "month":
             return f"{date.year}-{date.month:02d}"
+        if by == "hardware":
+            return HARDWARE_KEYS[HARDWARE.index(run.hardware)]
         return {"user": run.username, "host": run.hostname, "location": run.location}[by]
 
     for project in (HOSTILE, UNICODE):
-        for by in ("day", "week", "month", "user", "host", "location"):
+        for by in ("day", "week", "month", "user", "host", "location", "hardware"):
             answer = get(server, f"/api/v1/projects/{quote(project, safe='')}/summary", by=by)
             assert answer.status_code == 200, answer.text
             data = answer.json()

@@ -53,7 +53,7 @@ def summary(
     by: str = Query("day", description=f"one of {', '.join(queries.GROUPS)}"),
     who: Principal = Depends(principal),  # noqa: B008
 ) -> JSONResponse:
-    """The project's runs totalled per UTC day, ISO week, month, user, host or location."""
+    """The project's runs totalled per UTC day, ISO week, month, user, host, location or hardware."""
     check_read(who, name)
     if by not in queries.GROUPS:
         raise invalid([FieldError("query.by", f"must be one of {', '.join(queries.GROUPS)}, got {by!r}")])

@@ -25,7 +25,7 @@ RUN_SORTS = ("started_at", "updated_at", "energy_j", "duration_s")
 
 TIME_GROUPS = ("day", "week", "month")
 COLUMN_GROUPS = {"user": "username", "host": "hostname", "location": "location"}
-GROUPS = (*TIME_GROUPS, *COLUMN_GROUPS)
+GROUPS = (*TIME_GROUPS, *COLUMN_GROUPS, "hardware")
 """What a project's summary can be grouped by."""
 
 DAY_S = 86_400
@@ -220,10 +220,13 @@ def project_exists(store: RunStore, name: str) -> bool:
 
 def project_groups(store: RunStore, project: str, by: str) -> list[Totals]:
     """A project's runs totalled per ``by`` (one of ``GROUPS``): per UTC day, ISO week or month of ``started_at``
-    (keys ``2026-12-02``, ``2026-W49``, ``2026-12``, oldest first), or per user, host or location (by energy)."""
+    (keys ``2026-12-02``, ``2026-W49``, ``2026-12``, oldest first), or per user, host, location or hardware (the
+    largest energy first)."""
     if by not in GROUPS:
         raise ValueError(f"by={by!r} is not valid; allowed: {', '.join(GROUPS)}")
     runs, projects = schema.runs, schema.projects
+    if by == "hardware":
+        return _hardware_groups(store, project)
     if by in COLUMN_GROUPS:
         key: Any = runs.c[COLUMN_GROUPS[by]]
     elif store.dialect == "postgresql":
@@ -247,6 +250,39 @@ def project_groups(store: RunStore, project: str, by: str) -> list[Totals]:
             label, day.runs, day.energy_j, day.emissions_g, day.duration_s, day.first_started_at,
             day.last_started_at)
     return [merged[label] for label in sorted(merged)]
+
+
+def hardware_key(hardware: Sequence[Any]) -> str:
+    """What a run ran on, as a group's name: its GPU models with counts (``2 x NVIDIA H100``), else its CPU model,
+    else ``unknown``."""
+    from collections import Counter
+
+    for component in ("gpu", "cpu"):
+        models = Counter(str(h["model"]) for h in hardware
+                         if isinstance(h, dict) and h.get("component") == component and h.get("model"))
+        if models:
+            return ", ".join(f"{n} x {model}" if n > 1 else model for model, n in sorted(models.items()))
+    return "unknown"
+
+
+def _hardware_groups(store: RunStore, project: str) -> list[Totals]:
+    """Totals per hardware (``hardware_key``): the hardware column is JSON, so runs are grouped here, not in SQL."""
+    import json
+
+    runs, projects = schema.runs, schema.projects
+    query = (
+        select(runs.c.hardware, runs.c.energy_j, runs.c.emissions_g, runs.c.duration_s, runs.c.started_at)
+        .select_from(runs.join(projects, runs.c.project_id == projects.c.project_id))
+        .where(projects.c.name == project)
+    )
+    groups: dict[str, Totals] = {}
+    with store._read() as conn:  # noqa: SLF001
+        for hardware, energy, emissions, duration, started in conn.execute(query):
+            key = hardware_key(json.loads(hardware))
+            one = Totals(key, 1, float(energy), None if emissions is None else float(emissions), float(duration),
+                         float(started), float(started))
+            groups[key] = groups[key].merged(one, key) if key in groups else one
+    return sorted(groups.values(), key=lambda t: (-t.energy_j, t.key or ""))
 
 
 def _time_key(day: int, by: str) -> str:
