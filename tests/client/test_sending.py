@@ -321,3 +321,11 @@ def test_eight_clients_sending_at_once(tmp_path: Path, team_server: TeamServer, 
     assert sorted(server_runs(team_server)) == sorted(ids)
     for store, rid in zip(stores, ids, strict=True):
         assert_on_server(team_server, store, rid)
+
+
+def test_push_without_a_server_says_how_to_name_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "push", "--store", str(tmp_path / "runs.sqlite"))
+    assert code == 1 and not out
+    assert "no team server is named: give --server URL, or set server (WATTPRINT_SERVER" in err
+    code, _, err = cli(capsys, "push", "--server", "team:8000")
+    assert code == 1 and "server = 'team:8000'" in err and "must be an 'http://' or 'https://' URL" in err

@@ -48,6 +48,8 @@ class PushResult:
     refused: list[Refusal] = field(default_factory=list)
     error: str | None = None
     """Why the push stopped early (the server unreachable, or the token refused), None when it did not."""
+    error_status: int | None = None
+    """The HTTP status that stopped it (401, 404, a 5xx; None when the server could not be reached)."""
     left: int = 0
     """Runs still unsent when it ended."""
 
@@ -126,7 +128,7 @@ def push(store: RunStore, client: ServerClient, *, project: str | None = None, q
                     except ServerRefused as error:
                         refusal = Refusal(run_id, run.project, error.status, str(error))
                         if error.status in (401, 404):
-                            result.error = str(error)
+                            result.error, result.error_status = str(error), error.status
                             return result
                         if error.status == 403:
                             refused_projects[run.project] = refusal
@@ -138,7 +140,7 @@ def push(store: RunStore, client: ServerClient, *, project: str | None = None, q
                     result.tasks += len(document.tasks)
                     result.newer_there += not ack.stored
             except ServerUnavailable as error:
-                result.error = str(error)
+                result.error, result.error_status = str(error), error.status
                 return result
             finally:
                 outbox.mark_sent(store, client.url, acks)

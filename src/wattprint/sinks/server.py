@@ -279,5 +279,16 @@ class ServerSink:
             warn_once(f"server-backlog:{self.target}",
                       f"wattprint: runs queued for the team server could not be sent yet ({error})")
             return
-        if result.left and result.error is None and not result.refused:
+        self._refused_projects.update(r.project for r in result.refused if r.status == 403)
+        if result.error is not None:  # what stopped the push stops this sink's sends too
+            from wattprint.client.http import ServerUnavailable
+
+            status = result.error_status
+            if status in (401, 404):
+                self._refused = result.error
+                warn_once(f"server-refused:{self.target}", f"wattprint: {result.error}. Runs stay in the local "
+                                                           "store; once fixed, 'wattprint push' sends them.")
+            else:
+                self._unavailable(ServerUnavailable(result.error, status))
+        elif result.left and not result.refused:
             self._backlog_at = 0.0  # out of time, not out of luck: go on at the next write
