@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -329,3 +330,27 @@ def test_push_without_a_server_says_how_to_name_one(tmp_path: Path, capsys: pyte
     assert "no team server is named: give --server URL, or set server (WATTPRINT_SERVER" in err
     code, _, err = cli(capsys, "push", "--server", "team:8000")
     assert code == 1 and "server = 'team:8000'" in err and "must be an 'http://' or 'https://' URL" in err
+
+
+def test_a_hung_server_delays_a_process_exit_by_one_bounded_send_and_the_run_waits_in_the_store(
+    tmp_path: Path, team_server: TeamServer, no_rapl: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "runs.sqlite")
+    env = dict(os.environ, WATTPRINT_STORE=store, WATTPRINT_SERVER=team_server.url, WATTPRINT_GPUS="false",
+               WATTPRINT_POWERCAP_ROOT=no_rapl)
+    assert team_server.process is not None
+    os.kill(team_server.process.pid, signal.SIGSTOP)  # connections are accepted, never answered
+    try:
+        done = subprocess.run([sys.executable, "-c", NEXT_RUN], env=env, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        os.kill(team_server.process.pid, signal.SIGCONT)
+    assert done.returncode == 0, done.stderr
+    assert "kept in the local spool" not in done.stderr  # the store had its final save within the exit drain
+    rid = done.stdout.strip()
+    with open_store(store) as local:
+        assert local.run(rid).status == "finished"
+        assert [r for r, _ in outbox.unsent(local, team_server.url, queued_only=True)] == [rid]
+    code, out, err = cli(capsys, "push", "--store", store, "--server", team_server.url)
+    assert code == 0 and out.startswith("sent 1 run"), out + err
+    assert_on_server(team_server, store, rid)

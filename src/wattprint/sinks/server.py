@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ServerSink"]
 
-SEND_TIMEOUT_S = 5.0
-"""How long one send may take (connecting: ``client.http.CONNECT_TIMEOUT_S``): the bound of a send at exit."""
+SEND_TIMEOUT_S = 4.0
+"""How long one send may take (connecting: ``client.http.CONNECT_TIMEOUT_S``): a send in flight and the final one
+fit in the exit drain (``recorder.EXIT_DRAIN_S``) together."""
 BACKOFF_FIRST_S = 2.0
 BACKOFF_MAX_S = 300.0
 """After a failed send the server is left alone for the first pause, doubled at each failure up to the last."""
