@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.wait import wait_for
 from wattprint import sinks
@@ -170,3 +172,19 @@ def test_bad_headers_are_refused_without_showing_them() -> None:
 
 def test_the_sink_is_in_the_registry() -> None:
     assert sinks.sink_class("opentelemetry") is OpenTelemetrySink
+
+
+def test_a_collector_that_is_down_stops_nothing(tmp_path: Path, tracked: Callable[..., RunResult]) -> None:
+    from wattprint.exporters.prometheus import TextfileSink
+
+    down = sinks.attach(OpenTelemetrySink(endpoint="http://127.0.0.1:9", export_interval_s=0.2))  # port 9: discard
+    textfile = sinks.attach(TextfileSink(tmp_path / "wattprint.prom"))
+    try:
+        result = tracked(epochs=1)
+    finally:
+        sinks.detach(down)  # its last export fails within CLOSE_TIMEOUT_S
+        sinks.detach(textfile)
+    samples = {sample.name: sample.value for family in text_string_to_metric_families(
+        (tmp_path / "wattprint.prom").read_text()) for sample in family.samples if not sample.labels}
+    assert result.status == "finished" and samples["wattprint_runs_ended_total"] == 1  # the other sink had it all
+    assert samples["wattprint_emissions_grams_total"] == pytest.approx(result.emissions_g, rel=1e-9)

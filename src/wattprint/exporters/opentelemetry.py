@@ -46,6 +46,10 @@ METRICS = {
 """Every instrument the sink makes: name -> (unit, description)."""
 
 DEFAULT_EXPORT_INTERVAL_S = 10.0
+EXPORT_TIMEOUT_S = 5.0
+"""How long one OTLP export may take, retries included."""
+CLOSE_TIMEOUT_S = 3.0
+"""How long closing the sink's own provider (its last export) may take: it holds up the other sinks meanwhile."""
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -114,7 +118,7 @@ class OpenTelemetrySink:
         """A provider the sink made is flushed and shut down (opening again makes a new one); yours is left alone."""
         if self._given is None and self._provider is not None:
             provider, self._provider = self._provider, None
-            provider.shutdown()
+            provider.shutdown(timeout_millis=CLOSE_TIMEOUT_S * 1000.0)
 
     def _own_provider(self) -> Any:
         try:
@@ -125,7 +129,7 @@ class OpenTelemetrySink:
         except ImportError as error:
             raise ImportError(missing("opentelemetry-exporter-otlp-proto-http", "otel",
                                       "the OpenTelemetry exporter's OTLP/HTTP export")) from error
-        exporter = OTLPMetricExporter(endpoint=self.endpoint, headers=self._headers or None)
+        exporter = OTLPMetricExporter(endpoint=self.endpoint, headers=self._headers or None, timeout=EXPORT_TIMEOUT_S)
         reader = PeriodicExportingMetricReader(exporter, export_interval_millis=self.export_interval_s * 1000.0)
         resource = Resource.create({"service.name": "wattprint", "host.name": os.uname().nodename})
         return SdkMeterProvider(metric_readers=[reader], resource=resource)
