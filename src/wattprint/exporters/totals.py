@@ -71,7 +71,8 @@ class _Run:
 
 
 class Totals:
-    """Folds payloads (``add``, from the writer thread) into figures read at any time (``figures``, ``run``)."""
+    """Folds payloads (``add``, from the writer thread) into figures read at any time, from any thread
+    (``figures``)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -114,7 +115,8 @@ class Totals:
             return figures
 
     def _retire(self, run_id: str, run: _Run) -> None:
-        """Fold an ended run into the kept totals, so that memory does not grow with the number of runs."""
+        """Fold an ended run into the kept totals: it then costs one number (its emissions, in case it is
+        re-priced), not a figure per device."""
         for key, energy_j in run.energy.items():
             self._retired_energy[key] = self._retired_energy.get(key, 0.0) + energy_j
         self._retired_emissions_g += run.emissions_g
