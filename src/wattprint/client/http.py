@@ -213,8 +213,8 @@ class ServerClient:
             response = client.request(method, path, **options)
         except httpx.HTTPError as error:
             reason = str(error) or type(error).__name__
-            raise ServerUnavailable(f"the server {self.url} cannot be reached ({reason}): is it running? "
-                                    "Runs stay in the local store until it can be.") from error
+            raise ServerUnavailable(f"the server {self.url} cannot be reached ({reason}): is it running, and is "
+                                    "that its URL?") from error
         if response.status_code >= 400:
             raise _failure(self.url, response, what or f"{method} {path}")
         try:
@@ -238,14 +238,13 @@ def _failure(url: str, response: Any, what: str) -> ServerError:
     detail = str(problem.get("detail") or "")
     fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in problem.get("errors") or ()
                        if isinstance(e, dict))
-    message = f"the server {url} refused {what}: {status} {title}"
+    message = f"the server {url} {'failed on' if status >= 500 else 'refused'} {what}: {status} {title}"
     if detail:
         message += f": {detail}"
     if fields:
         message += f" ({fields})"
     if status >= 500 or status in (408, 429):
-        return ServerUnavailable(message + "; the run stays in the local store and is sent again later", status,
-                                 detail)
+        return ServerUnavailable(message, status, detail)
     fix = _FIXES.get(status)
     return ServerRefused(f"{message}; {fix}" if fix and fix not in message else message, status, detail)
 
