@@ -11,8 +11,8 @@ and summary latency over many runs, and the server's memory. Prints figures; ass
 2. Token check: ``TokenChecker.check`` on a valid, cached token (one HMAC-SHA256 and a dictionary look-up), timed
    over 200,000 calls; and a check of an unknown token, which reads the store.
 3. Reading at scale: ``--scale-runs`` runs (``--scale-buckets`` buckets x 3 devices each) written straight into
-   a new store, then p50/p95 of GET /api/v1/runs (a page of 50, unfiltered and by project),
-   /api/v1/projects and /api/v1/projects/P/summary?by=day and ?by=user, 40 requests each.
+   a new store (SQLite, and PostgreSQL with ``--pg``), then p50/p95 of GET /api/v1/runs (a page of 50, unfiltered,
+   by project and 20 pages in), /api/v1/projects and /api/v1/projects/P/summary?by=day and ?by=user, 40 each.
 4. Memory: the server process's resident set (VmRSS, VmHWM) after each phase.
 """
 
@@ -251,19 +251,25 @@ def main() -> int:
             finally:
                 server.stop()
         if args.scale_runs:
-            url = sqlite_url(workdir / "scale.sqlite")
-            project, took = scale(workdir, url, args.scale_runs, args.scale_buckets)
-            print(f"reading at scale (SQLite): {args.scale_runs:,} runs, {args.scale_runs * args.scale_buckets * 3:,} "
-                  f"intervals (written in {took:.1f} s)")
-            server = TeamServer(url, workdir)
-            server.start()
-            try:
-                for name, (p50, p95) in latency(server, project).items():
-                    print(f"  {name:<24} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
-                assert server.process is not None
-                print(f"    server memory: {memory(server.process.pid)}")
-            finally:
-                server.stop()
+            scale_targets = [("SQLite", sqlite_url(workdir / "scale.sqlite"))]
+            if pg is not None:
+                from tests.fakes.pg import _admin
+
+                _admin(pg.admin_url, "CREATE DATABASE wattprint_scale")
+                scale_targets.append(("PostgreSQL", pg.admin_url.rsplit("/", 1)[0] + "/wattprint_scale"))
+            for label, url in scale_targets:
+                project, took = scale(workdir, url, args.scale_runs, args.scale_buckets)
+                print(f"reading at scale ({label}): {args.scale_runs:,} runs, "
+                      f"{args.scale_runs * args.scale_buckets * 3:,} intervals (written in {took:.1f} s)")
+                server = TeamServer(url, workdir)
+                server.start()
+                try:
+                    for name, (p50, p95) in latency(server, project).items():
+                        print(f"  {name:<24} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+                    assert server.process is not None
+                    print(f"    server memory: {memory(server.process.pid)}")
+                finally:
+                    server.stop()
     finally:
         if pg is not None:
             pg.stop()

@@ -29,9 +29,9 @@ def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, m
     first start prints its admin token on ``out`` (standard output), as one JSON line with ``as_json``."""
     check_server_extra()
     if not 0 <= port <= 65535:
-        raise ConfigError(f"port {port} is not a TCP port: give 1-65535 (or 0 for any free port)")
+        raise ConfigError(f"--port {port} is not a TCP port: give 1-65535 (or 0 for any free port)")
     if not max_body_mb > 0:
-        raise ConfigError(f"max_body_mb must be more than 0, got {max_body_mb}")
+        raise ConfigError(f"the largest request body (--max-body-mb) must be more than 0 MiB, got {max_body_mb:g}")
     import uvicorn
 
     from wattprint.server.app import create_app

@@ -118,6 +118,9 @@ def _openapi(args: argparse.Namespace) -> int:
     import json
 
     from wattprint.cli.common import write_output
+    from wattprint.server.serve import check_server_extra
+
+    check_server_extra()
     from wattprint.server.app import openapi_document
 
     text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
