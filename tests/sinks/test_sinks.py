@@ -128,6 +128,23 @@ def test_every_payload_reaches_every_sink_and_a_failing_one_stops_nothing(
     assert any("failed on purpose" in m for m in messages) and any("nothing to connect to" in m for m in messages)
 
 
+def test_wattprints_own_sinks_are_made_by_name_in_a_fresh_process() -> None:
+    """The team server's sink is built in; the exporters (a layer above) come as this package's entry points: each
+    is made by name with none of its modules imported first, and importing one (it registers itself) is no clash."""
+    code = (
+        "from wattprint import sinks\n"
+        "names = sinks.sink_names()\n"
+        "assert {'server', 'prometheus', 'opentelemetry', 'mlflow', 'csv-log'} <= set(names), names\n"
+        "import wattprint.exporters.prometheus, wattprint.sinks.server\n"
+        "print(sinks.sink_class('server').__name__, sinks.sink_class('prometheus').__name__,\n"
+        "      sinks.sink_class('csv-log').__name__, sinks.REGISTRY.problems())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ServerSink", "PrometheusSink", "CsvLogSink", "()"]
+    assert "skipped" not in done.stderr
+
+
 def test_the_registry_names_its_sinks_and_refuses_what_is_not_one(registered: None) -> None:
     assert {"test-jsonl", "test-failing", "test-unopenable"} <= set(sinks.sink_names())
     assert sinks.sink_class("test-jsonl") is JsonLines

@@ -78,6 +78,8 @@ class Registry(Generic[T]):
         name already used among them, is a ValueError saying why (``unregister`` the other first to replace it)."""
         with self._lock:
             name = getattr(item, "name", None)
+            if isinstance(name, str) and self._declares(name, item):  # a declared module registering itself
+                return item
             problem = self._check(item, self.all())
             if problem:
                 raise ValueError(f"cannot register {name if name else item!r}: {problem}")
@@ -129,6 +131,19 @@ class Registry(Generic[T]):
         with self._lock:
             return tuple(self._problems.values())
 
+    def _declares(self, name: str, item: T) -> bool:
+        """Whether ``name`` is a built-in line or an entry point naming ``item`` itself; then it is that entry."""
+        where = f"{getattr(item, '__module__', '')}:{getattr(item, '__qualname__', '')}"
+        line = self._built_in.get(name)
+        if line == where or line is item:
+            self._built_in[name] = item
+            return True
+        point = self._entry_points().get(name)
+        if point is not None and point.value == where:
+            self._loaded[name] = item
+            return True
+        return False
+
     def _resolve(self, name: str) -> T:
         entry = self._built_in[name]
         if isinstance(entry, str):
@@ -155,7 +170,8 @@ class Registry(Generic[T]):
         self._loading.add(name)
         try:
             item = point.load()
-            problem = self._check(item, [*taken, *self._loaded.values()])
+            others = [loaded for key, loaded in self._loaded.items() if key != name]  # it may register itself
+            problem = self._check(item, [*taken, *others])
         except Exception as error:  # noqa: BLE001 - a broken plug-in must not break the others
             problem = f"it failed to load: {type(error).__name__}: {error}"
         finally:

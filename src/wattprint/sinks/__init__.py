@@ -37,8 +37,10 @@ def _check(cls: object, taken: Sequence[type[Any]]) -> str | None:
     return None
 
 
-REGISTRY: Registry[type[Any]] = Registry("sink", ENTRY_POINT_GROUP, {}, _check)
-"""The sink classes: from entry points, then registered."""
+REGISTRY: Registry[type[Any]] = Registry("sink", ENTRY_POINT_GROUP,
+                                         {"server": "wattprint.sinks.server:ServerSink"}, _check)
+"""The sink classes: built-in (the team server's; the exporters come as this package's entry points), from entry
+points, then registered."""
 
 
 def register(cls: type[RunSink]) -> type[RunSink]:
