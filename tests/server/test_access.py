@@ -106,6 +106,8 @@ RULES = [
     ("GET", "/api/v1/tokens", None, {"none": 401, "revoked": 401, "read": 403, "alpha": 403, "admin": 200}),
     ("POST", "/api/v1/tokens", {"scope": "read", "name": "ci"},
      {"none": 401, "read": 403, "alpha": 403, "admin": 201}),
+    ("DELETE", "/api/v1/tokens/000000000000", None,
+     {"none": 401, "revoked": 401, "read": 403, "alpha": 403, "admin": 404}),
 ]
 
 
