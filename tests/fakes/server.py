@@ -31,17 +31,16 @@ START_TIMEOUT_S = 60.0
 
 
 _SHIM = (
-    "import argparse, sys\n"
-    "from wattprint.cli.commands import server\n"
-    "parser = argparse.ArgumentParser(prog='wattprint server')\n"
-    "parser.add_argument('--store')\n"
-    "server.add_arguments(parser)\n"
-    "sys.exit(server.run(parser.parse_args(), parser))\n"
+    "import sys\n"
+    "import wattprint.cli.commands as commands\n"
+    "commands.COMMANDS = (*commands.COMMANDS, 'server')\n"
+    "from wattprint.cli.main import main\n"
+    "sys.exit(main(['server', *sys.argv[1:]]))\n"
 )
 
 
 def _server_command() -> list[str]:
-    """``wattprint server``; until the command is listed in ``COMMANDS``, its module run by itself."""
+    """``wattprint server``; until the command is listed in ``COMMANDS``, ``wattprint``'s own ``main`` with it added."""
     from wattprint.cli.commands import COMMANDS
 
     if "server" in COMMANDS:
