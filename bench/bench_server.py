@@ -2,7 +2,7 @@
 and summary latency over many runs, and the server's memory. Prints figures; asserts nothing.
 
     python bench/bench_server.py [--clients 8] [--runs-per-client 10] [--flushes 5] [--buckets 40]
-                                 [--pg] [--scale-runs 20000] [--scale-buckets 0]
+                                 [--pg] [--workers 1] [--scale-runs 20000] [--scale-buckets 0]
 
 1. Ingest: a real ``wattprint server`` (a child process) over a fresh SQLite store (and a throwaway PostgreSQL
    cluster with ``--pg``); ``--clients`` threads each PUT their runs flush by flush, as the client-side sink does,
@@ -215,6 +215,7 @@ def main() -> int:
     parser.add_argument("--flushes", type=int, default=5)
     parser.add_argument("--buckets", type=int, default=40, help="new buckets per flush (x 3 devices)")
     parser.add_argument("--pg", action="store_true", help="also over a throwaway PostgreSQL cluster")
+    parser.add_argument("--workers", type=int, default=1, help="server processes for the ingest phase")
     parser.add_argument("--scale-runs", type=int, default=20_000, help="runs for the latency phase (0 to skip)")
     parser.add_argument("--scale-buckets", type=int, default=0, help="buckets per run in the latency phase")
     args = parser.parse_args()
@@ -227,7 +228,8 @@ def main() -> int:
     print(f"token check: {costs['cached_us']:.2f} µs (valid, cached: one HMAC-SHA256); "
           f"{costs['unknown_us']:.0f} µs (unknown id: one store read)")
 
-    print(f"ingest: {args.clients} clients x {args.runs_per_client} runs x {args.flushes} flushes x "
+    processes = f"{args.workers} server process{'es' if args.workers > 1 else ''}"
+    print(f"ingest ({processes}): {args.clients} clients x {args.runs_per_client} runs x {args.flushes} flushes x "
           f"{args.buckets} buckets x 3 devices")
     targets = [("SQLite", sqlite_url(workdir / "ingest.sqlite"), None)]
     pg = None
@@ -241,7 +243,7 @@ def main() -> int:
             targets.append(("PostgreSQL", pg.admin_url, pg))
     try:
         for label, url, _ in targets:
-            server = TeamServer(url, workdir)
+            server = TeamServer(url, workdir, args=["--workers", str(args.workers)])
             server.start()
             try:
                 figures = ingest(server, args.clients, args.runs_per_client, args.flushes, args.buckets)

@@ -209,3 +209,19 @@ def test_a_store_that_fails_is_a_503_the_client_can_retry(tmp_path) -> None:
             shutil.rmtree(cluster.root, ignore_errors=True)
         else:
             cluster.stop()
+
+
+def test_several_worker_processes_serve_one_store(tmp_path) -> None:
+    from tests.fakes.server import sqlite_url, start_server
+
+    with start_server(sqlite_url(tmp_path / "workers.sqlite"), tmp_path, args=["--workers", "2"]) as server:
+        assert server.admin_token is not None
+        docs = [document(run_id(7, i), buckets=2, updated_at=1_760_000_000.0 + i) for i in range(12)]
+        with httpx.Client(base_url=server.url, headers=server.auth(), timeout=30) as http:
+            for doc in docs:
+                answer = http.put(f"/api/v1/runs/{doc.run.run_id}", json=to_dict(doc))
+                assert answer.status_code == 200, answer.text
+            listed = http.get("/api/v1/runs", params={"limit": 100}).json()["items"]
+        assert sorted(r["run_id"] for r in listed) == sorted(d.run.run_id for d in docs)
+        assert server.log().count(server.admin_token) == 1
+        assert "Started parent process" in server.log() or server.log().count("Started server process") >= 2

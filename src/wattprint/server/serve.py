@@ -23,11 +23,18 @@ def check_server_extra() -> None:
                           " not installed: pip install 'wattprint[server]'")
 
 
+WORKER_ENV = "WATTPRINT_SERVER_WORKER"
+"""How the server hands its store and limits to its worker processes (JSON)."""
+
+
 def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, max_body_mb: float = 32.0,
-          as_json: bool = False, out: TextIO | None = None) -> None:
-    """Serve the store at ``store_url`` (default: the per-user store) on ``host``:``port`` until interrupted; a
-    first start prints its admin token on ``out`` (standard output), as one JSON line with ``as_json``."""
+          workers: int = 1, as_json: bool = False, out: TextIO | None = None) -> None:
+    """Serve the store at ``store_url`` (default: the per-user store) on ``host``:``port`` until interrupted, in
+    ``workers`` processes; a first start prints its admin token on ``out`` (standard output), as one JSON line with
+    ``as_json``."""
     check_server_extra()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers must be a whole number of at least 1, got {workers!r}")
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port {port} is not a TCP port: give 1-65535 (or 0 for any free port)")
     if not max_body_mb > 0:
@@ -50,9 +57,31 @@ def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, m
             else:
                 stream.write(f"{FIRST_TOKEN_NOTE}\n    {token}\n\n")
             stream.flush()
-        app = create_app(store, host=host, max_body_mb=max_body_mb)
-        config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
-                                server_header=False, proxy_headers=True)
-        uvicorn.Server(config).run()
+        if workers == 1:
+            app = create_app(store, host=host, max_body_mb=max_body_mb)
+            uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
+                                          server_header=False, proxy_headers=True)).run()
+            return
     finally:
         store.close()
+    import json
+    import os
+
+    from wattprint.store import resolve_store_url
+
+    os.environ[WORKER_ENV] = json.dumps({"store": resolve_store_url(store_url), "host": host,
+                                         "max_body_mb": max_body_mb})
+    uvicorn.run("wattprint.server.serve:worker_app", factory=True, workers=workers, host=host, port=port,
+                log_level="info", access_log=False, server_header=False, proxy_headers=True)
+
+
+def worker_app() -> object:
+    """The application of one worker process (``serve(workers=N)``): its own store connections, token cache."""
+    import json
+    import os
+
+    from wattprint.server.app import create_app
+    from wattprint.store import open_store
+
+    given = json.loads(os.environ[WORKER_ENV])
+    return create_app(open_store(given["store"]), host=given["host"], max_body_mb=given["max_body_mb"])

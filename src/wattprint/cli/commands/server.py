@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     parser.add_argument("--max-body-mb", type=float, default=32.0, metavar="MB",
                         help="largest request body accepted, in MiB (default 32); larger ones get 413")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="server processes (default 1); more use more cores, each with its own token cache")
     parser.add_argument("--json", action="store_true",
                         help="print data as JSON: the first start's admin token, a new token, the token list")
     actions = parser.add_subparsers(dest="server_action", metavar="ACTION")
@@ -58,7 +60,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _openapi(args)
     from wattprint.server.serve import serve
 
-    serve(store_setting(args), host=args.host, port=args.port, max_body_mb=args.max_body_mb, as_json=args.json)
+    serve(store_setting(args), host=args.host, port=args.port, max_body_mb=args.max_body_mb, workers=args.workers,
+          as_json=args.json)
     return 0
 
 
