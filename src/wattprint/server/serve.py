@@ -43,8 +43,12 @@ def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, m
 
     from wattprint.server.app import create_app
     from wattprint.server.tokens import bootstrap
+    from wattprint.settings import hints
     from wattprint.store import open_store
 
+    # The API's callers name the library's keywords (JSON keys), not the command line's options: hints are worded
+    # for the Python API while serving, even when 'wattprint server' started the server.
+    hints._options = None  # noqa: SLF001 - no public way yet to leave the command line's wording
     store = open_store(store_url)
     try:
         token = bootstrap(store)
