@@ -107,6 +107,7 @@ USAGE_ERRORS = [
     (("plan", "--duration", "1h", "--intensity-provider", "nowhere"), "--intensity-provider"),
     (("plan",), "--duration"),
     (("push", "--server"), "--server"),
+    (("server", "--port", "eighty"), "--port"),
 ]
 
 

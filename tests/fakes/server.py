@@ -30,22 +30,9 @@ _TOKEN = re.compile(r"\bwp_[0-9a-f]{12}_[A-Za-z0-9_-]{32,}")
 START_TIMEOUT_S = 60.0
 
 
-_SHIM = (
-    "import sys\n"
-    "import wattprint.cli.commands as commands\n"
-    "commands.COMMANDS = (*commands.COMMANDS, 'server')\n"
-    "from wattprint.cli.main import main\n"
-    "sys.exit(main(['server', *sys.argv[1:]]))\n"
-)
-
-
 def _server_command() -> list[str]:
-    """``wattprint server``; until the command is listed in ``COMMANDS``, ``wattprint``'s own ``main`` with it added."""
-    from wattprint.cli.commands import COMMANDS
-
-    if "server" in COMMANDS:
-        return [sys.executable, "-m", "wattprint", "server"]
-    return [sys.executable, "-c", _SHIM]
+    """The real ``wattprint server`` command, run by this interpreter."""
+    return [sys.executable, "-m", "wattprint", "server"]
 
 
 class TeamServer:

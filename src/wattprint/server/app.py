@@ -14,6 +14,7 @@ from wattprint.server import openapi
 from wattprint.server.access import ServerState
 from wattprint.server.problems import MEDIA_TYPE, FieldError, Problem, invalid
 from wattprint.server.tokens import TokenChecker, server_key
+from wattprint.settings.hints import docs
 from wattprint.store.errors import StoreError
 from wattprint.store.runstore import RunStore
 
@@ -43,7 +44,7 @@ def build_app() -> FastAPI:
     app = FastAPI(
         title="wattprint team server",
         version=__version__,
-        description="Every run of a team in one place: runs, projects, summaries, the calculator (docs/server.md).",
+        description=f"Every run of a team in one place: runs, projects, summaries, the calculator ({docs('server')}).",
         openapi_url="/openapi.json",
         generate_unique_id_function=lambda route: route.name,  # operation ids a generated client reads well
     )

@@ -39,16 +39,22 @@ def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, m
         raise ConfigError(f"--port {port} is not a TCP port: give 1-65535 (or 0 for any free port)")
     if not max_body_mb > 0:
         raise ConfigError(f"the largest request body (--max-body-mb) must be more than 0 MiB, got {max_body_mb:g}")
+    from wattprint.settings import hints
+
+    # The API's callers name the library's keywords (JSON keys), not the command line's options: hints are worded
+    # for the Python API while serving, even when 'wattprint server' started the server.
+    with hints.python_api():
+        _serve(store_url, host=host, port=port, max_body_mb=max_body_mb, workers=workers, as_json=as_json, out=out)
+
+
+def _serve(store_url: str | None, *, host: str, port: int, max_body_mb: float, workers: int, as_json: bool,
+           out: TextIO | None) -> None:
     import uvicorn
 
     from wattprint.server.app import create_app
     from wattprint.server.tokens import bootstrap
-    from wattprint.settings import hints
     from wattprint.store import open_store
 
-    # The API's callers name the library's keywords (JSON keys), not the command line's options: hints are worded
-    # for the Python API while serving, even when 'wattprint server' started the server.
-    hints._options = None  # noqa: SLF001 - no public way yet to leave the command line's wording
     store = open_store(store_url)
     try:
         token = bootstrap(store)

@@ -3,7 +3,8 @@
 Library code words a hint once, with :func:`setting` ("pass ``cpu_tdp_w=``" in Python, "give ``--cpu-tdp-w``" on the
 command line, "set ``cpu_tdp_w`` in wattprint.toml" where the command has no such option), :func:`docs` (a URL,
 since the wheel ships no docs/ folder) and :func:`regions` (the function or the command that lists locations).
-The command line switches the voice for the duration of one command with :func:`command_line`.
+The command line switches the voice for the duration of one command with :func:`command_line`; :func:`python_api`
+switches it back (the team server's API speaks in the library's terms).
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ def command_line(options: Mapping[str, str]) -> Iterator[None]:
     """Word hints for a command whose options are ``options`` (``{"cpu_tdp_w": "--cpu-tdp-w", ...}``)."""
     global _options
     previous, _options = _options, dict(options)
+    try:
+        yield
+    finally:
+        _options = previous
+
+
+@contextlib.contextmanager
+def python_api() -> Iterator[None]:
+    """Word hints for the Python API (keyword arguments, JSON keys) for the duration, even inside a command: what
+    a server started by ``wattprint server`` tells the clients of its API."""
+    global _options
+    previous, _options = _options, None
     try:
         yield
     finally:

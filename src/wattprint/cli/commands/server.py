@@ -16,7 +16,8 @@ EXAMPLES = """examples:
   wattprint server openapi -o openapi.json                # the API's OpenAPI document
 
 The first start creates the server key and an admin token, printed once. Bound to an address other than
-loopback, the server refuses requests without a token (docs/server.md)."""
+loopback, the server refuses requests without a token (see
+https://github.com/wattprint/wattprint/blob/main/docs/server.md)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
