@@ -130,3 +130,12 @@ def test_tests_are_laid_out_like_the_code_and_share_helpers_only_through_fakes()
             offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names
                           if name.rsplit(".", 1)[-1].startswith("test_")]
     assert offenders == []
+
+
+def test_every_test_module_has_a_name_of_its_own() -> None:
+    """Test folders are not packages: two test modules with one name stop pytest's collection of the whole suite."""
+    tests = Path(__file__).resolve().parent
+    seen: dict[str, list[str]] = {}
+    for path in tests.rglob("test_*.py"):
+        seen.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    assert not {name: paths for name, paths in seen.items() if len(paths) > 1}
