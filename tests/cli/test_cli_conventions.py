@@ -196,7 +196,10 @@ def test_ctrl_c_ends_a_command_quietly_with_130(env: dict[str, str]) -> None:
             [WATTPRINT, "plan", "--duration", "1h", "--intensity-provider", "uk", "--zone", "GB"],
             env={**env, "WATTPRINT_INTENSITY_URL": url, "WATTPRINT_INTENSITY_TIMEOUT_S": "60",
                  "WATTPRINT_INTENSITY_DISK_CACHE": "false"},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # as a command started at a terminal has it: a runner that started the suite in the background
+            # (nohup, CI) leaves SIGINT ignored, which the child would inherit and rightly keep
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         server.settimeout(60)
         connection, _ = server.accept()  # the command is now waiting for an answer
         with connection:
