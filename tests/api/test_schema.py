@@ -18,6 +18,7 @@ from wattprint.api.records import (
     BudgetRecord,
     ComponentRecord,
     FingerprintRecord,
+    GroupRecord,
     IntensityRecord,
     IntervalRecord,
     PredictionRecord,
@@ -66,6 +67,8 @@ TIME_RESOLVED = TimeResolvedRecord(
     notes=("a note",), timeline=((0.0, 10.0, 300.0, "live"), (10.0, 20.0, None, "fallback")),
     bucket_status={"fallback": (3,)},
 )
+GROUP = GroupRecord(group_id="torchrun:job-7", launcher="torchrun", rank=3, local_rank=1, world_size=4,
+                    local_world_size=2, node_rank=1, node_count=2, attempt=1, measures_host=True, job_id="123")
 EXTRA = RunExtra(
     pue_source="Uptime Institute", wue_l_per_kwh=1.8, wue_source="WRI", intensity_zone_name="Germany",
     intensity_licence="CC-BY-4.0", carbon_notes=("n",), predictions=(PREDICTION,), budget=BUDGET,
@@ -73,6 +76,7 @@ EXTRA = RunExtra(
     time_resolved=TIME_RESOLVED, imported_from="codecarbon", tool_version="2.3", file="/x/emissions.csv",
     output_file="/x/out.log", line=2, rows_of_run=1, source_run_id="s", source_fields={"run_id": "s"},
     intensity_year_source="row timestamp", timestamp_zone="local", uncertainty_source="assigned",
+    tags=("baseline", "lr-sweep"), group=GROUP,
 )
 RUN = RunRecord(
     run_id="a" * 32, project="p", name="n", status="finished", started_at=1.7e9, updated_at=1.7e9 + 10,
@@ -97,6 +101,7 @@ SAMPLES: dict[type, Any] = {
     BudgetRecord: BUDGET,
     FingerprintRecord: EXTRA.fingerprint,
     TimeResolvedRecord: TIME_RESOLVED,
+    GroupRecord: GROUP,
     RunExtra: EXTRA,
     RequestRecord: REQUEST,
     RunDocument: RunDocument(RUN, (COMPONENT,), (INTERVAL,), (TASK,), (REQUEST,), schema_version=2),

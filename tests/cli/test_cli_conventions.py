@@ -108,6 +108,8 @@ USAGE_ERRORS = [
     (("plan",), "--duration"),
     (("push", "--server"), "--server"),
     (("server", "--port", "eighty"), "--port"),
+    (("bench-inference", "--requests", "many"), "--requests"),
+    (("agent", "--port", "eighty"), "--port"),
 ]
 
 

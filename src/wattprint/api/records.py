@@ -21,6 +21,7 @@ __all__ = [
     "BudgetRecord",
     "ComponentRecord",
     "FingerprintRecord",
+    "GroupRecord",
     "IntensityRecord",
     "IntervalRecord",
     "PredictionRecord",
@@ -146,6 +147,30 @@ class TimeResolvedRecord:
 
 
 @dataclass(frozen=True)
+class GroupRecord:
+    """A run's place in a run group: one logical run (a distributed training) measured by one part per process
+    (rank) on one or more nodes (issue 19, docs/distributed.md). Parts are summed by (host, device), never twice."""
+
+    group_id: str
+    """The job key, made from the launcher's ids (or the ``group=`` given), the same in every part."""
+    launcher: str
+    """``torchrun``, ``slurm``, ``mpi`` or ``explicit``."""
+    rank: int | None = None
+    local_rank: int | None = None
+    world_size: int | None = None
+    local_world_size: int | None = None
+    node_rank: int | None = None
+    node_count: int | None = None
+    attempt: int = 0
+    """Elastic restarts: 0 for the first attempt."""
+    measures_host: bool = False
+    """This part measured the machine-wide CPU and RAM of its node (the node's leader); the others only their own
+    devices."""
+    job_id: str | None = None
+    """The scheduler's own job id (SLURM's ``SLURM_JOB_ID``), where there is one."""
+
+
+@dataclass(frozen=True)
 class RunExtra:
     """What a stored run keeps beside its columns (the ``extra`` JSON column), grouped by who writes it.
 
@@ -166,6 +191,10 @@ class RunExtra:
     fingerprint: FingerprintRecord | None = None
     # the wattprint run that measured this one (``wattprint run`` around a tracked script)
     parent_run: str | None = None
+    # labels the user gave the run (``track(tags=...)``), for filtering on a team server
+    tags: tuple[str, ...] = ()
+    # distributed runs (issue 19): this part's place in its run group
+    group: GroupRecord | None = None
     # live intensity (carbon.live)
     time_resolved: TimeResolvedRecord | None = None
     # imported from another tool's files (importers)
@@ -288,6 +317,6 @@ class RunDocument:
 
 RECORDS: tuple[type, ...] = (
     RunRecord, DeviceEnergy, IntervalRecord, TaskRecord, IntensityRecord, PredictionRecord, BudgetRecord,
-    FingerprintRecord, TimeResolvedRecord, RunExtra, RequestRecord, RunDocument,
+    FingerprintRecord, TimeResolvedRecord, GroupRecord, RunExtra, RequestRecord, RunDocument,
 )
 """Every record of the wire format, in the order the schema lists them."""

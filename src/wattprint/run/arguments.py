@@ -60,6 +60,8 @@ class TrackerArguments(SettingArguments, total=False):
     total_steps: int | None
     predict_every_steps: int | None
     hyperparameters: Mapping[str, Any] | None
+    tags: tuple[str, ...] | list[str] | None
+    group: str | None
     nvml: Any
     amdsmi: Any
 

@@ -47,6 +47,10 @@ class RunOptions:
     total_steps: int | None = None
     predict_every_steps: int | None = None
     hyperparameters: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] | None = None
+    """Labels for the run (issue 15: filtered on by a team server)."""
+    group: str | None = None
+    """The run group this run is a part of (issue 19: a distributed run); overrides the launcher's job key."""
 
     def __post_init__(self) -> None:
         from wattprint.predict.prediction import check_total

@@ -217,6 +217,7 @@ KEYS: tuple[Key, ...] = (
         default_doc="no server"),
     Key("server_token", "str", None, "Token the team server gave for sending runs (`wattprint server token "
         "create`); never printed or logged.", check=_secret_value, allowed="a string (never shown)"),
+    # -- distributed runs (issue 19): their keys go here --
     # -- exporters (issue 18): their keys go here --
     Key("otlp_endpoint", "str", None, "Base URL of the OpenTelemetry collector that the `opentelemetry` exporter "
         "sends metrics to over OTLP/HTTP (`/v1/metrics` is added unless the URL ends with it).", check=_url_value,

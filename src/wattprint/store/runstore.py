@@ -43,7 +43,7 @@ from wattprint.store.writing import RunWriter, revisions
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-REVISIONS = ("0001", "0002")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 """Every migration this version ships, oldest first (the last is ``schema.HEAD_REVISION``)."""
 
 SQLITE_BUSY_TIMEOUT_S = sqlite.BUSY_TIMEOUT_S
