@@ -22,6 +22,7 @@ from wattprint.api.records import (
     IntensityRecord,
     IntervalRecord,
     PredictionRecord,
+    RequestIntervalRecord,
     RequestRecord,
     RunDocument,
     RunExtra,
@@ -88,7 +89,15 @@ RUN = RunRecord(
     emissions_g=0.45, emissions_uncertainty_rel=0.11, water_l=0.002, embodied_g=1.0,
     extra=EXTRA,
 )
-REQUEST = RequestRecord("req-1", "a" * 32, 1.7e9, 0.25, 12.0, "sampled", 0.08, "/v1/generate", 20, 200, None, 0.001)
+REQUEST = RequestRecord("req-1", "a" * 32, 1.7e9, 0.25, 12.0, "sampled", 0.08, "/v1/generate", 20, 200, None, 0.001,
+                        time_to_first_token_s=0.05, prefill_energy_j=2.0, decode_energy_j=10.0, sharing="tokens")
+REQUEST_INTERVAL = RequestIntervalRecord(
+    bucket=-1, endpoint="POST /v1/generate", start_offset_s=5.0, end_offset_s=65.0, requests=12, energy_j=144.0,
+    method="sampled", uncertainty_rel=0.08, sharing="mixed", latency_s=3.0, tokens_in=240, tokens_out=2400,
+    tokens_out_energy_j=140.0, items=3, items_energy_j=4.0, prefill_tokens=200, prefill_energy_j=20.0,
+    decode_tokens=2000, decode_energy_j=100.0, first_token_requests=10, time_to_first_token_s=0.5,
+    idle_energy_j=7.0, idle_s=2.0, latency_hist=((-6, 12),), energy_hist=((10, 11), (11, 1)), concurrency=4,
+)
 INTERVAL = IntervalRecord(3, 10.0, 20.0, "cpu", "package-0", 100.0, 10.0, "counter", 0.05, 0.01, 300.0)
 TASK = TaskRecord(1, "epoch-1", 1.7e9, 5.0, 1800.0, 0.05, "sampled", (COMPONENT,))
 SAMPLES: dict[type, Any] = {
@@ -104,7 +113,9 @@ SAMPLES: dict[type, Any] = {
     GroupRecord: GROUP,
     RunExtra: EXTRA,
     RequestRecord: REQUEST,
-    RunDocument: RunDocument(RUN, (COMPONENT,), (INTERVAL,), (TASK,), (REQUEST,), schema_version=2),
+    RequestIntervalRecord: REQUEST_INTERVAL,
+    RunDocument: RunDocument(RUN, (COMPONENT,), (INTERVAL,), (TASK,), (REQUEST,), schema_version=2,
+                             request_intervals=(REQUEST_INTERVAL,)),
 }
 
 

@@ -17,6 +17,7 @@ from wattprint.core.units import J_PER_KWH
 __all__ = [
     "RECORDS",
     "STATUSES",
+    "STEADY_BUCKET",
     "WIRE_VERSION",
     "BudgetRecord",
     "ComponentRecord",
@@ -25,6 +26,7 @@ __all__ = [
     "IntensityRecord",
     "IntervalRecord",
     "PredictionRecord",
+    "RequestIntervalRecord",
     "RequestRecord",
     "RunDocument",
     "RunExtra",
@@ -283,7 +285,7 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request served inside a run (the coming per-request inference issue): its energy and what it did."""
+    """One request served inside a run (docs/inference.md): its share of the measured energy and what it did."""
 
     request_id: str
     run_id: str
@@ -299,6 +301,63 @@ class RequestRecord:
     items: int | None = None
     """Images, documents or other units the request processed, where tokens do not apply."""
     emissions_g: float | None = None
+    time_to_first_token_s: float | None = None
+    """Seconds from the request's arrival to its first output token (None: not marked)."""
+    prefill_energy_j: float | None = None
+    """The request's energy before its first token (None: not marked)."""
+    decode_energy_j: float | None = None
+    """The request's energy after its first token (None: not marked)."""
+    sharing: str | None = None
+    """How the energy of the intervals it was active in was shared: ``tokens``, ``items``, ``time`` or ``mixed``."""
+
+
+STEADY_BUCKET = -1
+"""The ``bucket`` of the request aggregates over a run's steady-state window (their offsets are the window's)."""
+
+
+@dataclass(frozen=True)
+class RequestIntervalRecord:
+    """The requests of one endpoint that ended in one time bucket of a run, summed (issue 17): what is stored
+    instead of a row per request, so a day at 1,000 requests/s stays in megabytes. Rows of any buckets merge by
+    adding their counts, sums and histograms.
+
+    ``bucket`` numbers the run's time buckets (10 s wide for the first hour, 60 s for the first day, 600 s
+    after); ``STEADY_BUCKET`` (-1) holds the requests inside the steady-state window, written when the run ends,
+    with the window as its offsets and ``concurrency`` its level. ``endpoint`` is ``""`` for requests without
+    one; that row also holds the bucket's idle energy (no request in flight). The histograms are sparse
+    ``(bin, count)`` pairs over fixed log-spaced bins: bin ``i`` counts values in ``[10**(i/10), 10**((i+1)/10))``
+    (seconds, joules). Sums of tokens or items are None when no request stated them; the energies beside them
+    are those of the requests that did.
+    """
+
+    bucket: int
+    endpoint: str
+    start_offset_s: float
+    end_offset_s: float
+    requests: int
+    energy_j: float
+    method: str
+    uncertainty_rel: float
+    sharing: str
+    latency_s: float
+    """The requests' durations, summed."""
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    tokens_out_energy_j: float = 0.0
+    items: int | None = None
+    items_energy_j: float = 0.0
+    prefill_tokens: int = 0
+    prefill_energy_j: float | None = None
+    decode_tokens: int = 0
+    decode_energy_j: float | None = None
+    first_token_requests: int = 0
+    time_to_first_token_s: float = 0.0
+    """Times to first token, summed over the ``first_token_requests`` that marked theirs."""
+    idle_energy_j: float = 0.0
+    idle_s: float = 0.0
+    latency_hist: tuple[tuple[int, int], ...] = ()
+    energy_hist: tuple[tuple[int, int], ...] = ()
+    concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -313,10 +372,12 @@ class RunDocument:
     requests: tuple[RequestRecord, ...] = ()
     schema_version: int = WIRE_VERSION
     """The wire format's version the sender wrote (``WIRE_VERSION``)."""
+    request_intervals: tuple[RequestIntervalRecord, ...] = ()
+    """The run's requests, summed per time bucket and endpoint (what the store keeps of them)."""
 
 
 RECORDS: tuple[type, ...] = (
     RunRecord, DeviceEnergy, IntervalRecord, TaskRecord, IntensityRecord, PredictionRecord, BudgetRecord,
-    FingerprintRecord, TimeResolvedRecord, GroupRecord, RunExtra, RequestRecord, RunDocument,
+    FingerprintRecord, TimeResolvedRecord, GroupRecord, RunExtra, RequestRecord, RequestIntervalRecord, RunDocument,
 )
 """Every record of the wire format, in the order the schema lists them."""
