@@ -11,6 +11,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
+    from wattprint.api.records import GroupRecord
     from wattprint.run.options import Hardware
     from wattprint.settings.typed import Settings
 
@@ -61,7 +62,7 @@ class TrackerArguments(SettingArguments, total=False):
     predict_every_steps: int | None
     hyperparameters: Mapping[str, Any] | None
     tags: tuple[str, ...] | list[str] | None
-    group: str | None
+    group: str | GroupRecord | None
     nvml: Any
     amdsmi: Any
 

@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wattprint.core.results import RunResult
     from wattprint.measure.meter import Snapshot, Subscription
+    from wattprint.run.group import GroupPart
     from wattprint.run.options import Hardware, RunOptions
     from wattprint.run.windows import Window
     from wattprint.settings.config import Config
@@ -49,6 +50,8 @@ class TrackerBase:
     _dropped_tasks: int
     _recorder: RunRecorder | None
     """The store writer's handle on the current run (None with ``store = "off"``)."""
+    _part: GroupPart | None = None
+    """This run's part in its run group (a distributed run; docs/distributed.md), None outside one."""
 
     @property
     def running(self) -> bool:
@@ -62,7 +65,12 @@ class TrackerBase:
             raise TrackerStateError(
                 "this tracker was started in the parent process; start a new tracker in the forked child"
             )
-        return sub.meter.read(sub)
+        return self._scoped(sub.meter.read(sub))
+
+    def _scoped(self, snap: Snapshot) -> Snapshot:
+        """``snap`` as this run measures it: in a run group, without the devices another part measures."""
+        part = self._part
+        return snap if part is None else part.scope(snap)
 
     def _edge_or_final(self) -> Snapshot:
         with self._lock:

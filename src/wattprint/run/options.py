@@ -18,6 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from wattprint.api.records import GroupRecord
+
 NOT_PER_RUN = frozenset({"log_level"})
 """Settings keys that apply to the whole process, so a tracker's arguments cannot set them."""
 
@@ -49,7 +51,7 @@ class RunOptions:
     hyperparameters: Mapping[str, Any] | None = None
     tags: tuple[str, ...] | None = None
     """Labels for the run (issue 15: filtered on by a team server)."""
-    group: str | None = None
+    group: str | GroupRecord | None = None
     """The run group this run is a part of (issue 19: a distributed run); overrides the launcher's job key."""
 
     def __post_init__(self) -> None:
@@ -71,6 +73,10 @@ class RunOptions:
             for key in hyperparameters:
                 check_name(f"hyperparameters key {key!r}"[:80], key)
             canonical(hyperparameters)  # fail now on a value that cannot be fingerprinted
+        if self.group is not None:
+            from wattprint.run.group import check_group
+
+            check_group(self.group)
 
 
 _RUN_OPTIONS = tuple(f.name for f in fields(RunOptions))

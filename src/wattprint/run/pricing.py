@@ -112,7 +112,7 @@ class Pricing(TrackerBase):
 
         live = live_for_config(self.config, self.intensity)
         if live is not None:
-            self._live = live.start(self._start, lambda: sub.meter.read(sub))
+            self._live = live.start(self._start, lambda: self._scoped(sub.meter.read(sub)))
 
     def _stop_live(self, end: Snapshot | None = None, *, late: bool = True) -> None:
         """Stop fetching; if part of the run was priced with the yearly average while the provider's answer may

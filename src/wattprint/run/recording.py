@@ -82,3 +82,7 @@ class Recording(Training):
         recorder = self._recorder
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         return True if recorder is None else recorder.saved.wait(remaining)
+        if self._part is not None:
+            from dataclasses import asdict
+
+            extra["group"] = asdict(self._part.record)

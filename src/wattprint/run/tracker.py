@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from wattprint.core.results import RunResult, WindowResult
     from wattprint.run.arguments import TrackArguments, TrackerArguments
+    from wattprint.run.group import GroupPart
     from wattprint.run.options import Hardware
     from wattprint.run.requests import Request
     from wattprint.settings.typed import Settings
@@ -140,7 +141,8 @@ class Tracker(Recording):
                 return self
             meter = get_meter()
             self._sub = meter.subscribe(self._config, self.attribution, self.pid)
-            self._start = meter.read(self._sub)
+            self._part = self._join_group()
+            self._start = self._scoped(meter.read(self._sub))
             self._final = None
             self._open = {}
             self._done = []
@@ -179,7 +181,7 @@ class Tracker(Recording):
         try:
             if self._sub is not sub:
                 return None
-            end = sub.meter.read(sub)
+            end = self._scoped(sub.meter.read(sub))
             return end, self._result(end, "running", sub)
         except SubscriptionClosing:
             return None
@@ -221,7 +223,7 @@ class Tracker(Recording):
             self._sub = None
             return None
         meter = sub.meter
-        end = meter.read(sub, final=True)
+        end = self._scoped(meter.read(sub, final=True))
         self._final = end
         for window in list(self._open.values()):
             window._finish(end)
@@ -232,8 +234,18 @@ class Tracker(Recording):
         self._sub = None
         self._stop_live(end, late=not at_exit)
         meter.unsubscribe(sub, join=not at_exit)  # at exit the sampler thread may wait for a lock this one holds
+        if self._part is not None:
+            self._part.close()
         self._queue_final()
         return self.result
+
+    def _join_group(self) -> GroupPart | None:
+        """This run's part in the run group of ``group=`` or of the launcher that started the process (None
+        outside one); a part other than its node's leader measures its own devices only (docs/distributed.md)."""
+        from wattprint.run.group import GroupPart, resolve
+
+        record = resolve(self.options.group)
+        return None if record is None else GroupPart(record, self.attribution)
 
     def _queue_final(self) -> None:
         """Hand the stopped run's final save to the store writer, once."""
@@ -254,7 +266,7 @@ class Tracker(Recording):
                 if self.result is not None:
                     return self.result
                 raise TrackerStateError("snapshot() needs a running tracker: call start() first")
-            return self._result(sub.meter.read(sub), "running", sub)
+            return self._result(self._scoped(sub.meter.read(sub)), "running", sub)
 
     def task(self, name: str) -> Window:
         """A window measured between its own edges: ``with run.task("epoch-1") as window: ...``."""
@@ -288,6 +300,10 @@ class Tracker(Recording):
         window = self._account(window_result(self.name or "run", self._start, end, self.attribution))
         meter = sub.meter
         notes = meter.notes(sub)
+        hardware = meter.hardware(sub)
+        if self._part is not None:
+            notes += self._part.notes
+            hardware = self._part.hardware(hardware, end)
         if self._monitor is not None:
             notes += self._monitor.notes
         if self._dropped_tasks:
@@ -309,7 +325,7 @@ class Tracker(Recording):
             run_id=self.run_id,
             project=self.project,
             status=status,
-            hardware=tuple(meter.hardware(sub)),
+            hardware=tuple(hardware),
             notes=tuple(notes),
             tasks=tuple(self.tasks),
             footprint=window.footprint,
