@@ -2076,6 +2076,20 @@ def default_raw_dir() -> Path:
     return Path(env) if env else DEFAULT_RAW
 
 
+def _js_calculator_data() -> ModuleType:
+    """scripts/js_calculator_data.py, imported by path (the export of the tables for the JavaScript calculator)."""
+    path = Path(__file__).resolve().parent / "js_calculator_data.py"
+    spec = importlib.util.spec_from_file_location("_wattprint_js_calculator_data", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_or_empty(path: Path) -> bytes:
+    return path.read_bytes() if path.is_file() else b""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -2099,6 +2113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stale = [
             n for n in sorted(outputs) if not (args.out / n).is_file() or (args.out / n).read_bytes() != outputs[n]
         ]
+        js_data = _js_calculator_data()
+        if args.out == PACKAGE_DATA and js_data.calculator_json(outputs) != _read_or_empty(js_data.JS_DATA):
+            stale.append(str(js_data.JS_DATA.relative_to(REPO_ROOT)))
         if stale:
             print(f"build_data: out of date in {args.out}: {', '.join(stale)}", file=sys.stderr)
             return 1
@@ -2109,6 +2126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         (args.out / name).write_bytes(data)
     total = sum(len(d) for d in outputs.values())
     print(f"build_data: wrote {len(outputs)} files ({total} bytes) to {args.out}")
+    if args.out == PACKAGE_DATA:  # the JavaScript calculator's copy of the tables (clients/js)
+        js_data = _js_calculator_data()
+        js_data.JS_DATA.parent.mkdir(parents=True, exist_ok=True)
+        js_data.JS_DATA.write_bytes(js_data.calculator_json(outputs))
+        print(f"build_data: wrote {js_data.JS_DATA.relative_to(REPO_ROOT)}")
     return 0
 
 

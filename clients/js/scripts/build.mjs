@@ -1,18 +1,23 @@
-// Build: ESM and CommonJS (tsc) with type declarations, then the browser bundle (esbuild, one ESM file).
+// Build: ESM with type declarations (tsc), CommonJS (esbuild, file by file), and the browser bundles (esbuild: the
+// client, and the calculator with its data, each one ESM file).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-rmSync(join(root, "dist"), { recursive: true, force: true });
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.cjs.json"], { cwd: root, stdio: "inherit" });
-writeFileSync(join(root, "dist", "cjs", "package.json"), '{"type": "commonjs"}\n');
-const { buildSync } = await import("esbuild");
-mkdirSync(join(root, "dist", "browser"), { recursive: true });
-buildSync({
-  entryPoints: [join(root, "src", "index.ts")], bundle: true, format: "esm", platform: "browser", target: "es2022",
-  outfile: join(root, "dist", "browser", "wattprint.js"), logLevel: "warning",
-});
+const src = join(root, "src");
+const dist = join(root, "dist");
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+
+const sources = readdirSync(src, { recursive: true }).filter((f) => f.endsWith(".ts")).map((f) => join(src, f));
+buildSync({ entryPoints: sources, outdir: join(dist, "cjs"), outbase: src, format: "cjs", platform: "node", target: "node20", logLevel: "warning" });
+cpSync(join(src, "data"), join(dist, "cjs", "data"), { recursive: true });
+writeFileSync(join(dist, "cjs", "package.json"), '{"type": "commonjs"}\n');
+
+for (const [entry, out] of [["index.ts", "wattprint.js"], ["calculator.ts", "calculator.js"]]) {
+  buildSync({ entryPoints: [join(src, entry)], bundle: true, format: "esm", platform: "browser", target: "es2022",
+    outfile: join(dist, "browser", out), logLevel: "warning" });
+}
