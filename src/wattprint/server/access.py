@@ -53,19 +53,24 @@ def state(request: Request) -> ServerState:
 def principal(request: Request,
               credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:  # noqa: B008
     """The requester: a checked token's principal, or anonymous on a loopback server; 401 otherwise."""
-    server = state(request)
     header = request.headers.get("authorization")
-    if header is None:
+    if header is not None and (credentials is None or credentials.scheme.lower() != "bearer"):
+        raise unauthorised("the Authorization header must read 'Bearer <token>'")
+    return principal_of(request, None if header is None or credentials is None else credentials.credentials)
+
+
+def principal_of(request: Request, token: str | None, how: str = "'Authorization: Bearer <token>'") -> Principal:
+    """The principal of ``token`` (None: no token sent); ``how`` says how this route takes a token."""
+    server = state(request)
+    if token is None:
         proxied = "forwarded" in request.headers or "x-forwarded-for" in request.headers
         if server.loopback and not proxied:
             return ANONYMOUS
         where = "behind a reverse proxy" if server.loopback else f"on {server.host}"
-        raise unauthorised(f"this server listens {where}, so every request needs a token: send "
-                           "'Authorization: Bearer <token>' (an admin makes one with 'wattprint server token create')")
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise unauthorised("the Authorization header must read 'Bearer <token>'")
+        raise unauthorised(f"this server listens {where}, so every request needs a token: send {how} (an admin "
+                           "makes one with 'wattprint server token create')")
     try:
-        return server.checker.check(credentials.credentials)
+        return server.checker.check(token)
     except TokenError as error:
         raise unauthorised(str(error)) from None
 

@@ -39,7 +39,7 @@ def openapi_document() -> dict[str, Any]:
 
 def build_app() -> FastAPI:
     """The routes and error handlers, without a store (``create_app`` gives it one)."""
-    from wattprint.server import api_calculator, api_projects, api_runs, api_tokens
+    from wattprint.server import api_calculator, api_projects, api_runs, api_tokens, codecarbon_api
 
     app = FastAPI(
         title="wattprint team server",
@@ -59,8 +59,13 @@ def build_app() -> FastAPI:
 
         return JSONResponse({"status": "ok", "version": __version__, "schema_version": WIRE_VERSION})
 
-    for module in (api_runs, api_projects, api_calculator, api_tokens):
+    for module in (api_runs, api_projects, api_calculator, api_tokens, codecarbon_api):
         app.include_router(module.router)
+    from wattprint.server import api_reports, badges, dashboard
+
+    for module in (api_reports, badges):
+        app.include_router(module.router)
+    dashboard.install(app)  # the web pages and their static files, after the API's routes
 
     def schema() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -227,6 +227,19 @@ def project_exists(store: RunStore, name: str) -> bool:
             is not None
 
 
+def project_names(store: RunStore) -> list[str]:
+    """Every project's name, sorted (those without runs too)."""
+    with store._read() as conn:  # noqa: SLF001
+        return sorted(str(name) for name in conn.execute(select(schema.projects.c.name)).scalars())
+
+
+def ensure_project(store: RunStore, name: str) -> None:
+    """Create the project ``name`` unless it exists (a run creates its project anyway; this is for clients that
+    make a project before sending runs)."""
+    with store._transaction() as db:  # noqa: SLF001
+        db.execute(PROJECT_INSERT, {"name": name, "created_at": time.time()})
+
+
 def project_groups(store: RunStore, project: str, by: str) -> list[Totals]:
     """A project's runs totalled per ``by`` (one of ``GROUPS``): per UTC day, ISO week or month of ``started_at``
     (keys ``2026-12-02``, ``2026-W49``, ``2026-12``, oldest first), or per user, host, location or hardware (the
@@ -333,6 +346,14 @@ def setting(store: RunStore, name: str) -> str | None:
     with store._read() as conn:  # noqa: SLF001
         value = conn.execute(select(table.c.value).where(table.c.name == name)).scalar()
     return None if value is None else str(value)
+
+
+def settings_named(store: RunStore, prefix: str) -> dict[str, str]:
+    """The server settings whose names start with ``prefix`` (taken literally: pattern characters escaped)."""
+    table = schema.server_settings
+    query = select(table.c.name, table.c.value).where(table.c.name.startswith(prefix, autoescape=True))
+    with store._read() as conn:  # noqa: SLF001
+        return {str(name): str(value) for name, value in conn.execute(query) if str(name).startswith(prefix)}
 
 
 def ensure_setting(store: RunStore, name: str, value: str, token: TokenRow | None = None) -> tuple[str, bool]:
