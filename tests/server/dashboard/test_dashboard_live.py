@@ -1,0 +1,48 @@
+"""The live view: a run page of a running run updates its figures and its power chart without a reload while the
+run is sent in steps, and says when it ended."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.fakes.pg import make_components, make_intervals, make_tasks, run_id
+from tests.server.dashboard.conftest import Browser, Filled, chart_data, priced, put, shot
+from wattprint.api.records import RunDocument
+
+pytestmark = pytest.mark.slow
+
+
+def step(rid: str, buckets: int, status: str = "running") -> RunDocument:
+    """The run as it stands after ``buckets`` intervals of 10 s (energy as the factories give it)."""
+    intervals = make_intervals(buckets)
+    energy = sum(i.energy_j for i in intervals)
+    run = priced(rid, energy, project="live", name="training", status=status, started_at=1_764_500_000.0,
+                 updated_at=1_764_500_000.0 + 10 * buckets, duration_s=10.0 * buckets,
+                 ended_at=None if status == "running" else 1_764_500_000.0 + 10 * buckets)
+    return RunDocument(run=run, components=tuple(make_components()), intervals=tuple(intervals),
+                       tasks=tuple(make_tasks(min(buckets, 3))))
+
+
+def test_a_running_run_updates_without_reload(filled_server: Filled, browser: Browser) -> None:
+    server = filled_server.server
+    rid = run_id(8, 1)
+    put(server, step(rid, 2))
+    page = browser.page()
+    page.goto(f"{server.url}/runs/{rid}")
+    page.wait_for_selector("#live:not([hidden])")
+    assert len(chart_data(page, "power")["datasets"][0]["data"]) == 2 * 2
+    page.evaluate("() => { window.notReloaded = true; }")
+    put(server, step(rid, 4))
+    page.wait_for_function("() => window.wpCharts.power.data.datasets[0].data.length === 8", timeout=60_000)
+    assert "1 min" not in page.locator("#figure-duration").inner_text()
+    assert "40 s" in page.locator("#figure-duration").inner_text()
+    shot(page, "run-live")
+    put(server, replace(step(rid, 7, status="finished")))
+    page.wait_for_function("() => document.getElementById('live-text').textContent.includes('ended')",
+                           timeout=60_000)
+    assert len(chart_data(page, "power")["datasets"][0]["data"]) == 2 * 7
+    assert "1 min 10 s" in page.locator("#figure-duration").inner_text()
+    assert page.evaluate("() => window.notReloaded") is True  # the same page all along
+    browser.check_no_errors()
