@@ -148,6 +148,11 @@ class TimeResolvedRecord:
     bucket_status: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
+PER_RANK_COMPONENTS = ("gpu",)
+"""Components each part of a run group measures for itself (its own devices); the node's leader measures the others
+(CPU, RAM: machine-wide), so a group sums these by part and the others once per node (docs/distributed.md)."""
+
+
 @dataclass(frozen=True)
 class GroupRecord:
     """A run's place in a run group: one logical run (a distributed training) measured by one part per process

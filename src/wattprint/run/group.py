@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from wattprint.measure.meter import Snapshot
     from wattprint.sensors.base import SensorMeta
 
-PER_RANK = frozenset({"gpu"})
-"""Components each rank measures for itself (its own devices); the others are machine-wide, measured by the leader."""
 LOCK_DIR_VARIABLE = "WATTPRINT_GROUP_LOCK_DIR"
 """Where the node's leader lock files go (default: the temporary directory); must be local to the node."""
 _GROUP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$")
@@ -128,12 +126,14 @@ class GroupPart:
 
     def keeps(self, meta: SensorMeta, metas: Mapping[str, SensorMeta]) -> bool:
         """Whether this part measures the device ``meta`` describes."""
+        from wattprint.api.records import PER_RANK_COMPONENTS
+
         if not self.shared:
             return True
-        if meta.component not in PER_RANK:
+        if meta.component not in PER_RANK_COMPONENTS:
             return self.leads
         if self._gpus is None:
-            self._gpus = self._own(sorted({m.device for m in metas.values() if m.component in PER_RANK},
+            self._gpus = self._own(sorted({m.device for m in metas.values() if m.component in PER_RANK_COMPONENTS},
                                           key=_position))
         return meta.device in self._gpus
 
