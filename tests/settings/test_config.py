@@ -81,7 +81,10 @@ def test_registry_is_consistent() -> None:
         "rapl_domains", "location", "pue", "cloud_metadata", "ip_geolocation", "predict_after", "prediction_level",
         "budget_kwh", "budget_g", "budget_policy", "budget_basis", "intensity_provider", "intensity_zone",
         "electricitymaps_token", "watttime_username", "watttime_password", "intensity_url", "intensity_timeout_s",
-        "intensity_disk_cache", "log_level", "server", "server_token", "otlp_endpoint", "otlp_headers",
+        "intensity_disk_cache", "log_level", "server", "server_token",
+        "exporters", "prometheus_port", "prometheus_addr", "prometheus_textfile", "pushgateway_url", "pushgateway_job",
+        "csv_log_path", "mlflow_tracking_uri", "mlflow_experiment", "wandb_project", "wandb_entity", "wandb_mode",
+        "otlp_endpoint", "otlp_headers",
     ]
     assert len(set(NAMES)) == len(NAMES)
     assert len({key.env_var for key in KEYS}) == len(KEYS)

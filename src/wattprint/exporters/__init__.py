@@ -1,6 +1,6 @@
 """Exporters: sinks that show every run of the process where teams already look (Prometheus, OpenTelemetry,
-MLflow, a CodeCarbon-like CSV log). Each is an optional extra in a module of its own, imported only when it is
-used: importing this package imports none of them. docs/exporters.md says how to turn each on.
+MLflow, Weights & Biases, a CodeCarbon-like CSV log). Each is an optional extra in a module of its own, imported
+only when it is used: importing this package imports none of them. docs/exporters.md says how to turn each on.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ BUILTIN = {
     "prometheus-pushgateway": "wattprint.exporters.prometheus:PushgatewaySink",
     "opentelemetry": "wattprint.exporters.opentelemetry:OpenTelemetrySink",
     "mlflow": "wattprint.exporters.mlflow:MlflowSink",
+    "wandb": "wattprint.exporters.wandb:WandbSink",
     "csv-log": "wattprint.exporters.csvlog:CsvLogSink",
 }
 """Every exporter by its sink name: ``module:class``, imported (and registered as a sink) when first asked for."""

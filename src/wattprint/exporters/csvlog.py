@@ -20,6 +20,7 @@ from wattprint.core.units import J_PER_KWH
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wattprint.api.records import ComponentRecord, RunRecord
+    from wattprint.settings.typed import Settings
     from wattprint.sinks.payload import Payload
 
 __all__ = ["CODECARBON_COLUMNS", "COLUMNS", "CsvLogSink", "row"]
@@ -124,6 +125,12 @@ class CsvLogSink:
     after it, docs/live.md, adds no second row)."""
 
     name = "csv-log"
+    settings_keys = ("csv_log_path",)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CsvLogSink:
+        """The sink of the ``exporters`` setting, appending to ``csv_log_path``."""
+        return cls(settings.csv_log_path)
 
     def __init__(self, path: str | os.PathLike[str] = "emissions.csv") -> None:
         self.path = os.fspath(path)

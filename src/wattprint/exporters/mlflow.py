@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wattprint.api.records import RunRecord, TaskRecord
+    from wattprint.settings.typed import Settings
     from wattprint.sinks.payload import Payload
 
 __all__ = ["PREFIX", "MlflowSink"]
@@ -57,6 +58,15 @@ class MlflowSink:
     """
 
     name = "mlflow"
+    settings_keys = ("mlflow_tracking_uri", "mlflow_experiment")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MlflowSink:
+        """The sink of the ``exporters`` setting: each run into the MLflow run active where its tracker starts
+        (:meth:`follow`), else into one it starts in ``mlflow_experiment``, at ``mlflow_tracking_uri``."""
+        sink = cls(tracking_uri=settings.mlflow_tracking_uri, experiment=settings.mlflow_experiment)
+        sink.run_id = None  # each run's own MLflow run, read when its tracker starts
+        return sink
 
     def __init__(self, run_id: str | None = None, *, tracking_uri: str | None = None,
                  experiment: str | None = None, close_timeout_s: float = 10.0) -> None:
@@ -73,6 +83,18 @@ class MlflowSink:
         self._client: Any = None
         self._sender: Sender | None = None
         self._runs: dict[str, _Logged] = {}
+        self._followed: dict[str, str] = {}
+
+    def follow(self, run_id: str, mlflow_run_id: str | None = None) -> None:
+        """Log wattprint run ``run_id`` into ``mlflow_run_id``, by default the MLflow run active in the calling
+        thread (the tracker's, where it starts); with neither, the sink's own choice stands."""
+        if mlflow_run_id is None:
+            import mlflow
+
+            active = mlflow.active_run()
+            mlflow_run_id = active.info.run_id if active is not None else None
+        if mlflow_run_id is not None:
+            self._followed[run_id] = mlflow_run_id
 
     def open(self) -> None:
         from mlflow.tracking import MlflowClient
@@ -136,8 +158,9 @@ class MlflowSink:
         logged = self._runs.get(record.run_id)
         if logged is not None:
             return logged
-        if self.run_id is not None:
-            logged = _Logged(self.run_id, started_here=False)
+        chosen = self._followed.pop(record.run_id, self.run_id)
+        if chosen is not None:
+            logged = _Logged(chosen, started_here=False)
         else:
             experiment_id = "0"
             if self.experiment is not None:

@@ -84,6 +84,12 @@ class OpenTelemetrySink:
     """
 
     name = "opentelemetry"
+    settings_keys = ("otlp_endpoint", "otlp_headers")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenTelemetrySink:
+        """The sink of the ``exporters`` setting: OTLP/HTTP to ``otlp_endpoint`` with ``otlp_headers``."""
+        return cls(settings=settings)
 
     def __init__(self, meter_provider: MeterProvider | None = None, *, endpoint: str | None = None,
                  headers: Mapping[str, str] | None = None, export_interval_s: float = DEFAULT_EXPORT_INTERVAL_S,

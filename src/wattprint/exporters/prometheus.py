@@ -27,6 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from wattprint.settings.typed import Settings
     from wattprint.sinks.payload import Payload
 
 __all__ = ["GRAFANA_DASHBOARD", "METRICS", "MetricsApp", "MetricsServer", "PrometheusSink", "PushgatewaySink",
@@ -112,12 +113,33 @@ class PrometheusSink:
     registry of your own) with a ``/metrics`` endpoint, and attach the sink (``wattprint.sinks.attach``)."""
 
     name = "prometheus"
+    settings_keys = ("prometheus_port", "prometheus_addr")
+    """The settings :meth:`from_settings` reads (two sinks made from the same values are the same exporter)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.totals = Totals()
         self.collector = WattprintCollector(self.totals)
         self.registry = registry if registry is not None else CollectorRegistry()
         self.registry.register(self.collector)
+        self.server: MetricsServer | None = None
+        """The ``/metrics`` endpoint serving this sink, when :meth:`from_settings` started one."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PrometheusSink:
+        """The sink of the ``exporters`` setting, served on ``/metrics`` at ``prometheus_addr:prometheus_port``."""
+        sink = cls()
+        try:
+            sink.server = start_http_server(settings.prometheus_port, settings.prometheus_addr, sink=sink)
+        except OSError as error:
+            raise OSError(f"cannot serve /metrics on {settings.prometheus_addr}:{settings.prometheus_port} ({error}); "
+                          "choose another port with prometheus_port (WATTPRINT_PROMETHEUS_PORT)") from error
+        return sink
+
+    def stop(self) -> None:
+        """Stop the endpoint :meth:`from_settings` started (and detach the sink)."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
     def open(self) -> None:
         pass
@@ -135,6 +157,17 @@ class TextfileSink(PrometheusSink):
     (``--collector.textfile.directory``); the file is replaced whole, never seen half-written."""
 
     name = "prometheus-textfile"
+    settings_keys = ("prometheus_textfile",)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TextfileSink:
+        """The sink of the ``exporters`` setting, writing to ``prometheus_textfile``."""
+        if settings.prometheus_textfile is None:
+            from wattprint.core.errors import ConfigError
+
+            raise ConfigError("the prometheus-textfile exporter needs the file to write: set prometheus_textfile "
+                              "(WATTPRINT_PROMETHEUS_TEXTFILE), e.g. /var/lib/node_exporter/textfile/wattprint.prom")
+        return cls(settings.prometheus_textfile)
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         from wattprint.core.errors import ConfigError
@@ -182,6 +215,17 @@ class PushgatewaySink:
     label: a group per run, which the Pushgateway keeps until it is deleted). Sent from the sink's own thread."""
 
     name = "prometheus-pushgateway"
+    settings_keys = ("pushgateway_url", "pushgateway_job")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PushgatewaySink:
+        """The sink of the ``exporters`` setting, pushing to ``pushgateway_url`` as ``pushgateway_job``."""
+        if settings.pushgateway_url is None:
+            from wattprint.core.errors import ConfigError
+
+            raise ConfigError("the prometheus-pushgateway exporter needs the Pushgateway's URL: set pushgateway_url "
+                              "(WATTPRINT_PUSHGATEWAY_URL), e.g. http://pushgateway:9091")
+        return cls(settings.pushgateway_url, settings.pushgateway_job)
 
     def __init__(self, gateway: str, job: str = "wattprint", *, timeout_s: float = 10.0,
                  close_timeout_s: float = 10.0) -> None:

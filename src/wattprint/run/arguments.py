@@ -49,6 +49,18 @@ class SettingArguments(TypedDict, total=False):
     intensity_disk_cache: bool | None
     server: str | None
     server_token: str | None
+    exporters: Sequence[str] | None
+    prometheus_port: int | None
+    prometheus_addr: str | None
+    prometheus_textfile: str | None
+    pushgateway_url: str | None
+    pushgateway_job: str | None
+    csv_log_path: str | None
+    mlflow_tracking_uri: str | None
+    mlflow_experiment: str | None
+    wandb_project: str | None
+    wandb_entity: str | None
+    wandb_mode: str | None
     otlp_endpoint: str | None
     otlp_headers: str | None
 

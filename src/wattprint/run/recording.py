@@ -39,6 +39,18 @@ class Recording(Training):
             send_to_server(self, url)
         return url
 
+    def _exporting(self) -> bool:
+        """Attach the exporters of the ``exporters`` setting (once per process); whether any sink is attached, so
+        that a run with storing off still makes payloads for the exporters."""
+        if self.settings.exporters:
+            from wattprint.run.exporters import export
+
+            return export(self)
+        import sys
+
+        recorder = sys.modules.get("wattprint.sinks.recorder")  # not imported yet: nothing is attached
+        return recorder is not None and recorder.has_attached_sinks()
+
     @property
     def store_url(self) -> str | None:
         """Where this tracker's runs are stored (password masked), None when storing is off."""

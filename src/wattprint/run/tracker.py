@@ -158,7 +158,7 @@ class Tracker(Recording):
                 # Network sources answer in a background thread; results wait for them only if they are slow.
                 threading.Thread(target=self._locate_in_background, name="wattprint-locate", daemon=True).start()
             url = self._store_url()
-            if url is not None:
+            if self._exporting() or url is not None:
                 from wattprint.sinks.recorder import RunRecorder, get_writer, track_live
 
                 self._recorder = RunRecorder(self, url, self.flush_interval_s, self._start)

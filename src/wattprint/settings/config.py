@@ -145,6 +145,10 @@ def _secret_value(value: str, base: str | None) -> Secret:
     return Secret(value.strip())
 
 
+def _path_value(value: str, base: str | None) -> str:
+    return _expand_path(value.strip(), base)
+
+
 def _url_value(value: str, base: str | None) -> str:
     from urllib.parse import urlsplit
 
@@ -219,6 +223,35 @@ KEYS: tuple[Key, ...] = (
         "create`); never printed or logged.", check=_secret_value, allowed="a string (never shown)"),
     # -- distributed runs (issue 19): their keys go here --
     # -- exporters (issue 18): their keys go here --
+    Key("exporters", "str-list", None, "Exporters every run of the process is also sent to (docs/exporters.md); "
+        "each one's options are the keys below.",
+        choices=("prometheus", "prometheus-textfile", "prometheus-pushgateway", "opentelemetry", "mlflow", "wandb",
+                 "csv-log"),
+        choices_from="wattprint.run.exporters:exporter_choices", default_doc="none"),
+    Key("prometheus_port", "int", 9464, "Port of the `/metrics` endpoint the `prometheus` exporter serves "
+        "(`0` picks a free one).", minimum=0, maximum=65535),
+    Key("prometheus_addr", "str", "127.0.0.1", "Address the `prometheus` exporter's endpoint listens on "
+        "(`0.0.0.0` lets a Prometheus on another host scrape it)."),
+    Key("prometheus_textfile", "str", None, "The `.prom` file the `prometheus-textfile` exporter rewrites at every "
+        "flush, in node_exporter's `--collector.textfile.directory`.", check=_path_value, allowed="a file path",
+        default_doc="none (needed by `prometheus-textfile`)"),
+    Key("pushgateway_url", "str", None, "Prometheus Pushgateway the `prometheus-pushgateway` exporter pushes each "
+        "run to.", check=_url_value, allowed="an `http://` or `https://` URL",
+        default_doc="none (needed by `prometheus-pushgateway`)"),
+    Key("pushgateway_job", "str", "wattprint", "The `job` label of the runs pushed to the Pushgateway."),
+    Key("csv_log_path", "str", "emissions.csv", "The CodeCarbon-like CSV file the `csv-log` exporter appends a row "
+        "per run to.", check=_path_value, allowed="a file path"),
+    Key("mlflow_tracking_uri", "str", None, "Where the `mlflow` exporter logs (an MLflow tracking URI).",
+        default_doc="MLflow's own (`MLFLOW_TRACKING_URI`)"),
+    Key("mlflow_experiment", "str", None, "MLflow experiment of the MLflow runs the `mlflow` exporter starts (when "
+        "no MLflow run is active).", default_doc="MLflow's default experiment"),
+    Key("wandb_project", "str", None, "W&B project of the W&B runs the `wandb` exporter starts (when no W&B run is "
+        "active).", default_doc="W&B's own (`WANDB_PROJECT`, else `wattprint`)"),
+    Key("wandb_entity", "str", None, "W&B entity (user or team) of the W&B runs the `wandb` exporter starts.",
+        default_doc="W&B's own (`WANDB_ENTITY`)"),
+    Key("wandb_mode", "str", None, "Mode of the W&B runs the `wandb` exporter starts: `offline` writes them to "
+        "disk for `wandb sync`.", choices=("online", "offline", "disabled"),
+        default_doc="W&B's own (`WANDB_MODE`, else online)"),
     Key("otlp_endpoint", "str", None, "Base URL of the OpenTelemetry collector that the `opentelemetry` exporter "
         "sends metrics to over OTLP/HTTP (`/v1/metrics` is added unless the URL ends with it).", check=_url_value,
         allowed="an `http://` or `https://` URL",

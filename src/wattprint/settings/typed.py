@@ -55,6 +55,18 @@ class Settings:
     server: str | None = None
     server_token: Secret | None = None
     # -- exporters (issue 18): their fields go here, in the order of their keys --
+    exporters: tuple[str, ...] | None = None
+    prometheus_port: int = 9464
+    prometheus_addr: str = "127.0.0.1"
+    prometheus_textfile: str | None = None
+    pushgateway_url: str | None = None
+    pushgateway_job: str = "wattprint"
+    csv_log_path: str = "emissions.csv"
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment: str | None = None
+    wandb_project: str | None = None
+    wandb_entity: str | None = None
+    wandb_mode: str | None = None
     otlp_endpoint: str | None = None
     otlp_headers: Secret | None = None
 

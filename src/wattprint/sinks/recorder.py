@@ -33,7 +33,8 @@ from wattprint.measure.windows import window_result
 from wattprint.sinks.payload import Payload, component_records, origin, run_record, task_record
 from wattprint.sinks.store import StoreSink, spool_dir
 
-__all__ = ["RunRecorder", "StoreWriter", "attach_sink", "current_writer", "detach_sink", "get_writer", "spool_dir"]
+__all__ = ["RunRecorder", "StoreWriter", "attach_sink", "current_writer", "detach_sink", "get_writer",
+           "has_attached_sinks", "spool_dir"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,9 +66,10 @@ def bucket_width_s(offset_s: float) -> float:
 class RunRecorder:
     """Builds the records of one run from its snapshots; all state stays in memory for spooling."""
 
-    def __init__(self, tracker: Tracker, url: str, flush_interval_s: float, start: Snapshot) -> None:
+    def __init__(self, tracker: Tracker, url: str | None, flush_interval_s: float, start: Snapshot) -> None:
         self.tracker = tracker
         self.url = url
+        """The run's store; None when storing is off (its payloads go to the attached sinks only)."""
         self.flush_interval_s = flush_interval_s
         self.next_due = time.monotonic()  # the first flush at once: a job killed early still leaves its run
         self._first = True
@@ -284,7 +286,9 @@ class StoreWriter:
         with self._cond:
             unsaved = list(self._unsaved.items())
         for recorder, payload in unsaved:
-            self._store_of(recorder, payload).spool(payload)
+            store = self._store_of(recorder, payload)
+            if store is not None:
+                store.spool(payload)
         return len(unsaved)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -299,17 +303,20 @@ class StoreWriter:
         return True
 
     def close_sink(self, sink: RunSink, timeout: float | None = None) -> None:
-        """Close ``sink`` if this writer opened it, after the write in progress (waiting at most ``timeout``)."""
+        """Close ``sink`` if this writer opened it, after the write in progress (waiting at most ``timeout`` for
+        it). The writer's lock is let go before the sink closes: a sink that takes long to drain holds up no
+        flush of any run (a detached sink gets no more writes; one still attached is opened again by the next)."""
         if not self._sink_lock.acquire(timeout=-1 if timeout is None else timeout):
             return
         try:
-            if self._opened.pop(id(sink), None) is not None:
-                try:
-                    sink.close()
-                except Exception as error:  # noqa: BLE001 - a sink must not fail its caller
-                    warn_once(f"sink-close:{sink.name}", f"wattprint: the {sink.name} sink failed to close: {error}")
+            opened = self._opened.pop(id(sink), None) is not None
         finally:
             self._sink_lock.release()
+        if opened:
+            try:
+                sink.close()
+            except Exception as error:  # noqa: BLE001 - a sink must not fail its caller
+                warn_once(f"sink-close:{sink.name}", f"wattprint: the {sink.name} sink failed to close: {error}")
 
     def _ensure_thread(self) -> None:
         if self._thread is None:
@@ -357,20 +364,26 @@ class StoreWriter:
 
     def _write(self, recorder: RunRecorder, payload: Payload) -> None:
         """Hand ``payload`` to the run's store, then to every attached sink; a sink's failure is logged once."""
-        self._deliver(self._store_of(recorder, payload), payload)
+        store = self._store_of(recorder, payload)
+        if store is not None:
+            self._deliver(store, payload)
         with _attached_lock:
-            attached = list(_attached)
-        if not attached:
-            return
+            if not _attached:
+                return
         with self._sink_lock:
+            with _attached_lock:  # read under the writer's lock: a sink detached meanwhile gets nothing more
+                attached = list(_attached)
             for sink in attached:
                 if self._ready(sink):
                     self._deliver(sink, payload)
 
-    def _store_of(self, recorder: RunRecorder, payload: Payload) -> StoreSink:
-        """The sink of the recorder's store (one per store URL), which can ask for the whole run of ``payload``."""
+    def _store_of(self, recorder: RunRecorder, payload: Payload) -> StoreSink | None:
+        """The sink of the recorder's store (one per store URL), which can ask for the whole run of ``payload``;
+        None when the run's storing is off."""
         with self._cond:
             self._runs[payload.run.run_id] = recorder
+            if recorder.url is None:
+                return None
             sink = self._stores.get(recorder.url)
             if sink is None:
                 sink = self._stores[recorder.url] = StoreSink(recorder.url, history=self._whole)
@@ -432,6 +445,13 @@ def attach_sink(sink: RunSink) -> None:
     with _attached_lock:
         if all(other is not sink for other in _attached):
             _attached.append(sink)
+
+
+def has_attached_sinks() -> bool:
+    """Whether any sink besides the stores is attached to this process (a run with storing off still makes
+    payloads for them)."""
+    with _attached_lock:
+        return bool(_attached)
 
 
 def detach_sink(sink: RunSink) -> None:
