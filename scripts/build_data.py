@@ -23,6 +23,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -186,6 +187,19 @@ DATASETS: dict[str, Dataset] = {
             "Equivalencies: US EPA Greenhouse Gas Equivalencies Calculator. Each row names its source.",
             "Assigned stable keys; parsed years; dropped values that are not numbers.",
         ),
+        Dataset(
+            "inference",
+            "The ML.ENERGY Leaderboard v3 (Chung et al.): measured GPU energy of LLM, multimodal and diffusion "
+            "inference on H100 and B200 GPUs",
+            "https://ml.energy/leaderboard (data: https://github.com/ml-energy/leaderboard, public/data/models/*.json)",
+            "leaderboard data last_updated 2026-02-16, commit 0cd52dab897c5d91a45f4d413038f3b8b4251b0f (2026-02-27)",
+            "The repository carries no licence: only the measured figures (facts) are used, with citation",
+            "Figures from The ML.ENERGY Leaderboard (Chung et al., https://ml.energy/leaderboard), v3.",
+            "Kept the energy figures and the configuration of each measurement (model size, GPU, batch limit, "
+            "precision, resolution and steps); rounded to 5 significant figures; numbered configurations that share "
+            "GPUs and batch; the upstream JSON is not shipped. A row's upstream file is "
+            "public/data/models/<model with '/' as '__'>__<task>.json.",
+        ),
     )
 }
 
@@ -198,6 +212,7 @@ GENERATED_FILES = (
     "pue_wue.csv",
     "equivalences.csv",
     "constants.csv",
+    "inference_energy.csv",
     "ATTRIBUTION.md",
     "manifest.json",
 )
@@ -1912,6 +1927,139 @@ def build_constants(b: Build) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------
+# Inference energy (ML.ENERGY Leaderboard v3)
+# --------------------------------------------------------------------------------------
+
+INFERENCE_COLUMNS = (
+    "task",
+    "model",
+    "architecture",
+    "total_params_b",
+    "active_params_b",
+    "precision",
+    "gpu",
+    "num_gpus",
+    "batch",
+    "variant",
+    "avg_batch_size",
+    "energy_per_token_j",
+    "energy_per_request_j",
+    "avg_output_tokens",
+    "energy_per_image_j",
+    "energy_per_video_j",
+    "avg_power_w",
+    "height",
+    "width",
+    "steps",
+    "frames",
+    "source",
+    "year",
+    "licence",
+)
+INFERENCE_LLM_TASKS = ("lm-arena-chat", "gpqa", "sourcegraph-fim", "image-chat", "video-chat")
+INFERENCE_DIFFUSION_TASKS = {"text-to-image": "energy_per_image_joules", "text-to-video": "energy_per_video_joules"}
+INFERENCE_ARCHITECTURES = {
+    "Dense Transformer": "dense",
+    "MoE": "moe",
+    "Mamba-Transformer Hybrid": "hybrid",
+    "": "diffusion",  # the leaderboard leaves it empty for its diffusion models
+}
+INFERENCE_SOURCE = "ML.ENERGY Leaderboard v3"
+INFERENCE_YEAR = 2026  # the leaderboard data's last_updated: 2026-02-16
+
+
+def _sig(value: float, digits: int = 5) -> str:
+    """``value`` to ``digits`` significant figures, in plain decimal form (no exponent)."""
+    if value == 0:
+        return "0"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
+    return fmt(value, decimals) if decimals else _whole(value)
+
+
+def _whole(value: float | None) -> str:
+    """A whole number's text (``fmt(x, 0)`` would strip the zeros of 10 or 1280)."""
+    return str(int(round(value or 0.0)))
+
+
+def build_inference(b: Build) -> list[dict[str, Any]]:
+    """One row per measured configuration of the ML.ENERGY Leaderboard v3: GPU energy per token, request, image or
+    video, with the configuration it was measured in. Configurations that share model, GPUs and batch (diffusion
+    runs with different parallelism, which the compiled file does not name) are numbered by ``variant``."""
+    out: list[dict[str, Any]] = []
+    for row in b.dicts("inference/mlenergy-leaderboard-v3.csv"):
+        task = row["task"]
+        where = f"{row['model_id']} {task} {row['gpu_model']} x{row['num_gpus']}"
+        if task not in INFERENCE_LLM_TASKS and task not in INFERENCE_DIFFUSION_TASKS:
+            b.drop("inference_energy", "unknown task", f"{where} ({task!r})")
+            continue
+        expected_file = f"{row['model_id'].replace('/', '__')}__{task}.json"
+        if row["model_file"] != expected_file:  # the docs name a row's upstream file by this rule
+            raise SystemExit(f"build_data: inference: {where} comes from {row['model_file']}, not {expected_file}")
+        if row["architecture"] not in INFERENCE_ARCHITECTURES:
+            raise SystemExit(f"build_data: inference: unknown architecture {row['architecture']!r} ({where})")
+        llm = task in INFERENCE_LLM_TASKS
+        numbers = {
+            name: parse_float(row[name])
+            for name in ("total_params_billions", "activated_params_billions", "num_gpus", "avg_power_watts")
+        }
+        batch = parse_float(row["max_num_seqs"] if llm else row["batch_size"])
+        energy_columns = (
+            ("energy_per_token_joules", "energy_per_request_joules", "avg_output_len", "avg_batch_size")
+            if llm
+            else (INFERENCE_DIFFUSION_TASKS[task],)
+        )
+        energies = {name: parse_float(row[name]) for name in energy_columns}
+        missing = [n for n, v in {**numbers, **energies, "batch": batch}.items() if v is None or v <= 0]
+        if missing:
+            b.drop("inference_energy", "missing or non-positive figure", f"{where}: {', '.join(missing)}")
+            continue
+        item: dict[str, Any] = {
+            "task": task,
+            "model": row["model_id"],
+            "architecture": INFERENCE_ARCHITECTURES[row["architecture"]],
+            "total_params_b": fmt(numbers["total_params_billions"], 2),
+            "active_params_b": fmt(numbers["activated_params_billions"], 2),
+            "precision": row["weight_precision"],
+            "gpu": row["gpu_model"],
+            "num_gpus": _whole(numbers["num_gpus"]),
+            "batch": _whole(batch),
+            "avg_power_w": fmt(numbers["avg_power_watts"], 1),
+            "source": INFERENCE_SOURCE,
+            "year": INFERENCE_YEAR,
+            "licence": FACTS,
+        }
+        if llm:
+            item.update(
+                avg_batch_size=_sig(energies["avg_batch_size"] or 0.0, 4),
+                energy_per_token_j=_sig(energies["energy_per_token_joules"] or 0.0),
+                energy_per_request_j=_sig(energies["energy_per_request_joules"] or 0.0),
+                avg_output_tokens=fmt(energies["avg_output_len"], 1),
+            )
+        else:
+            column = "energy_per_image_j" if task == "text-to-image" else "energy_per_video_j"
+            prefix = "image" if task == "text-to-image" else "video"
+            item[column] = _sig(energies[INFERENCE_DIFFUSION_TASKS[task]] or 0.0)
+            item.update(
+                height=row[f"{prefix}_height"], width=row[f"{prefix}_width"], steps=row["inference_steps"],
+                frames=row["num_frames"],
+            )
+        out.append(item)
+
+    def identity(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (r["task"], r["model"], r["precision"], r["gpu"], int(r["num_gpus"]), int(r["batch"]))
+
+    def energy(r: dict[str, Any]) -> float:
+        return float(r.get("energy_per_token_j") or r.get("energy_per_image_j") or r.get("energy_per_video_j"))
+
+    out.sort(key=lambda r: (*identity(r), energy(r)))
+    seen: Counter[tuple[Any, ...]] = Counter()
+    for r in out:
+        seen[identity(r)] += 1
+        r["variant"] = seen[identity(r)]
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # Text files
 # --------------------------------------------------------------------------------------
 
@@ -2022,6 +2170,7 @@ def build_all(raw_dir: Path, *, quiet: bool = False) -> dict[str, bytes]:
     pue = build_pue_wue(b)
     equivalences = build_equivalences(b)
     constants = build_constants(b)
+    inference = build_inference(b)
     outputs: dict[str, bytes] = {
         "intensity.csv": csv_bytes(INTENSITY_COLUMNS, intensity),
         "intensity_electricitymaps.csv": csv_bytes(INTENSITY_COLUMNS, em),
@@ -2053,6 +2202,7 @@ def build_all(raw_dir: Path, *, quiet: bool = False) -> dict[str, bytes]:
         "constants.csv": csv_bytes(
             ("key", "value", "unit", "description", "year", "source", "licence", "note"), constants
         ),
+        "inference_energy.csv": csv_bytes(INFERENCE_COLUMNS, inference),
         "ELECTRICITYMAPS_ODbL_NOTICE.md": ODBL_NOTICE.encode("utf-8"),
     }
     outputs["ATTRIBUTION.md"] = attribution_md(b)
@@ -2064,6 +2214,7 @@ def build_all(raw_dir: Path, *, quiet: bool = False) -> dict[str, bytes]:
         "pue_wue.csv": len(pue),
         "equivalences.csv": len(equivalences),
         "constants.csv": len(constants),
+        "inference_energy.csv": len(inference),
     }
     outputs["manifest.json"] = manifest_json(b, outputs, counts)
     assert set(outputs) == set(GENERATED_FILES)

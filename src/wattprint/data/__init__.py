@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         wue_records,
     )
     from ._hardware import CpuSpec, GpuSpec, cpu_specs, gpu_specs, lookup_cpu, lookup_gpu
+    from ._inference import InferenceMeasurement, inference_measurements
     from ._intensity import (
         INTENSITY_KINDS,
         IntensityRecord,
@@ -53,6 +54,7 @@ __all__ = [
     "Equivalence",
     "GpuName",
     "GpuSpec",
+    "InferenceMeasurement",
     "IntensityRecord",
     "PueRecord",
     "WueRecord",
@@ -68,6 +70,7 @@ __all__ = [
     "equivalence",
     "equivalences",
     "gpu_specs",
+    "inference_measurements",
     "intensity_records",
     "lookup_cloud_region",
     "lookup_cpu",
@@ -97,6 +100,7 @@ _LAZY = {
         "wue_records",
     ),
     "._hardware": ("CpuSpec", "GpuSpec", "cpu_specs", "gpu_specs", "lookup_cpu", "lookup_gpu"),
+    "._inference": ("InferenceMeasurement", "inference_measurements"),
     "._intensity": (
         "INTENSITY_KINDS",
         "IntensityRecord",
