@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from wattprint.core.errors import BudgetExceeded, ConfigError, TrackerStateError, WattprintError
     from wattprint.core.results import ComponentEnergy, DeviceEnergy, DeviceInfo, RunResult, WindowResult
     from wattprint.plan.estimate import estimate
+    from wattprint.plan.inference import estimate_inference
     from wattprint.plan.schedule import GreenPause, wait_for_green
     from wattprint.predict.budget import Budget
     from wattprint.predict.prediction import Prediction
@@ -48,6 +49,7 @@ __all__ = [
     "Budget",
     "Prediction",
     "estimate",
+    "estimate_inference",
 ]
 
 _LAZY = {
@@ -71,6 +73,7 @@ _LAZY = {
     "Budget": "wattprint.predict.budget",
     "Prediction": "wattprint.predict.prediction",
     "estimate": "wattprint.plan.estimate",
+    "estimate_inference": "wattprint.plan.inference",
 }
 
 

@@ -12,12 +12,16 @@ EXAMPLES = """examples:
   wattprint estimate --cpu-tdp-w 65 --hours 10 --location FR              # a CPU the table does not know
   wattprint estimate --power-w 300 --hours 100 --intensity 429 --pue 1     # ML CO2 Impact's arithmetic
   wattprint estimate --from-run last --location SE3 --json                  # a measured run, priced elsewhere
+  wattprint estimate --inference --params 8e9 --tokens 500 --gpu "H100 SXM" --location FR  # one chat answer
+  wattprint estimate --inference --images 1 --model FLUX.1-dev --gpu B200                 # one image
 
 The power of a named model is its TDP x utilisation (default 1, as ML CO2 Impact and Green Algorithms assume);
-memory draws 0.3725 W/GB. Formulas and defaults: https://github.com/wattprint/wattprint/blob/main/docs/estimate.md"""
+memory draws 0.3725 W/GB. Formulas and defaults: https://github.com/wattprint/wattprint/blob/main/docs/estimate.md
+--inference estimates one query to a served model from the ML.ENERGY Leaderboard's measurements (GPU energy):
+https://github.com/wattprint/wattprint/blob/main/docs/inference.md#services-you-do-not-run"""
 
 
-SETTING_OPTIONS = {"cpu_cores": "--cores"}
+SETTING_OPTIONS = {"cpu_cores": "--cores", "tokens_out": "--tokens"}
 """Parameters whose option is named differently, for hints in messages."""
 
 
@@ -93,12 +97,79 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser, location_help="where it runs: country, zone or cloud region ('FR', 'US-CA', 'gcp:europe-west1'); "
                               "default: the configured location"
     )
+    inference = parser.add_argument_group(
+        "inference (--inference: one query to a served model, from the ML.ENERGY Leaderboard's GPU measurements)")
+    inference.add_argument("--inference", action="store_true",
+                           help="estimate the energy and emissions per query of a model you do not run")
+    inference.add_argument("--params", type=float, metavar="N",
+                           help="the model's parameter count (8e9 for 8B); or --model")
+    inference.add_argument("--active-params", type=float, metavar="N",
+                           help="parameters active per token, for a mixture of experts (3e9 for 30B-A3B)")
+    inference.add_argument("--model", metavar="NAME",
+                           help="a model the leaderboard measured, instead of --params (e.g. 'Llama-3.1-8B', "
+                                "'FLUX.1-dev')")
+    inference.add_argument("--tokens", type=float, metavar="N", help="output tokens per query (LLM tasks)")
+    inference.add_argument("--tokens-in", type=int, metavar="N",
+                           help="prompt tokens per query (recorded; the per-token figures include a typical prefill)")
+    inference.add_argument("--images", type=float, metavar="N", help="images per query (text-to-image)")
+    inference.add_argument("--videos", type=float, metavar="N", help="videos per query (text-to-video)")
+    inference.add_argument("--task", metavar="TASK",
+                           help="chat (default for --tokens), reasoning, code, image-chat, video-chat, text-to-image "
+                                "(default for --images), text-to-video (default for --videos)")
+    inference.add_argument("--batch", type=int, metavar="N",
+                           help="the server's batch limit (vLLM max_num_seqs; images per batch); default: unknown, "
+                                "the whole measured range")
+    inference.add_argument("--precision", metavar="P", help="bfloat16, fp8 or mxfp4 (default: any measured)")
+    inference.add_argument("--host-overhead", type=float, metavar="F",
+                           help="host CPU and memory energy as a fraction of the GPU's (default 0: GPU only)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+_INFERENCE = ("params", "active_params", "model", "tokens", "tokens_in", "images", "videos", "task", "batch",
+              "precision", "host_overhead")
+_NOT_INFERENCE = tuple(name for name in (*_HARDWARE, "from_run", "wue") if name != "gpu")
+
+
+def _option(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def inference(args: argparse.Namespace, parser: argparse.ArgumentParser):  # noqa: ANN201
+    """The InferenceEstimate the --inference options describe; a combination that cannot work is a usage error."""
+    from wattprint.plan.inference import estimate_inference
+
+    clash = [_option(name) for name in _NOT_INFERENCE if getattr(args, name) is not None]
+    if clash:
+        parser.error(f"--inference estimates one query to a served model: {', '.join(clash)} cannot be used with it "
+                     "(they describe a job's hardware and duration)")
+    if (args.params is None) == (args.model is None):
+        parser.error("--inference needs --params (the model's parameter count, 8e9 for 8B) or --model (a measured "
+                     "model), one of them")
+    counts = [_option(name) for name in ("tokens", "images", "videos") if getattr(args, name) is not None]
+    if len(counts) != 1:
+        parser.error("--inference needs one of --tokens (output tokens), --images or --videos per query"
+                     + (f", not {' and '.join(counts)}" if counts else ""))
+    return estimate_inference(
+        args.params, tokens_out=args.tokens, tokens_in=args.tokens_in, images=args.images, videos=args.videos,
+        active_params=args.active_params, model=args.model, gpu=args.gpu or "H100 SXM", batch=args.batch,
+        precision=args.precision, task=args.task, location=args.location, intensity=args.intensity, pue=args.pue,
+        host_overhead=0.0 if args.host_overhead is None else args.host_overhead,
+    )
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import print_json
 
+    if args.inference:
+        estimate = inference(args, parser)
+        if args.json:
+            print_json(estimate.to_dict())
+        else:
+            print("\n".join(estimate.lines()))
+        return 0
+    given = [_option(name) for name in _INFERENCE if getattr(args, name) is not None]
+    if given:
+        parser.error(f"{', '.join(given)} describe one query to a served model: add --inference")
     result = workload(args, location=args.location, intensity=args.intensity)
     if args.json:
         print_json(result.to_dict())
