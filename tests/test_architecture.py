@@ -120,7 +120,8 @@ def test_tests_are_laid_out_like_the_code_and_share_helpers_only_through_fakes()
 
     tests = ROOT / "tests"
     package = ROOT / "src" / "wattprint"
-    for folder in sorted(p for p in tests.iterdir() if p.is_dir() and p.name not in ("fakes", "__pycache__")):
+    outside = ("fakes", "__pycache__", "js")  # js: the JavaScript client's tests (clients/js, outside the package)
+    for folder in sorted(p for p in tests.iterdir() if p.is_dir() and p.name not in outside):
         assert (package / folder.name / "__init__.py").is_file(), f"tests/{folder.name} names no layer of the package"
     offenders = []
     for path in tests.rglob("test_*.py"):

@@ -17,7 +17,10 @@ buildSync({ entryPoints: sources, outdir: join(dist, "cjs"), outbase: src, forma
 cpSync(join(src, "data"), join(dist, "cjs", "data"), { recursive: true });
 writeFileSync(join(dist, "cjs", "package.json"), '{"type": "commonjs"}\n');
 
+// The static calculator page: its HTML and script beside the calculator bundle, a folder anyone can host.
+cpSync(join(root, "calculator"), join(dist, "calculator"), { recursive: true });
 for (const [entry, out] of [["index.ts", "wattprint.js"], ["calculator.ts", "calculator.js"]]) {
   buildSync({ entryPoints: [join(src, entry)], bundle: true, format: "esm", platform: "browser", target: "es2022",
     outfile: join(dist, "browser", out), logLevel: "warning" });
 }
+cpSync(join(dist, "browser", "calculator.js"), join(dist, "calculator", "calculator.js"));

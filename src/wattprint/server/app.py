@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,13 +24,37 @@ DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_MB = 32.0
 
 
-def create_app(store: RunStore, *, host: str = DEFAULT_HOST, max_body_mb: float = DEFAULT_MAX_BODY_MB) -> FastAPI:
+def create_app(store: RunStore, *, host: str = DEFAULT_HOST, max_body_mb: float = DEFAULT_MAX_BODY_MB,
+               cors_origins: Sequence[str] = ()) -> FastAPI:
     """The application serving ``store``; ``host`` is the address it is bound to, which decides whether requests
-    without a token are served (loopback) or refused (any other address)."""
+    without a token are served (loopback) or refused (any other address). ``cors_origins``: the web pages' origins
+    (``https://app.example.org``, or ``*``) whose scripts may call the API from a browser (CORS)."""
     app = build_app()
     app.state.wattprint = ServerState(store=store, checker=TokenChecker(store, server_key(store)), host=host,
                                       max_body_bytes=int(max_body_mb * 2**20))
+    if cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        # Tokens travel in the Authorization header, never in cookies: no credentials mode is needed.
+        app.add_middleware(CORSMiddleware, allow_origins=list(check_cors_origins(cors_origins)),
+                           allow_methods=["GET", "PUT", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["WWW-Authenticate"],
+                           max_age=600)
     return app
+
+
+def check_cors_origins(origins: Sequence[str]) -> tuple[str, ...]:
+    """Each origin as a browser sends it (``scheme://host[:port]``, no path), or ``*``; a ConfigError names any
+    other."""
+    import re
+
+    from wattprint.core.errors import ConfigError
+
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", str(origin)):
+            raise ConfigError(f"--cors-origin {origin!r} is not an origin: give scheme://host[:port] with no path "
+                              "(e.g. https://app.example.org or http://localhost:5173), or * for any page")
+    return tuple(origins)
 
 
 def openapi_document() -> dict[str, Any]:

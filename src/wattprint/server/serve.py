@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 from wattprint.core.errors import ConfigError
@@ -28,7 +29,8 @@ WORKER_ENV = "WATTPRINT_SERVER_WORKER"
 
 
 def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, max_body_mb: float = 32.0,
-          workers: int = 1, as_json: bool = False, out: TextIO | None = None) -> None:
+          workers: int = 1, as_json: bool = False, out: TextIO | None = None,
+          cors_origins: Sequence[str] = ()) -> None:
     """Serve the store at ``store_url`` (default: the per-user store) on ``host``:``port`` until interrupted, in
     ``workers`` processes; a first start prints its admin token on ``out`` (standard output), as one JSON line with
     ``as_json``."""
@@ -39,16 +41,20 @@ def serve(store_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, m
         raise ConfigError(f"--port {port} is not a TCP port: give 1-65535 (or 0 for any free port)")
     if not max_body_mb > 0:
         raise ConfigError(f"the largest request body (--max-body-mb) must be more than 0 MiB, got {max_body_mb:g}")
+    from wattprint.server.app import check_cors_origins
+
+    cors_origins = check_cors_origins(cors_origins)
     from wattprint.settings import hints
 
     # The API's callers name the library's keywords (JSON keys), not the command line's options: hints are worded
     # for the Python API while serving, even when 'wattprint server' started the server.
     with hints.python_api():
-        _serve(store_url, host=host, port=port, max_body_mb=max_body_mb, workers=workers, as_json=as_json, out=out)
+        _serve(store_url, host=host, port=port, max_body_mb=max_body_mb, workers=workers, as_json=as_json, out=out,
+               cors_origins=cors_origins)
 
 
 def _serve(store_url: str | None, *, host: str, port: int, max_body_mb: float, workers: int, as_json: bool,
-           out: TextIO | None) -> None:
+           out: TextIO | None, cors_origins: Sequence[str] = ()) -> None:
     import uvicorn
 
     from wattprint.server.app import create_app
@@ -68,7 +74,7 @@ def _serve(store_url: str | None, *, host: str, port: int, max_body_mb: float, w
                 stream.write(f"{FIRST_TOKEN_NOTE}\n    {token}\n\n")
             stream.flush()
         if workers == 1:
-            app = create_app(store, host=host, max_body_mb=max_body_mb)
+            app = create_app(store, host=host, max_body_mb=max_body_mb, cors_origins=cors_origins)
             uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
                                           server_header=False, proxy_headers=True)).run()
             return
@@ -80,7 +86,7 @@ def _serve(store_url: str | None, *, host: str, port: int, max_body_mb: float, w
     from wattprint.store import resolve_store_url
 
     os.environ[WORKER_ENV] = json.dumps({"store": resolve_store_url(store_url), "host": host,
-                                         "max_body_mb": max_body_mb})
+                                         "max_body_mb": max_body_mb, "cors_origins": list(cors_origins)})
     uvicorn.run("wattprint.server.serve:worker_app", factory=True, workers=workers, host=host, port=port,
                 log_level="info", access_log=False, server_header=False, proxy_headers=True)
 
@@ -94,4 +100,5 @@ def worker_app() -> object:
     from wattprint.store import open_store
 
     given = json.loads(os.environ[WORKER_ENV])
-    return create_app(open_store(given["store"]), host=given["host"], max_body_mb=given["max_body_mb"])
+    return create_app(open_store(given["store"]), host=given["host"], max_body_mb=given["max_body_mb"],
+                      cors_origins=given.get("cors_origins", ()))

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest request body accepted, in MiB (default 32); larger ones get 413")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="server processes (default 1); more use more cores, each with its own token cache")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", dest="cors_origins",
+                        help="let scripts of web pages from ORIGIN (https://app.example.org, or *) call the API from "
+                             "a browser; repeat for several")
     parser.add_argument("--json", action="store_true",
                         help="print data as JSON: the first start's admin token, a new token, the token list")
     actions = parser.add_subparsers(dest="server_action", metavar="ACTION")
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.server.serve import serve
 
     serve(store_setting(args), host=args.host, port=args.port, max_body_mb=args.max_body_mb, workers=args.workers,
-          as_json=args.json)
+          as_json=args.json, cors_origins=args.cors_origins)
     return 0
 
 
