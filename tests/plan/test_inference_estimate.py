@@ -251,14 +251,13 @@ def test_the_command_prints_the_functions_figures_as_json(capsys: pytest.Capture
 @pytest.mark.parametrize(
     ("args", "option"),
     [
-        (("--inference", "--params", "8e9", "--tokens", "5", "--hours", "2"), "--hours"),
-        (("--inference", "--params", "8e9", "--tokens", "5", "--images", "1"), "--images"),
         (("--inference", "--tokens", "5"), "--params"),
+        (("--inference", "--params", "8e9"), "--tokens"),
         (("--params", "8e9", "--tokens", "5"), "--inference"),
         (("--inference", "--params", "8e9", "--tokens", "many"), "--tokens"),
     ],
 )
-def test_bad_combinations_are_usage_errors_naming_the_options(
+def test_a_missing_option_is_a_usage_error_naming_it(
     args: tuple[str, ...], option: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
@@ -267,8 +266,42 @@ def test_bad_combinations_are_usage_errors_naming_the_options(
     assert option in capsys.readouterr().err.split(": error: ", 1)[1]
 
 
+@pytest.mark.parametrize(
+    ("args", "options"),
+    [
+        (("--inference", "--params", "8e9", "--tokens", "5", "--hours", "2"), ("--hours",)),
+        (("--inference", "--params", "8e9", "--tokens", "5", "--images", "1"), ("--tokens", "--images")),
+        (("--inference", "--params", "8e9", "--model", "FLUX", "--images", "1"), ("--params", "--model")),
+    ],
+)
+def test_options_that_do_not_go_together_are_a_failure_naming_them(
+    args: tuple[str, ...], options: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["estimate", *args]) == 1
+    err = capsys.readouterr().err
+    assert "usage:" not in err and all(option in err for option in options), err
+
+
 def test_the_command_words_a_bad_value_for_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["estimate", "--inference", "--params", "8", "--tokens", "5"]) == 1
     assert "give --params 8e9" in capsys.readouterr().err
     assert main(["estimate", "--inference", "--params", "8e9", "--tokens", "5", "--gpu", "T4"]) == 1
     assert "--gpu" in capsys.readouterr().err
+
+
+def test_the_documented_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "inference.md").read_text(encoding="utf-8")
+    section = text[text.index("## Services you do not run"):]
+    blocks = re.findall(r"```(python|bash)\n(.*?)```", section, flags=re.DOTALL)
+    assert [kind for kind, _ in blocks] == ["python", "bash"]
+    exec(compile(blocks[0][1], "docs/inference.md", "exec"), {})  # noqa: S102 - the documentation's own example
+    assert "J of GPU energy per answer" in capsys.readouterr().out
+    for line in blocks[1][1].splitlines():
+        args = shlex.split(line.split("#", 1)[0])
+        assert args[:3] == ["wattprint", "estimate", "--inference"], line
+        assert main(args[1:]) == 0, line
+    capsys.readouterr()

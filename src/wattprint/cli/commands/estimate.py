@@ -135,20 +135,25 @@ def _option(name: str) -> str:
 
 
 def inference(args: argparse.Namespace, parser: argparse.ArgumentParser):  # noqa: ANN201
-    """The InferenceEstimate the --inference options describe; a combination that cannot work is a usage error."""
+    """The InferenceEstimate the --inference options describe. A missing option is a usage error; options that do
+    not go together are a failure (docs/cli.md)."""
+    from wattprint.core.errors import ConfigError
     from wattprint.plan.inference import estimate_inference
 
     clash = [_option(name) for name in _NOT_INFERENCE if getattr(args, name) is not None]
     if clash:
-        parser.error(f"--inference estimates one query to a served model: {', '.join(clash)} cannot be used with it "
-                     "(they describe a job's hardware and duration)")
-    if (args.params is None) == (args.model is None):
+        raise ConfigError(f"--inference estimates one query to a served model: {', '.join(clash)} cannot be used "
+                          "with it (they describe a job's hardware and duration)")
+    if args.params is None and args.model is None:
         parser.error("--inference needs --params (the model's parameter count, 8e9 for 8B) or --model (a measured "
-                     "model), one of them")
+                     "model)")
+    if args.params is not None and args.model is not None:
+        raise ConfigError("give --params (a model size) or --model (a measured model), not both")
     counts = [_option(name) for name in ("tokens", "images", "videos") if getattr(args, name) is not None]
-    if len(counts) != 1:
-        parser.error("--inference needs one of --tokens (output tokens), --images or --videos per query"
-                     + (f", not {' and '.join(counts)}" if counts else ""))
+    if not counts:
+        parser.error("--inference needs what one query produces: --tokens (output tokens), --images or --videos")
+    if len(counts) > 1:
+        raise ConfigError(f"one query is priced per token, image or video: give one of {' and '.join(counts)}")
     return estimate_inference(
         args.params, tokens_out=args.tokens, tokens_in=args.tokens_in, images=args.images, videos=args.videos,
         active_params=args.active_params, model=args.model, gpu=args.gpu or "H100 SXM", batch=args.batch,
