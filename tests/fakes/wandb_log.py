@@ -58,11 +58,29 @@ def _key(item: Any) -> str:
     return "/".join(item.nested_key) if item.nested_key else item.key
 
 
+def finished_records(run_dir: Path, timeout: float = 60.0) -> list[Any]:
+    """The records of a finished run, once its service has written them all (its ``exit`` record): W&B's service
+    may still be writing the file when ``finish()`` returns."""
+    from tests.fakes.wait import wait_for
+
+    def complete() -> list[Any] | None:
+        logs = list(run_dir.glob("run-*.wandb"))
+        if len(logs) != 1 or logs[0].stat().st_size < HEADER.size:
+            return None
+        try:
+            found = records(logs[0])
+        except Exception:  # noqa: BLE001 - a record still being written: read again
+            return None
+        return found if any(r.WhichOneof("record_type") == "exit" for r in found) else None
+
+    found: list[Any] = wait_for(complete, f"the exit record of the W&B run in {run_dir}", timeout)
+    return found
+
+
 def read_run(run_dir: Path) -> OfflineRun:
-    """The run of one ``offline-run-*`` directory."""
-    (log,) = run_dir.glob("run-*.wandb")
+    """The run of one ``offline-run-*`` directory, once it has finished."""
     run = OfflineRun()
-    for record in records(log):
+    for record in finished_records(run_dir):
         kind = record.WhichOneof("record_type")
         if kind == "history":
             run.history.append({_key(item): json.loads(item.value_json) for item in record.history.item})

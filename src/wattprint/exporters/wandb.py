@@ -165,7 +165,9 @@ class WandbSink:
             options = {key: value for key, value in (("project", self.project), ("entity", self.entity),
                                                      ("mode", self.mode), ("dir", self.dir)) if value is not None}
             options.setdefault("project", "wattprint")
-            chosen = wandb.init(name=record.name or None, reinit="create_new", **options)
+            # console off: a run the exporter starts must not wrap the process's own output
+            chosen = wandb.init(name=record.name or None, reinit="create_new", settings=wandb.Settings(console="off"),
+                                **options)
             logged = _Logged(chosen, started_here=True)
         for axis, metrics in AXES.items():
             logged.run.define_metric(PREFIX + axis, hidden=True)
