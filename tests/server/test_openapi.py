@@ -35,6 +35,11 @@ def test_every_reference_resolves_and_every_route_is_documented(team_server: Tea
         "/api/v1/projects/{name}/summary": {"get"}, "/api/v1/projects/{name}/duplicates": {"get"},
         "/api/v1/regions": {"get"}, "/api/v1/estimate": {"post"}, "/api/v1/compare-regions": {"post"},
         "/api/v1/tokens": {"get", "post"}, "/api/v1/tokens/{token_id}": {"delete"},
+        # the dashboard's (server/api_reports.py, server/badges.py)
+        "/api/v1/report-formats": {"get"}, "/api/v1/runs/{run_id}/report": {"get"},
+        "/api/v1/projects/{name}/report": {"get"}, "/api/v1/runs/{run_id}/paper": {"get"},
+        "/api/v1/runs/{run_id}/summary": {"get"}, "/api/v1/compare": {"get"}, "/api/v1/badge.svg": {"get"},
+        "/api/v1/badges": {"get"},
     }
     assert {path: set(operations) for path, operations in paths.items()} == expected
     put = paths["/api/v1/runs/{run_id}"]["put"]

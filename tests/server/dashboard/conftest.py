@@ -96,7 +96,6 @@ def fill(server: TeamServer) -> Filled:
 
 @pytest.fixture(scope="module")
 def filled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
-    chromium_or_skip()
     workdir = tmp_path_factory.mktemp("dashboard")
     with start_server(sqlite_url(workdir / "team.sqlite"), workdir) as server:
         yield fill(server)

@@ -3,7 +3,7 @@ run is sent in steps, and says when it ended."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
 
 import pytest
 
@@ -14,13 +14,14 @@ from wattprint.api.records import RunDocument
 pytestmark = pytest.mark.slow
 
 
-def step(rid: str, buckets: int, status: str = "running") -> RunDocument:
-    """The run as it stands after ``buckets`` intervals of 10 s (energy as the factories give it)."""
+def step(rid: str, started: float, buckets: int, status: str = "running") -> RunDocument:
+    """The run as it stands after ``buckets`` intervals of 10 s (energy as the factories give it). Its times are
+    recent and its pid this process's: a running run not updated for 15 minutes reads as killed."""
     intervals = make_intervals(buckets)
     energy = sum(i.energy_j for i in intervals)
-    run = priced(rid, energy, project="live", name="training", status=status, started_at=1_764_500_000.0,
-                 updated_at=1_764_500_000.0 + 10 * buckets, duration_s=10.0 * buckets,
-                 ended_at=None if status == "running" else 1_764_500_000.0 + 10 * buckets)
+    run = priced(rid, energy, project="live", name="training", status=status, started_at=started,
+                 updated_at=started + 10 * buckets, duration_s=10.0 * buckets,
+                 ended_at=None if status == "running" else started + 10 * buckets)
     return RunDocument(run=run, components=tuple(make_components()), intervals=tuple(intervals),
                        tasks=tuple(make_tasks(min(buckets, 3))))
 
@@ -28,18 +29,19 @@ def step(rid: str, buckets: int, status: str = "running") -> RunDocument:
 def test_a_running_run_updates_without_reload(filled_server: Filled, browser: Browser) -> None:
     server = filled_server.server
     rid = run_id(8, 1)
-    put(server, step(rid, 2))
+    started = time.time() - 120
+    put(server, step(rid, started, 2))
     page = browser.page()
     page.goto(f"{server.url}/runs/{rid}")
     page.wait_for_selector("#live:not([hidden])")
     assert len(chart_data(page, "power")["datasets"][0]["data"]) == 2 * 2
     page.evaluate("() => { window.notReloaded = true; }")
-    put(server, step(rid, 4))
+    put(server, step(rid, started, 4))
     page.wait_for_function("() => window.wpCharts.power.data.datasets[0].data.length === 8", timeout=60_000)
     assert "1 min" not in page.locator("#figure-duration").inner_text()
     assert "40 s" in page.locator("#figure-duration").inner_text()
     shot(page, "run-live")
-    put(server, replace(step(rid, 7, status="finished")))
+    put(server, step(rid, started, 7, status="finished"))
     page.wait_for_function("() => document.getElementById('live-text').textContent.includes('ended')",
                            timeout=60_000)
     assert len(chart_data(page, "power")["datasets"][0]["data"]) == 2 * 7

@@ -49,12 +49,13 @@
     try { c = await request("/compare-regions", { method: "POST", json: { estimate: job } }); } catch (error) { showError(error); return; }
     document.getElementById("calc-regions-panel").hidden = false;
     const top = c.regions.slice(0, 15);
-    document.getElementById("calc-regions-note").textContent = `${c.regions.length} regions; the 15 greenest. ${c.sentences ? "" : ""}`;
+    document.getElementById("calc-regions-note").textContent = `${c.regions.length} regions; the 15 greenest.`;
+    fill("calc-regions-caveat", c.sentences ? el("p", { class: "hint", text: c.sentences }) : null);
     chart("calc-regions", {
       type: "bar",
       data: { labels: top.map((r) => r.key), datasets: [{ label: "g CO2e", data: top.map((r) => r.emissions_g),
         errors: top.map((r) => r.emissions_g * (r.emissions_uncertainty_rel || 0)), backgroundColor: "#66bb6a" }] },
-      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: axis("g CO2e (± 1 standard uncertainty)", { beginAtZero: true }), y: { grid: { display: false } } } },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: axis("g CO2e (± 1 standard uncertainty)", { beginAtZero: true }), y: { grid: { display: false }, ticks: { autoSkip: false } } } },
     });
     fill("calc-regions", table([
       { label: "#", num: true, cell: (r) => r.rank }, { label: "region", cell: (r) => r.name },

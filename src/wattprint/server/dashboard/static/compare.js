@@ -30,7 +30,7 @@
     rows.push(el("tr", { "data-figure": figure }, el("th", { text: names[figure] }), c.runs.map((r) => {
       const f = r.figures[figure];
       if (!f) return el("td", { class: "num", text: "–" });
-      return el("td", { class: "num" }, show[figure](f.value), el("span", { class: "pm", text: f.uncertainty ? " ± " + show[figure](f.uncertainty) : "" }),
+      return el("td", { class: "num" }, show[figure](f.value), el("span", { class: "pm", text: f.uncertainty ? pm(f.uncertainty_rel) : "" }),
         f.repetitions > 1 ? el("div", { class: "hint", text: `mean of ${f.repetitions} repetitions (sd ${show[figure](f.scatter_sd)})` }) : null);
     })));
     rows.push(el("tr", { class: "diff" }, el("th", { class: "hint", text: "vs baseline" }), c.runs.map((r, i) => {

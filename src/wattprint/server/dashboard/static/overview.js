@@ -4,7 +4,7 @@
   const { request, el, fill, card, table, energy, emissions, power, duration, when, status, runLink, projectLink, chart, colour, axis, failure } = WP;
   const runColumns = [
     { label: "run", cell: runLink }, { label: "project", cell: (r) => projectLink(r.project) },
-    { label: "status", cell: (r) => status(r.status) }, { label: "started", cell: (r) => when(r.started_at) },
+    { label: "status", cell: (r) => status(r.status) }, { label: "started", cell: (r) => el("span", { class: "when", text: when(r.started_at) }) },
     { label: "user", cell: (r) => r.username }, { label: "host", cell: (r) => r.hostname },
     { label: "duration", num: true, cell: (r) => duration(r.duration_s) },
     { label: "energy", num: true, cell: (r) => WP.withPm(energy(r.energy_j), r.energy_uncertainty_rel) },
@@ -34,7 +34,7 @@
     { label: "mean power", num: true, cell: (p) => power(p.avg_power_w) }, { label: "last run", cell: (p) => when(p.last_started_at) },
   ], projects, { empty: "no runs yet: send some with the server setting (docs/team.md)" }));
 
-  request("/runs?limit=10").then((found) => fill("recent", table(runColumns.filter((c) => c.label !== "user" && c.label !== "host"), found.items)))
+  request("/runs?limit=10").then((found) => fill("recent", table(runColumns.filter((c) => !["user", "host", "duration"].includes(c.label)), found.items)))
     .catch((error) => failure("recent", error));
   running();
   setInterval(running, 5000);

@@ -63,7 +63,7 @@
       onchange: (e) => { e.target.checked ? selected.add(r.run_id) : selected.delete(r.run_id); updateCompare(); } }) },
     { key: "name", label: "run", cell: (r) => [WP.runLink(r), tags(r).length ? el("span", { class: "hint", text: " " + tags(r).join(", ") }) : null] },
     { key: "status", label: "status", cell: (r) => status(r.status) },
-    { key: "started_at", label: "started", cell: (r) => when(r.started_at) },
+    { key: "started_at", label: "started", cell: (r) => el("span", { class: "when", text: when(r.started_at) }) },
     { key: "username", label: "user", cell: (r) => r.username },
     { key: "hostname", label: "host", cell: (r) => r.hostname },
     { key: "duration_s", label: "duration", num: true, cell: (r) => duration(r.duration_s) },
@@ -139,7 +139,7 @@
           type: "bar",
           data: { labels: top.map((r) => r.key), datasets: [{ label: "g CO2e per mean run", data: top.map((r) => r.emissions_g),
             errors: top.map((r) => r.emissions_g * (r.emissions_uncertainty_rel || 0)), backgroundColor: "#66bb6a" }] },
-          options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: axis("g CO2e per run (± 1 standard uncertainty)", { beginAtZero: true }), y: { grid: { display: false } } } },
+          options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: axis("g CO2e per run (± 1 standard uncertainty)", { beginAtZero: true }), y: { grid: { display: false }, ticks: { autoSkip: false } } } },
         });
         fill("regions", WP.table([
           { label: "region", cell: (r) => r.name }, { label: "intensity", num: true, cell: (r) => WP.withPm(WP.sig(r.intensity_g_per_kwh) + " g/kWh", r.intensity_uncertainty_rel) },
