@@ -3,7 +3,7 @@
 export { WattprintClient, type ClientOptions } from "./client.js";
 export { ArgumentError, NetworkError, ProblemError, isRetryable, type FieldError, type ProblemDetails } from "./errors.js";
 export { newRunId } from "./ids.js";
-export { RunBuilder, flushQueue, sendOrQueue, startRun, type FlushResult, type RunOptions, type RunStatus, type SendResult } from "./ingest.js";
+export { RunBuilder, flushQueue, sendOrQueue, startRun, type FlushResult, type IntervalInput, type RunOptions, type RunStatus, type SendResult } from "./ingest.js";
 export { IndexedDbQueue, MemoryQueue, mergeDocuments, type OfflineQueue } from "./queue.js";
 export type * from "./types.js";
 export { VERSION } from "./version.js";

@@ -10,6 +10,10 @@ import { VERSION } from "./version.js";
 
 export type RunStatus = "running" | "finished" | "failed" | "killed";
 
+/** An interval to add: its emissions and intensity may be left out (null). */
+export type IntervalInput = Omit<IntervalRecord, "emissions_g" | "intensity_g_per_kwh"> &
+  Partial<Pick<IntervalRecord, "emissions_g" | "intensity_g_per_kwh">>;
+
 export interface RunOptions {
   project?: string | null;
   name?: string | null;
@@ -84,12 +88,12 @@ export class RunBuilder {
   }
 
   /** Add (or replace: same bucket and device) one interval; the run's totals follow. */
-  addInterval(interval: IntervalRecord): this {
+  addInterval(interval: IntervalInput): this {
     if (!Number.isInteger(interval.bucket) || interval.bucket < 0) throw new ArgumentError(`interval.bucket must be a whole number of at least 0, got ${JSON.stringify(interval.bucket)}`);
     finite("interval.energy_j", interval.energy_j);
     finite("interval.end_offset_s", interval.end_offset_s);
     if (!interval.device || !interval.component) throw new ArgumentError("interval.component and interval.device are required (e.g. \"cpu\", \"process\")");
-    this.intervals.set(`${interval.bucket}\u0000${interval.device}`, { ...interval });
+    this.intervals.set(`${interval.bucket}\u0000${interval.device}`, { emissions_g: null, intensity_g_per_kwh: null, ...interval });
     this.refresh();
     return this;
   }
