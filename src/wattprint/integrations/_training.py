@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, SupportsFloat
 
 from wattprint import _log
@@ -79,8 +80,10 @@ class TrackedTraining:
         total_steps: int | None,
         name: str | None = None,
         framework_hyperparameters: Callable[[], Mapping[str, Any] | None] | None = None,
+        group: Any = None,
     ) -> Tracker:
-        """Start a run for a training of ``total_epochs`` epochs / ``total_steps`` steps (None: unknown)."""
+        """Start a run for a training of ``total_epochs`` epochs / ``total_steps`` steps (None: unknown); ``group``
+        is the framework's distributed training as a ``GroupRecord`` (a ``group=`` given to the callback names it)."""
         if self.running:
             self.stop("killed")  # a fit that never reached its end hook
         unit = self.unit or ("epoch" if total_epochs is not None and total_epochs >= 2 else "step")
@@ -89,13 +92,17 @@ class TrackedTraining:
         if hyperparameters is None and framework_hyperparameters is not None:
             hyperparameters = _fingerprintable(self.framework, framework_hyperparameters)
         self._total_steps = total_steps if unit == "step" else None
+        kwargs = dict(self.tracker_kwargs)
+        if group is not None:
+            given = kwargs.get("group")
+            kwargs["group"] = group if given is None else replace(group, group_id=given)
         self.tracker = Tracker(
             self.project,
             self.name or name,
             total_epochs=total_epochs if unit == "epoch" else None,
             total_steps=self._total_steps,
             hyperparameters=hyperparameters,
-            **self.tracker_kwargs,
+            **kwargs,
         )
         return self.tracker.start()
 

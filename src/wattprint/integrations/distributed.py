@@ -68,3 +68,38 @@ def _over(run: Tracker, energy_j: float, emissions_g: float) -> bool:
     if budget.energy_kwh is not None and energy_j / J_PER_KWH > budget.energy_kwh:
         return True
     return budget.emissions_g is not None and emissions_g > budget.emissions_g
+
+
+def framework_group(framework: str, *, rank: int, local_rank: int | None, world_size: int,
+                    local_world_size: int | None = None, node_rank: int | None = None,
+                    node_count: int | None = None) -> Any:
+    """The run group of a framework's distributed training (a ``GroupRecord``), None for a single process.
+
+    A launcher the environment names (torchrun, SLURM, MPI) gives the group; else the framework's own ranks do,
+    keyed by the rendezvous address every rank shares and, on one node, the process that started the others
+    (local rank 0 itself, or the parent of the others, as Lightning's ``ddp`` starts them)."""
+    import os
+
+    from wattprint.run.launchers import detect, job_key
+
+    if world_size <= 1:
+        return None
+    found = detect()
+    if found is not None and found.world_size == world_size:
+        return found
+    from wattprint.api.records import GroupRecord
+
+    nodes = node_count if node_count is not None else (
+        world_size // local_world_size if local_world_size else None)
+    starter = None
+    if nodes == 1:
+        import psutil
+
+        try:
+            process = psutil.Process(os.getpid() if local_rank == 0 else os.getppid())
+            starter = f"{process.pid}@{process.create_time():.3f}"
+        except psutil.Error:
+            starter = None
+    key = job_key(framework, os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT"), starter)
+    return GroupRecord(group_id=key, launcher=framework, rank=rank, local_rank=local_rank, world_size=world_size,
+                       local_world_size=local_world_size, node_rank=node_rank, node_count=nodes)

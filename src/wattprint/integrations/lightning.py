@@ -4,8 +4,9 @@ Starts a run at fit start, marks every training batch as a step and every traini
 ``wattprint/*`` metrics (energy and emissions so far, the predicted totals and their bounds) through
 ``LightningModule.log`` at the end of each training epoch (so they reach the trainer's loggers and
 ``trainer.callback_metrics``), stops the trainer gracefully when the budget policy says stop, and stores the
-run when fitting ends. Only the global rank zero process tracks. Imports Lightning (``lightning.pytorch``, or
-the older ``pytorch_lightning``) when imported.
+run when fitting ends. In a distributed fit every process tracks its part of one run group (docs/distributed.md):
+each node's CPU and RAM once, each rank's own GPUs; a budget stop is agreed by all ranks. Imports Lightning
+(``lightning.pytorch``, or the older ``pytorch_lightning``) when imported.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ class WattprintCallback(CallbackMixin, Callback):
     framework = "lightning"
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
-        if not trainer.is_global_zero:
-            return
         total_epochs = finite_count(trainer.max_epochs)
         self.training.start(
             total_epochs=total_epochs,
             total_steps=None,  # known once the data is set up: on_train_start
             name=type(pl_module).__name__,
             framework_hyperparameters=lambda: dict(getattr(pl_module, "hparams", None) or {}),
+            group=_group(trainer),
         )
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -50,14 +50,15 @@ class WattprintCallback(CallbackMixin, Callback):
             self.training.set_total_steps(_total_batches(trainer, finite_count(trainer.max_epochs)))
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self.training.step():
+        if _agreed(trainer, self.training.step()):
             trainer.should_stop = True
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         if not self.training.running:
+            _agreed(trainer, False)  # every rank joins the same collectives
             return
-        stop = self.training.epoch_end()
-        metrics = self.training.metrics()
+        stop = _agreed(trainer, self.training.epoch_end())
+        metrics = self.training.metrics() if trainer.is_global_zero else {}  # a part's figures: rank 0's logged
         if metrics:
             pl_module.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=False, logger=True,
                                rank_zero_only=True)
@@ -87,3 +88,19 @@ def _total_batches(trainer: Any, total_epochs: int | None) -> int | None:
         batches = max_steps * max(1, int(getattr(trainer, "accumulate_grad_batches", 1) or 1))
         total = batches if total is None else min(total, batches)
     return total
+
+
+def _group(trainer: Any) -> Any:
+    """The fit's run group (None for one process)."""
+    from wattprint.integrations.distributed import framework_group
+
+    return framework_group("lightning", rank=trainer.global_rank, local_rank=trainer.local_rank,
+                           world_size=trainer.world_size, local_world_size=getattr(trainer, "num_devices", None),
+                           node_rank=trainer.node_rank, node_count=trainer.num_nodes)
+
+
+def _agreed(trainer: Any, stop: bool) -> bool:
+    """``stop`` on every rank when any rank's budget says stop (Lightning's own reduction; one process: as is)."""
+    if getattr(trainer, "world_size", 1) <= 1:
+        return stop
+    return bool(trainer.strategy.reduce_boolean_decision(stop, all=False))

@@ -3,7 +3,8 @@
 Starts a run when training begins, marks every optimizer step and epoch, adds ``wattprint/*`` metrics (energy and
 emissions so far, the predicted totals and their bounds) to every log the Trainer writes (its ``logs`` dict, so
 the reporting integrations see them, and ``state.log_history``), sets ``control.should_training_stop`` when the
-budget policy says stop, and stores the run when training ends. Only the world's main process tracks. Imports
+budget policy says stop, and stores the run when training ends. In a distributed training every process tracks
+its part of one run group (docs/distributed.md), and a budget stop is agreed by all ranks. Imports
 ``transformers`` when imported. The Trainer has no hook for a failed training: call ``callback.stop("failed")``
 in your ``except`` block if you catch the error and go on.
 """
@@ -33,8 +34,6 @@ class WattprintCallback(CallbackMixin, TrainerCallback):
     framework = "transformers"
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        if not state.is_world_process_zero:
-            return
         done_epochs = int(state.epoch or 0)
         total_epochs = finite_count(state.num_train_epochs)
         if total_epochs is not None and total_epochs >= 1 << 40:  # max_steps given: epochs are unbounded
@@ -47,18 +46,19 @@ class WattprintCallback(CallbackMixin, TrainerCallback):
             total_steps=total_steps,
             name=type(model).__name__ if model is not None else None,
             framework_hyperparameters=lambda: _hyperparameters(args, model),
+            group=_group(args),
         )
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.training.step():
+        if _agreed(args, self.training.step()):
             control.should_training_stop = True
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.training.epoch_end():
+        if _agreed(args, self.training.epoch_end()):
             control.should_training_stop = True
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        metrics = self.training.metrics()
+        metrics = self.training.metrics() if state.is_world_process_zero else {}  # rank 0's part is logged
         if not metrics:
             return
         if logs is not None:
@@ -82,3 +82,21 @@ def _hyperparameters(args: Any, model: Any) -> dict[str, Any]:
     if config is not None and hasattr(config, "to_diff_dict"):
         found["model"] = {"class": type(model).__name__, "config": config.to_diff_dict()}
     return found
+
+
+def _group(args: Any) -> Any:
+    """The training's run group (None for one process)."""
+    from wattprint.integrations.distributed import framework_group
+
+    world = int(getattr(args, "world_size", 1) or 1)
+    return framework_group("transformers", rank=int(getattr(args, "process_index", 0) or 0),
+                           local_rank=getattr(args, "local_process_index", None), world_size=world)
+
+
+def _agreed(args: Any, stop: bool) -> bool:
+    """``stop`` on every rank when any rank's budget says stop (one process: as is)."""
+    if int(getattr(args, "world_size", 1) or 1) <= 1:
+        return stop
+    from wattprint.integrations.distributed import any_rank
+
+    return any_rank(stop)

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import error, open_store, print_json
     from wattprint.client.remote import open_remote
-    from wattprint.report.summary import run_json, runs_table
+    from wattprint.report.summary import run_json
 
     store = open_remote(args.server, args.server_token) if args.server else open_store(args)
     if args.duplicates:
@@ -40,9 +40,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         runs = store.runs(project=args.project, limit=args.limit or None)
         missing = _unknown_project(store, args.project) if not runs and args.project is not None else None
         if args.json:
-            print_json([run_json(run, store.components(run.run_id)) for run in runs])
+            print_json([_with_group(run_json(run, store.components(run.run_id)), run) for run in runs])
         elif missing is None:
-            print(runs_table(runs))
+            print(_table(store, runs, args))
     finally:
         store.close()
     if missing is not None:
@@ -80,3 +80,26 @@ def _duplicates(store: Any, args: argparse.Namespace) -> int:
     else:
         print(duplicates_text(groups))
     return 0
+
+
+def _table(store: Any, runs: list[Any], args: argparse.Namespace) -> str:
+    """The runs, each run group's parts folded into one line with its parts count (docs/distributed.md)."""
+    from wattprint.report.summary import runs_table
+
+    ids = {run.details.group.group_id for run in runs if run.details.group is not None}
+    if not ids or args.server:
+        return runs_table(runs)
+    from wattprint.report.run_groups import runs_with_groups
+    from wattprint.store.groups import group_totals
+
+    return runs_with_groups(runs, {group_id: group_totals(store, group_id) for group_id in ids})
+
+
+def _with_group(found: dict[str, Any], run: Any) -> dict[str, Any]:
+    """A run's JSON object with, for a part of a run group, its place in the group."""
+    group = run.details.group
+    if group is not None:
+        from dataclasses import asdict
+
+        found["group"] = asdict(group)
+    return found

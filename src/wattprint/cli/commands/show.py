@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 NAME = "show"
-HELP = "show one run: components, methods, uncertainties, tasks and status"
+HELP = "show one run (components, methods, uncertainties, tasks, status) or one run group"
 EXAMPLES = """examples:
   wattprint show last               # the last run
   wattprint show 01a2b3c4           # a run by a unique prefix of its id
   wattprint show last --json
+  wattprint show torchrun-5f1c0e9a2b7d4e31   # a run group (a distributed run): per node, rank, device
   wattprint show 01a2b3c4 --server http://team:8000   # a run on a team server"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", help="a run id, a unique prefix of one, or 'last'")
+    parser.add_argument("run", help="a run id, a unique prefix of one, 'last', or a run group's id")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--server", metavar="URL", help="read the run from this team server instead of a store")
     parser.add_argument("--server-token", metavar="TOKEN",
@@ -28,12 +30,50 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     store = open_remote(args.server, args.server_token) if args.server else open_store(args)
     try:
-        record = store.run(args.run)
+        try:
+            record = store.run(args.run)
+        except LookupError as failure:
+            if args.server:
+                raise
+            if not _show_group(store, args):
+                raise LookupError(f"{failure.args[0] if failure.args else failure}; nor is {args.run!r} a run group "
+                                  "in the store (wattprint runs lists both)") from failure
+            return 0
         components, tasks = store.components(record.run_id), store.tasks(record.run_id)
         if args.json:
             print_json(run_json(record, components, tasks))
         else:
             print(run_text(record, components, tasks))
+            _print_part(record)
     finally:
         store.close()
     return 0
+
+
+def _show_group(store: Any, args: argparse.Namespace) -> bool:
+    """Print the run group ``args.run`` names (docs/distributed.md); False when the store holds no such group."""
+    from wattprint.cli.common import print_json
+    from wattprint.report.run_groups import group_json, group_text
+    from wattprint.report.slurm import sacct_energy
+    from wattprint.store.groups import group_totals
+
+    try:
+        totals = group_totals(store, args.run)
+    except LookupError:
+        return False
+    job_id = next((p.group.job_id for p in totals.parts if p.group.job_id), None)
+    sacct = sacct_energy(job_id)
+    if args.json:
+        print_json(group_json(totals, sacct))
+    else:
+        print(group_text(totals, sacct))
+    return True
+
+
+def _print_part(record: Any) -> None:
+    """For a part of a run group, the line naming its group."""
+    from wattprint.report.run_groups import part_line
+
+    line = part_line(record)
+    if line is not None:
+        print(line)

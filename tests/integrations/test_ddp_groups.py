@@ -115,3 +115,23 @@ def test_two_nodes_into_postgresql(tmp_path: Path, pg_url: str) -> None:
     assert per_node == pytest.approx({"0": STEP_J * STEPS, "1": STEP_J * STEPS}, rel=0.01)
     assert totals.components["cpu"] == pytest.approx(2 * STEP_J * STEPS, rel=0.01)
     assert totals.world_size == 4
+
+
+def test_lightning_ddp_on_two_cpu_processes_is_one_group(tmp_path: Path) -> None:
+    pytest.importorskip("lightning")
+    store = str(tmp_path / "runs.sqlite")
+    worker = Path(__file__).with_name("lightning_worker.py")
+    steps = 3
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(worker), store, _powercap(tmp_path / "pc"), str(STEP_J), str(steps)],
+                          env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    ranks = [line.split() for line in done.stdout.splitlines() if line.startswith("RANK ")]
+    assert sorted(rank for _, rank, _ in ranks) == ["0", "1"]
+    group_id = _one_group(store)
+    with open_store(store) as opened:
+        totals = group_totals(opened, group_id)
+    assert totals.launcher == "lightning" and len(totals.parts) == 2
+    assert {p.run.run_id for p in totals.parts} == {run_id for _, _, run_id in ranks}
+    assert [p.group.measures_host for p in totals.parts] == [True, False]
+    assert totals.components["cpu"] == pytest.approx(STEP_J * steps, rel=0.01)  # not 2x
