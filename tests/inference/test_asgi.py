@@ -31,7 +31,7 @@ def busy(seconds: float) -> None:
         pass
 
 
-def make_app(run: wattprint.Tracker) -> Any:
+def make_app(run: wattprint.Tracker, header: bool = False) -> Any:
     app = fastapi.FastAPI()
     entered = {"n": 0}
     all_in = asyncio.Event()
@@ -56,7 +56,7 @@ def make_app(run: wattprint.Tracker) -> Any:
     def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}
 
-    app.add_middleware(EnergyMiddleware, run=run)
+    app.add_middleware(EnergyMiddleware, run=run, header=header)
     return app
 
 
@@ -115,6 +115,26 @@ def test_concurrent_http_requests_are_measured_per_endpoint_and_add_up(model_onl
     assert "By endpoint" in str(result) and "POST /generate" in str(result)
 
 
+def test_the_response_header_is_a_labelled_provisional_figure(model_only: dict[str, object]) -> None:
+    run = wattprint.Tracker(store="off", **model_only)  # type: ignore[arg-type]
+    with serve(make_app(run, header=True)) as url, httpx.Client(base_url=url, timeout=60) as http:
+        before = http.get("/items/1")
+        with run:
+            answers = [http.get(f"/items/{i}") for i in range(3)]
+        after = http.get("/items/2")
+    assert "x-wattprint-energy" not in before.headers and "x-wattprint-energy" not in after.headers
+    for answer in answers:
+        fields = dict(part.strip().split("=", 1) for part in answer.headers["x-wattprint-energy"].split(";"))
+        assert set(fields) == {"energy_j", "method", "uncertainty_rel", "basis"}
+        assert float(fields["energy_j"]) >= 0 and fields["method"] == '"model"'
+        assert 0 < float(fields["uncertainty_rel"]) < 1 and fields["basis"] == '"provisional"'
+    result = summarize(run)
+    assert result is not None and result.whole.requests == 3
+    assert result.whole.energy_j + result.idle_energy_j == pytest.approx(result.measured_energy_j, rel=1e-9)
+
+
 def test_the_middleware_needs_a_run() -> None:
     with pytest.raises(ConfigError, match="run="):
         EnergyMiddleware(fastapi.FastAPI())
+    with pytest.raises(ConfigError, match="header="):
+        EnergyMiddleware(fastapi.FastAPI(), run=wattprint.Tracker(store="off"), header="yes")  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from wattprint.core.methods import (  # noqa: F401 - re-exported: results are where users look for them
     COUNTER,
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from wattprint.carbon import Intensity
     from wattprint.carbon.live import TimeResolved
     from wattprint.predict.prediction import Prediction
+    from wattprint.run.request_figures import InferenceResult
 
 @dataclass(frozen=True)
 class DeviceEnergy:
@@ -141,7 +142,8 @@ class WindowResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, derived figures (``energy_kwh``, ``avg_power_w``, ``method``) included."""
-        data = asdict(self)
+        inference = getattr(self, "inference", None)  # its requests are not copied: it gives its own dict
+        data = asdict(replace(self, inference=None) if inference is not None else self)  # type: ignore[call-arg]
         data.pop("footprint", None)
         footprint = self.footprint
         data["facility_energy_kwh"] = footprint.facility_energy_kwh if footprint else None
@@ -162,6 +164,7 @@ class WindowResult:
         if isinstance(self, RunResult):
             data["tasks"] = [task.to_dict() for task in self.tasks]
             data["time_resolved"] = self.time_resolved.to_dict() if self.time_resolved is not None else None
+            data["inference"] = inference.to_dict() if inference is not None else None
         return data
 
 
@@ -184,6 +187,9 @@ class RunResult(WindowResult):
     time_resolved: TimeResolved | None = None
     """Emissions priced interval by interval with a live provider's intensities, beside (never instead of) the
     location-based ``footprint``; None unless ``intensity_provider`` is set (docs/live.md)."""
+    inference: InferenceResult | None = None
+    """The requests the run served (``run.request(...)``): energy per request, per token, per 1,000 requests, over
+    the steady state and the whole run (docs/inference.md); None when it served none."""
 
     @property
     def gpu_count(self) -> int:

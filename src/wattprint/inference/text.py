@@ -1,67 +1,7 @@
-"""The inference section as a person reads it: the steady-state figures, the whole run's beside them, idle."""
+"""The inference section as a person reads it, defined in :mod:`wattprint.run.request_text`."""
 
 from __future__ import annotations
 
-from wattprint.core.formatting import format_duration, format_emissions, format_number
+from wattprint.run.request_text import inference_text
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from wattprint.inference.figures import InferenceFigures, InferenceResult
-
-
-def _j(value: float | None) -> str:
-    return "—" if value is None else f"{format_number(value)} J"
-
-
-def _rows(figures: InferenceFigures) -> list[tuple[str, str]]:
-    rows = [
-        ("requests", f"{figures.requests} in {format_duration(figures.duration_s)}"
-                     + (f" ({format_number(figures.requests_per_s)}/s)" if figures.requests_per_s else "")),
-        ("J per request", f"mean {_j(figures.j_per_request_mean)}, p50 {_j(figures.j_per_request_p50)}, "
-                          f"p95 {_j(figures.j_per_request_p95)}"),
-        ("per 1,000 requests", f"{format_number(figures.wh_per_1000_requests)} Wh"
-         + ("" if figures.emissions_g_per_1000_requests is None
-            else f", {format_emissions(figures.emissions_g_per_1000_requests)}")),
-    ]
-    if figures.j_per_output_token is not None:
-        text = f"{_j(figures.j_per_output_token)} per output token"
-        if figures.output_tokens_per_j is not None:
-            text += f", {format_number(figures.output_tokens_per_j)} tokens/J"
-        rows.append(("tokens", text))
-    if figures.j_per_prefill_token is not None or figures.j_per_decode_token is not None:
-        rows.append(("prefill / decode", f"{_j(figures.j_per_prefill_token)} / {_j(figures.j_per_decode_token)} "
-                                         "per token"))
-    if figures.j_per_item is not None:
-        rows.append(("items", f"{_j(figures.j_per_item)} per item"))
-    rows.append(("method", f"{figures.method} ±{figures.uncertainty_rel:.0%}, shared by {figures.sharing}"))
-    return rows
-
-
-def inference_text(result: InferenceResult) -> str:
-    """Lines for a terminal: the steady state (with its window) first, then the whole run, then idle."""
-    lines = []
-    sections: list[tuple[str, InferenceFigures]] = []
-    window = result.window
-    if result.steady is not None and window is not None:
-        level = f", concurrency {window.concurrency}" if window.concurrency is not None else ""
-        sections.append((f"Steady state ({format_number(window.start_s)}–{format_number(window.end_s)} s"
-                         f"{level})", result.steady))
-    sections.append(("Whole run", result.whole))
-    for title, figures in sections:
-        lines.append(title)
-        lines += [f"  {label:<19}{value}" for label, value in _rows(figures)]
-    if result.endpoints:
-        lines.append("By endpoint (whole run)")
-        width = max(len(name) for name in result.endpoints) + 2
-        for name, found in result.endpoints.items():
-            lines.append(f"  {name:<{width}}{found.requests} requests, mean {_j(found.j_per_request_mean)}, "
-                         f"p95 {_j(found.j_per_request_p95)}")
-    share = result.idle_energy_j / result.measured_energy_j if result.measured_energy_j > 0 else 0.0
-    lines.append(f"Idle (no request in flight): {_j(result.idle_energy_j)} over {format_duration(result.idle_s)} "
-                 f"({share:.0%} of the measured energy), not spread over requests")
-    if result.dropped_requests:
-        lines.append(f"Figures over the latest {len(result.requests):,} requests; {result.dropped_requests:,} earlier "
-                     f"ones ({_j(result.dropped_energy_j)}) are counted but not kept")
-    if result.open_requests or result.unsettled_energy_j:
-        lines.append(f"Not yet settled: {result.open_requests} open requests, {_j(result.unsettled_energy_j)}")
-    return "\n".join(lines)
+__all__ = ["inference_text"]

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wattprint.accounting.equivalents import Equivalent
+    from wattprint.api.records import RequestIntervalRecord
+    from wattprint.run.request_figures import InferenceResult
 
 METHOD_WORDS = {
     "counter": "hardware energy counters",
@@ -110,6 +112,15 @@ class RunContent:
     components: tuple[ComponentRecord, ...]
     intervals: tuple[IntervalRecord, ...]
     tasks: tuple[TaskRecord, ...]
+    requests: tuple[RequestIntervalRecord, ...] = ()
+    """The run's requests summed per time bucket and endpoint (docs/inference.md); none for a run that served none."""
+
+    @property
+    def inference(self) -> InferenceResult | None:
+        """The inference figures rebuilt from the stored request sums; None when the run served no requests."""
+        from wattprint.report.inference import stored_inference
+
+        return stored_inference(self.run, self.requests) if self.requests else None
 
     # -- simple facts ----------------------------------------------------------------------------------------------
 
@@ -379,12 +390,15 @@ def _stated_year(source: str) -> str:
 
 def run_content(store: Any, ref: str) -> RunContent:
     """The content of the run ``ref`` (an id, a unique prefix, or ``last``) in ``store``."""
+    from wattprint.report.inference import read_requests
+
     run = store.run(ref)
     return RunContent(
         run=run,
         components=tuple(store.components(run.run_id)),
         intervals=tuple(store.intervals(run.run_id)),
         tasks=tuple(store.tasks(run.run_id)),
+        requests=read_requests(store, run.run_id),
     )
 
 

@@ -110,6 +110,13 @@ def html_report(content: RunContent, *, chart: bool = True) -> str:
     else:
         tasks = "<p>No task windows were recorded.</p>"
     sections.append(f'<section id="tasks-section"><h2>Tasks</h2>{tasks}</section>')
+    inference = content.inference
+    if inference is not None:
+        from wattprint.report.inference import HEADER, inference_rows, window_sentence
+
+        sections.append('<section id="inference"><h2>Inference</h2>'
+                        f"<p>{esc(window_sentence(inference))}</p>"
+                        + html_table(HEADER, inference_rows(inference), table_id="inference-table") + "</section>")
     sections.append(f'<section id="location"><h2>Location</h2><p>{esc(content.location_sentence)}.</p></section>')
     hardware = [h for h in run.hardware if isinstance(h, dict)]
     if hardware:

@@ -12,6 +12,10 @@ from wattprint.report.content import RunContent
 from wattprint.report.paper import paper_paragraph
 from wattprint.report.tex import escape
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wattprint.run.request_figures import InferenceResult
+
 
 def latex_report(content: RunContent) -> str:
     """The paragraph, then a ``table`` of energy by component with methods and uncertainties."""
@@ -49,4 +53,26 @@ def latex_report(content: RunContent) -> str:
             f"{escape(f'±{run.emissions_uncertainty_rel or 0:.0%}')} \\\\"
         )
     lines += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
+    inference = content.inference
+    if inference is not None:
+        lines += _inference_table(inference, f"{label}-inference", content.title)
     return "\n".join(lines)
+
+
+def _inference_table(result: InferenceResult, label: str, title: str) -> list[str]:
+    """The inference figures (steady state and whole run) as a second table, with its window in the caption."""
+    from wattprint.report.inference import inference_rows, window_sentence
+
+    lines = [
+        r"\begin{table}[ht]",
+        r"  \centering",
+        f"  \\caption{{Inference energy of {escape(title)}. {escape(window_sentence(result))}}}",
+        f"  \\label{{{label}}}",
+        r"  \begin{tabular}{lll}",
+        r"    \hline",
+        r"    Figure & Steady state & Whole run \\",
+        r"    \hline",
+    ]
+    lines += [f"    {' & '.join(escape(cell) for cell in row)} \\\\" for row in inference_rows(result)]
+    lines += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
+    return lines

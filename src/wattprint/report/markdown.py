@@ -143,6 +143,11 @@ def markdown_report(content: RunContent, *, paragraph: bool = True) -> str:
         lines += table(TASK_HEADER, task_rows(content), right=(0, 4, 6))
     else:
         lines.append("No task windows were recorded.")
+    inference = content.inference
+    if inference is not None:
+        from wattprint.report.inference import HEADER, inference_rows, window_sentence
+
+        lines += ["", "## Inference", "", window_sentence(inference), "", *table(HEADER, inference_rows(inference))]
     lines += ["", "## Location", "", content.location_sentence + "."]
     hardware = [h for h in run.hardware if isinstance(h, dict)]
     lines += ["", "## Hardware", ""]

@@ -15,6 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from wattprint.api.records import RequestIntervalRecord
+
 
 class Recording(Training):
     """Where a tracker's runs are stored, and the fields of the stored run that the result does not hold."""
@@ -82,7 +84,18 @@ class Recording(Training):
             extra["fingerprint"] = self._fingerprint_parts
         if self.parent_run is not None:
             extra["parent_run"] = self.parent_run
+        if self._part is not None:
+            from dataclasses import asdict
+
+            extra["group"] = asdict(self._part.record)
         return extra
+
+    def request_records(self, run_id: str, *, changed_only: bool) -> list[RequestIntervalRecord]:
+        """What the store keeps of run ``run_id``'s requests: its sums per time bucket and endpoint changed since
+        the last call (or all), the steady-state rows once it has stopped (docs/inference.md)."""
+        from wattprint.run.requests import request_records
+
+        return request_records(self, run_id, changed_only=changed_only)
 
     def wait_saved(self, timeout: float | None = 30.0) -> bool:
         """Wait until the last run has been written to the store (or spooled), re-priced if a live value came after
@@ -94,7 +107,3 @@ class Recording(Training):
         recorder = self._recorder
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         return True if recorder is None else recorder.saved.wait(remaining)
-        if self._part is not None:
-            from dataclasses import asdict
-
-            extra["group"] = asdict(self._part.record)

@@ -23,7 +23,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from wattprint.api.records import RequestRecord
+    from wattprint.api.records import RequestIntervalRecord, RequestRecord
+    from wattprint.core.results import RunResult
     from wattprint.measure.meter import Snapshot
     from wattprint.run.base import TrackerBase
 
@@ -76,7 +77,8 @@ class RequestEnergy:
             request_id=self.request_id, run_id=run_id, started_at=self.started_at, duration_s=self.duration_s,
             energy_j=self.energy_j, method=self.method, uncertainty_rel=self.uncertainty_rel,
             endpoint=self.endpoint, tokens_in=self.tokens_in, tokens_out=self.tokens_out, items=self.items,
-            emissions_g=emissions_g,
+            emissions_g=emissions_g, time_to_first_token_s=self.time_to_first_token_s,
+            prefill_energy_j=self.prefill_energy_j, decode_energy_j=self.decode_energy_j, sharing=self.sharing,
         )
 
 
@@ -171,7 +173,11 @@ class RequestLedger:
     """The edges of one run's requests, the intervals between them, and the shares settled so far."""
 
     def __init__(self, run_id: str, start: Snapshot) -> None:
+        from wattprint.run.request_buckets import RequestBuckets
+
         self.run_id = run_id
+        self.buckets = RequestBuckets()
+        """The settled requests and idle time summed per time bucket and endpoint: what the store keeps."""
         self.lock = threading.Lock()
         self._start = start
         self._last = start
@@ -199,6 +205,7 @@ class RequestLedger:
         if not self._active:
             _add(self._idle, deltas, 1.0)
             self._idle_s += t1 - t0
+            self.buckets.idle(t1 - self._start.t_monotonic, deltas, t1 - t0)
             return
         active = tuple(self._active.values())
         for span in active:
@@ -237,6 +244,11 @@ class RequestLedger:
         self._active.clear()
         self._settle()
         self.final = True
+        from wattprint.run.steady import steady_window
+
+        window = steady_window((r.start_s, r.end_s) for r in self._settled)
+        if window is not None:
+            self.buckets.steady(self._settled, window)
 
     # -- sharing ---------------------------------------------------------------------------------------------
 
@@ -249,6 +261,7 @@ class RequestLedger:
                 span.pending -= 1
                 if span.pending == 0 and span.end_t is not None:
                     span.result = self._settle_span(span)
+                    self.buckets.add(span.result)
                     if len(self._settled) >= MAX_KEPT_REQUESTS:
                         oldest = self._settled.popleft()
                         self._dropped += 1
@@ -288,6 +301,12 @@ class RequestLedger:
             endpoint=span.endpoint, tokens_in=span.tokens_in, tokens_out=span.tokens_out, items=span.items,
             time_to_first_token_s=ttft, prefill_energy_j=prefill, decode_energy_j=decode,
         )
+
+    def records(self, *, changed_only: bool) -> list[RequestIntervalRecord]:
+        """The stored sums of the requests (per time bucket and endpoint): those changed since the last call, or
+        all."""
+        last = self._last
+        return self.buckets.records(changed_only=changed_only, method_of=lambda slots: _method(last, slots))
 
     def log(self) -> RequestLog:
         """What is settled so far."""
@@ -344,6 +363,41 @@ def _ledger(tracker: TrackerBase) -> RequestLedger:
             ledger = RequestLedger(tracker.run_id, tracker._start)
             _ledgers[tracker] = ledger
         return ledger
+
+
+def request_records(tracker: TrackerBase, run_id: str, *, changed_only: bool) -> list[RequestIntervalRecord]:
+    """What the store keeps of run ``run_id``'s requests: its sums per time bucket and endpoint changed since the
+    last call (or all of them), with the steady-state rows once the run has stopped. Empty without requests."""
+    with _ledgers_lock:
+        ledger = _ledgers.get(tracker)
+    if ledger is None or ledger.run_id != run_id:
+        return []
+    with ledger.lock:
+        if ledger.run_id == tracker.run_id and not tracker.running and tracker._final is not None:
+            ledger.finish(tracker._final)
+        return ledger.records(changed_only=changed_only)
+
+
+def with_inference(tracker: TrackerBase, result: RunResult) -> RunResult:
+    """The stopped run's result with its inference figures (``result.inference``), when it served requests.
+    Trouble working them out is logged once and leaves the result as it was."""
+    with _ledgers_lock:
+        ledger = _ledgers.get(tracker)
+    if ledger is None or ledger.run_id != result.run_id:
+        return result
+    from dataclasses import replace
+
+    from wattprint.run.request_figures import summarize_log
+
+    try:
+        log = request_log(tracker)
+        inference = summarize_log(log, result=result) if log is not None else None
+    except Exception as error:  # noqa: BLE001 - never raised into the code that stops the run
+        from wattprint._log import warn_once
+
+        warn_once("inference-summary", f"wattprint: the run's inference figures could not be made: {error}")
+        return result
+    return result if inference is None else replace(result, inference=inference)
 
 
 def request_log(tracker: TrackerBase) -> RequestLog | None:
@@ -429,6 +483,31 @@ class Request:
     @items.setter
     def items(self, value: int | None) -> None:
         self._set("items", value)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the request has ended (by ``stop()``, or by the run's stop)."""
+        return self._span.end_t is not None
+
+    def provisional(self) -> tuple[float, str, float]:
+        """A figure for a request still in flight (a response header): ``(energy_j, method, uncertainty_rel)`` of
+        the energy measured since it started, shared equally among the requests in flight in each interval.
+
+        Only an indication: the settled share (``energy``) may differ, since it shares by work where sizes are
+        known and counts the request's time after this call. It adds an edge (a meter read), as ``first_token``.
+        """
+        ledger, span = self._ledger, self._span
+        if ledger is None:
+            raise TrackerStateError("provisional() needs a started request: use `with run.request(...) as req:`")
+        with ledger.lock:
+            if span.end_t is None and not ledger.final:
+                ledger.advance(self._tracker._edge_or_final())
+            energy: list[float] = list(span.energy)
+            for _, _, deltas, active in ledger._pending:
+                if span in active:
+                    _add(energy, deltas, 1.0 / len(active))
+            method, uncertainty = _method(ledger._last, energy)
+        return sum(energy), method, uncertainty
 
     def start(self) -> Request:
         if self._ledger is not None:

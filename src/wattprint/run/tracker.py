@@ -232,6 +232,9 @@ class Tracker(Recording):
             self._prepare_job = None
         self.result = self._result(end, status, sub)
         self._sub = None
+        from wattprint.run.requests import with_inference  # docs/inference.md: the requests it served
+
+        self.result = with_inference(self, self.result)
         self._stop_live(end, late=not at_exit)
         meter.unsubscribe(sub, join=not at_exit)  # at exit the sampler thread may wait for a lock this one holds
         if self._part is not None:

@@ -14,7 +14,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from wattprint.api.records import ComponentRecord, IntervalRecord, RunExtra, RunRecord, TaskRecord
+    from wattprint.api.records import (
+        ComponentRecord,
+        IntervalRecord,
+        RequestIntervalRecord,
+        RunExtra,
+        RunRecord,
+        TaskRecord,
+    )
     from wattprint.core.results import RunResult, WindowResult
     from wattprint.run.tracker import Tracker
 
@@ -62,6 +69,9 @@ def run_extra(result: RunResult, tracker: Tracker, interval_status: Mapping[int,
     from wattprint.core.codec import from_dict
 
     values: dict[str, Any] = dict(getattr(tracker, "record_extra", None) or {})  # docs/predict.md
+    tags = getattr(getattr(tracker, "options", None), "tags", None)
+    if tags:
+        values["tags"] = tuple(tags)  # docs/team.md: filtered on by a team server
     footprint = result.footprint
     if footprint is not None:
         values.update(
@@ -115,9 +125,10 @@ def run_record(result: RunResult, *, updated_at: float, ended_at: float | None, 
 
 
 class Payload:
-    """What one flush writes."""
+    """What one flush writes; ``requests``: the run's requests summed per time bucket and endpoint, the rows that
+    changed (docs/inference.md)."""
 
-    __slots__ = ("run", "components", "intervals", "tasks")
+    __slots__ = ("run", "components", "intervals", "tasks", "requests")
 
     def __init__(
         self,
@@ -125,8 +136,10 @@ class Payload:
         components: tuple[ComponentRecord, ...],
         intervals: list[IntervalRecord],
         tasks: list[TaskRecord],
+        requests: list[RequestIntervalRecord] | None = None,
     ) -> None:
         self.run = run
         self.components = components
         self.intervals = intervals
         self.tasks = tasks
+        self.requests = requests or []

@@ -39,6 +39,7 @@ __all__ = ["RunRecorder", "StoreWriter", "attach_sink", "current_writer", "detac
 TYPE_CHECKING = False
 if TYPE_CHECKING:
 
+    from wattprint.api.records import RequestIntervalRecord
     from wattprint.core.results import RunResult
     from wattprint.run.tracker import Tracker
     from wattprint.sinks.base import RunSink
@@ -135,7 +136,19 @@ class RunRecorder:
                 result, updated_at=now, ended_at=self._ended_at if result.status != "running" else None,
                 tracker=self.tracker, interval_status=dict(self._bucket_status),
             )
-            return Payload(run, component_records(result), changed, new_tasks)
+            return Payload(run, component_records(result), changed, new_tasks, self._request_rows(changed_only=True))
+
+    def _request_rows(self, *, changed_only: bool) -> list[RequestIntervalRecord]:
+        """The run's requests summed per time bucket and endpoint (docs/inference.md), from the tracker."""
+        rows = getattr(self.tracker, "request_records", None)
+        run_id = self._identity[0]
+        if rows is None or run_id is None:
+            return []
+        try:
+            return list(rows(run_id, changed_only=changed_only))
+        except Exception as error:  # noqa: BLE001 - the run's other records are saved regardless
+            warn_once(f"request-rows:{run_id}", f"wattprint: the run's requests could not be recorded: {error}")
+            return []
 
     def expect_late(self) -> None:
         """A re-priced save may follow the final one: the writer's drain waits for ``late_done`` (bounded)."""
@@ -206,7 +219,8 @@ class RunRecorder:
         """The whole run so far, for a spool file that must stand on its own, or a sink that missed payloads."""
         with self._lock:
             intervals = [record for bucket in sorted(self._buckets) for record in self._buckets[bucket]]
-            return Payload(payload.run, payload.components, intervals, list(self._tasks))
+            return Payload(payload.run, payload.components, intervals, list(self._tasks),
+                           self._request_rows(changed_only=False))
 
     def periodic(self) -> Payload | None:
         """A flush of the running tracker (None once it has stopped: its final flush is queued instead)."""

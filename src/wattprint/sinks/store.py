@@ -76,7 +76,7 @@ class StoreSink:
             data = self._history(payload) if run.run_id in self._behind else payload
             try:
                 store.save(data.run, data.components, data.intervals, data.tasks,
-                           lock_timeout_s=WRITER_LOCK_TIMEOUT_S)
+                           lock_timeout_s=WRITER_LOCK_TIMEOUT_S, requests=data.requests)
             except Exception as error:  # noqa: BLE001 - StoreError, a driver's error, anything
                 self._drop(RETRY_WRITE_S)
                 warn_once(

@@ -21,6 +21,7 @@ from wattprint.store.records import (
     component_to_dict,
     interval_to_dict,
 )
+from wattprint.store.requests import REQUEST_COLUMNS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,12 +40,15 @@ INTERVAL_COLUMNS = ("run_id", "bucket", "device", "component", "start_offset_s",
                     "avg_power_w", "method", "uncertainty_rel", "emissions_g", "intensity_g_per_kwh")
 TASK_COLUMNS = ("run_id", "seq", "name", "started_at", "duration_s", "energy_j", "uncertainty_rel", "method",
                 "components")
+TAG_COLUMNS = ("run_id", "tag")
 
 TABLES = {
     "runs": RUN_COLUMNS,
     "run_components": COMPONENT_COLUMNS,
     "intervals": INTERVAL_COLUMNS,
     "tasks": TASK_COLUMNS,
+    "run_tags": TAG_COLUMNS,
+    "request_intervals": REQUEST_COLUMNS,
 }
 """The tables a save fills, and their columns."""
 
@@ -52,6 +56,7 @@ RUN_KEY = ("run_id",)
 COMPONENT_KEY = ("run_id", "component", "device")
 INTERVAL_KEY = ("run_id", "bucket", "device")
 TASK_KEY = ("run_id", "seq")
+TAG_KEY = ("run_id", "tag")
 """The unique key each table's upserts conflict on (:mod:`wattprint.store.writing` makes the statements)."""
 
 
@@ -115,6 +120,12 @@ def task_row(run_id: str, record: TaskRecord) -> dict[str, Any]:
         "method": record.method,
         "components": json.dumps([component_to_dict(c) for c in record.components], separators=(",", ":")),
     }
+
+
+def tag_rows(run: RunRecord) -> list[dict[str, Any]]:
+    """The ``run_tags`` rows of a run: one per tag of its ``extra``."""
+    tags = run.extra.tags if run.extra is not None else ()
+    return [{"run_id": run.run_id, "tag": tag} for tag in dict.fromkeys(tags)]
 
 
 def save_rows(

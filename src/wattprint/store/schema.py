@@ -7,6 +7,7 @@ PostgreSQL keep them byte for byte (``hardware::jsonb`` reads them as JSON in Po
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Double,
@@ -131,6 +132,53 @@ tasks = Table(
     PrimaryKeyConstraint("run_id", "seq", name="pk_tasks"),
     sqlite_with_rowid=False,
 )
+
+request_intervals = Table(
+    "request_intervals",
+    metadata,
+    Column("run_id", String(32), _run_fk("fk_request_intervals_run"), nullable=False),
+    Column("bucket", Integer, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("start_offset_s", Double, nullable=False),
+    Column("end_offset_s", Double, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("energy_j", Double, nullable=False),
+    Column("method", String, nullable=False),
+    Column("uncertainty_rel", Double, nullable=False),
+    Column("sharing", String, nullable=False),
+    Column("latency_s", Double, nullable=False),
+    Column("tokens_in", BigInteger),
+    Column("tokens_out", BigInteger),
+    Column("tokens_out_energy_j", Double, nullable=False),
+    Column("items", BigInteger),
+    Column("items_energy_j", Double, nullable=False),
+    Column("prefill_tokens", BigInteger, nullable=False),
+    Column("prefill_energy_j", Double),
+    Column("decode_tokens", BigInteger, nullable=False),
+    Column("decode_energy_j", Double),
+    Column("first_token_requests", Integer, nullable=False),
+    Column("time_to_first_token_s", Double, nullable=False),
+    Column("idle_energy_j", Double, nullable=False),
+    Column("idle_s", Double, nullable=False),
+    Column("latency_hist", Text, nullable=False),
+    Column("energy_hist", Text, nullable=False),
+    Column("concurrency", Integer),
+    PrimaryKeyConstraint("run_id", "bucket", "endpoint", name="pk_request_intervals"),
+    sqlite_with_rowid=False,
+)
+"""A run's requests summed per time bucket and endpoint (``RequestIntervalRecord``, :mod:`wattprint.store.requests`);
+bucket -1 holds the steady-state window's requests."""
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_id", String(32), _run_fk("fk_run_tags_run"), nullable=False),
+    Column("tag", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "tag", name="pk_run_tags"),
+    Index("ix_run_tags_tag", "tag", "run_id"),
+    sqlite_with_rowid=False,
+)
+"""A run's tags (``RunExtra.tags``), one row each, replaced by every save of a newer state: runs found by tag."""
 
 server_tokens = Table(
     "server_tokens",

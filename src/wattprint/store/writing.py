@@ -14,16 +14,21 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.store.requests import REQUEST_COLUMNS, REQUEST_KEY, RequestIntervalRecord, request_rows
+from wattprint.store.requests import TABLE as REQUEST_TABLE
 from wattprint.store.rows import (
     COMPONENT_COLUMNS,
     INTERVAL_COLUMNS,
     INTERVAL_KEY,
     RUN_COLUMNS,
     RUN_KEY,
+    TAG_COLUMNS,
+    TAG_KEY,
     TASK_COLUMNS,
     TASK_KEY,
     replaces,
     save_rows,
+    tag_rows,
 )
 
 TYPE_CHECKING = False
@@ -49,6 +54,9 @@ if TYPE_CHECKING:
 
 Item = tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord]]
 """One run's records, as ``save`` takes them."""
+RequestItem = tuple[RunRecord, Sequence[ComponentRecord], Sequence[IntervalRecord], Sequence[TaskRecord],
+                    Sequence[RequestIntervalRecord]]
+"""One run's records with its requests summed per time bucket and endpoint (``store.requests``)."""
 
 BATCH_SIZE = 500
 """Runs ``save_many`` writes per transaction, unless told otherwise."""
@@ -86,6 +94,10 @@ INTERVAL_UPSERT = upsert("intervals", INTERVAL_COLUMNS, INTERVAL_KEY)
 INTERVAL_FILL = fill("intervals", INTERVAL_COLUMNS, INTERVAL_KEY)
 TASK_UPSERT = upsert("tasks", TASK_COLUMNS, TASK_KEY)
 TASK_FILL = fill("tasks", TASK_COLUMNS, TASK_KEY)
+REQUEST_UPSERT = upsert(REQUEST_TABLE, REQUEST_COLUMNS, REQUEST_KEY)
+REQUEST_FILL = fill(REQUEST_TABLE, REQUEST_COLUMNS, REQUEST_KEY)
+TAG_DELETE = 'DELETE FROM "run_tags" WHERE "run_id" = :run_id'
+TAG_INSERT = fill("run_tags", TAG_COLUMNS, TAG_KEY)
 PROJECT_SELECT = 'SELECT "project_id" FROM "projects" WHERE "name" = :name'
 PROJECT_INSERT = fill("projects", ("name", "created_at"), ("name",))
 SELECT_REVISIONS = "SELECT version_num FROM alembic_version"
@@ -99,12 +111,13 @@ def _select_updated(count: int) -> str:
 
 # -- the algorithm -----------------------------------------------------------------------------------------------
 
-Prepared = tuple[RunRecord, "Row", list["Row"], list["Row"], list["Row"]]
+Prepared = tuple[RunRecord, "Row", list["Row"], list["Row"], list["Row"], list["Row"]]
 
 
-def prepare(items: Iterable[Item]) -> list[Prepared]:
+def prepare(items: Iterable[Item | RequestItem]) -> list[Prepared]:
     """The rows of each run (checked), made before a transaction begins so that it stays short."""
-    return [(item[0], *save_rows(*item)) for item in items]
+    return [(item[0], *save_rows(*item[:4]), request_rows(item[0].run_id, item[4] if len(item) > 4 else ()))
+            for item in items]
 
 
 def _stored(db: Database, ids: Sequence[str]) -> dict[str, float]:
@@ -136,8 +149,8 @@ def write(db: Database, batch: Sequence[Prepared], projects: dict[str, int], *, 
     stored = _stored(db, ids)  # each run's newest state now: the one just given unless the store had a newer one
     replaced: list[Row] = []
     rows: dict[str, list[Row]] = {name: [] for name in (COMPONENT_INSERT, INTERVAL_UPSERT, INTERVAL_FILL,
-                                                         TASK_UPSERT, TASK_FILL)}
-    for run, run_row, component_rows, interval_rows, task_rows in batch:
+                                                         TASK_UPSERT, TASK_FILL, REQUEST_UPSERT, REQUEST_FILL)}
+    for run, run_row, component_rows, interval_rows, task_rows, req_rows in batch:
         newer = replaces(stored.get(run.run_id), run_row["updated_at"])
         if newer and component_rows:  # an older state leaves the newer totals alone
             replaced.append({"run_id": run.run_id})
@@ -145,12 +158,24 @@ def write(db: Database, batch: Sequence[Prepared], projects: dict[str, int], *, 
         # an older state only fills in buckets and tasks the store lacks
         rows[INTERVAL_UPSERT if newer else INTERVAL_FILL] += interval_rows
         rows[TASK_UPSERT if newer else TASK_FILL] += task_rows
+        rows[REQUEST_UPSERT if newer else REQUEST_FILL] += req_rows
     if replaced:
         db.execute(COMPONENT_DELETE, replaced)
+    _write_tags(db, [run for run, run_row, *_ in batch if replaces(stored.get(run.run_id), run_row["updated_at"])])
     for statement, values in rows.items():
         if values:
             db.execute(statement, values)
     return [run_id for run_id in ids if run_id in before]
+
+
+def _write_tags(db: Database, runs: Sequence[RunRecord]) -> None:
+    """Replace the ``run_tags`` rows of the runs whose state was just stored (a run without tags has none)."""
+    deleted = [{"run_id": run.run_id} for run in runs]
+    if deleted:
+        db.execute(TAG_DELETE, deleted)
+    rows = [row for run in runs for row in tag_rows(run)]
+    if rows:
+        db.execute(TAG_INSERT, rows)
 
 
 def revisions(db: Database, dialect: str) -> list[str]:
@@ -196,6 +221,7 @@ class RunWriter:
         tasks: Sequence[TaskRecord] = (),
         *,
         lock_timeout_s: float | None = None,
+        requests: Sequence[RequestIntervalRecord] = (),
     ) -> None:
         """Write a run in one transaction; saving the same records again changes nothing.
 
@@ -203,18 +229,19 @@ class RunWriter:
         larger ``updated_at``): then the save only fills in intervals and tasks the store lacks, so an older
         state replayed late never replaces a newer one. Otherwise the run's component totals are replaced by
         ``components`` when any are given; intervals are upserted by (run_id, bucket, device) and tasks by
-        (run_id, seq). ``lock_timeout_s`` bounds the wait for another process's lock (StoreError after).
+        (run_id, seq), the run's request sums (``requests``) by (run_id, bucket, endpoint). ``lock_timeout_s``
+        bounds the wait for another process's lock (StoreError after).
         """
-        batch = prepare([(run, components, intervals, tasks)])
+        batch = prepare([(run, components, intervals, tasks, requests)])
         with self._transaction(lock_timeout_s) as db:
             write(db, batch, {})
 
-    def save_many(self, items: Iterable[Item], *, batch_size: int = BATCH_SIZE) -> list[str]:
+    def save_many(self, items: Iterable[Item | RequestItem], *, batch_size: int = BATCH_SIZE) -> list[str]:
         """Write many runs, ``batch_size`` per transaction, by the rules of :meth:`save`; return the ids of those
         that were already stored. For imports: a few statements per batch instead of several per run."""
         already: list[str] = []
         projects: dict[str, int] = {}
-        batch: list[Item] = []
+        batch: list[Item | RequestItem] = []
         ids: set[str] = set()
         for item in items:
             if len(batch) >= batch_size or item[0].run_id in ids:  # a run saved twice: the second in a later batch
@@ -226,7 +253,7 @@ class RunWriter:
             already += self._save_batch(batch, projects)
         return already
 
-    def _save_batch(self, items: list[Item], projects: dict[str, int]) -> list[str]:
+    def _save_batch(self, items: list[Item | RequestItem], projects: dict[str, int]) -> list[str]:
         batch = prepare(items)
         with self._transaction() as db:
             return write(db, batch, projects, report=True)

@@ -1,4 +1,4 @@
-"""wattprint show: one run with its components, methods, uncertainties, tasks and status."""
+"""wattprint show: one run with its components, methods, uncertainties, tasks, status and the requests it served."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.cli.common import open_store, print_json
     from wattprint.client.remote import open_remote
+    from wattprint.report.inference import read_requests, stored_inference
     from wattprint.report.summary import run_json, run_text
 
     store = open_remote(args.server, args.server_token) if args.server else open_store(args)
@@ -40,11 +41,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                   "in the store (wattprint runs lists both)") from failure
             return 0
         components, tasks = store.components(record.run_id), store.tasks(record.run_id)
+        inference = stored_inference(record, read_requests(store, record.run_id))  # docs/inference.md
         if args.json:
-            print_json(run_json(record, components, tasks))
+            print_json({**run_json(record, components, tasks),
+                        "inference": inference.to_dict() if inference is not None else None})
         else:
             print(run_text(record, components, tasks))
             _print_part(record)
+            if inference is not None:
+                print(f"\nInference\n{inference}")
     finally:
         store.close()
     return 0
