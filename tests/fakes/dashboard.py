@@ -1,5 +1,6 @@
-"""Fixtures of the dashboard tests: one real server per module filled with runs sent through the API, and one
-headless Chromium (Debian's, driven by Playwright) per module, with the page's console errors collected."""
+"""The dashboard's tests' helpers: a real server per module filled with runs sent through the API
+(``filled_server``), one headless Chromium (Debian's, driven by Playwright) per module whose pages' console errors
+are collected (``browser``), screenshots to /tmp/shots, and a chart's data read back from the page."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.server.dashboard.conftest import Filled
+from tests.fakes.dashboard import Filled
 from wattprint.report import formats
 
 

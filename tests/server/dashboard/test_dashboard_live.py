@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from tests.fakes.dashboard import Browser, Filled, chart_data, priced, put, shot
 from tests.fakes.pg import make_components, make_intervals, make_tasks, run_id
-from tests.server.dashboard.conftest import Browser, Filled, chart_data, priced, put, shot
 from wattprint.api.records import RunDocument
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.dashboard.conftest import Browser, Filled, chart_data, shot
+from tests.fakes.dashboard import Browser, Filled, chart_data, shot
 from wattprint.core.formatting import format_emissions
 
 pytestmark = pytest.mark.slow

@@ -4,21 +4,14 @@ browser's token, so a page shown without a token asks for one and shows nothing 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
-
-HERE = Path(__file__).resolve().parent
-STATIC_DIR = HERE / "static"
-TEMPLATES_DIR = HERE / "templates"
-STATIC_URL = "/static"
 
 
 def install(app: FastAPI) -> None:
     """Add the dashboard's pages and static files to ``app`` (kept out of the OpenAPI document)."""
     from fastapi.staticfiles import StaticFiles
 
-    from wattprint.server.dashboard.pages import router
+    from wattprint.server.dashboard.pages import STATIC_DIR, STATIC_URL, router
 
     app.include_router(router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")

@@ -4,14 +4,18 @@ come from the API, fetched by the page's script."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path as FilePath
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from wattprint._version import __version__
-from wattprint.server.dashboard import STATIC_DIR, STATIC_URL, TEMPLATES_DIR
 
+HERE = FilePath(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+STATIC_URL = "/static"
 router = APIRouter(include_in_schema=False)
 
 NAV = (("/", "Overview", "overview"), ("/compare", "Compare", "compare"), ("/calculator", "Calculator", "calculator"),
