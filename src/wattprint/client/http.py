@@ -141,8 +141,9 @@ class ServerClient:
                                     f"acknowledgement ({error}): is it a wattprint server?") from error
 
     def iter_runs(self, *, project: str | None = None, status: str | None = None,
-                  limit: int | None = None, **filters: str) -> Iterator[RunRecord]:
-        """``GET /runs``, page by page: runs newest first, at most ``limit`` (None: all)."""
+                  limit: int | None = None, **filters: str | list[str]) -> Iterator[RunRecord]:
+        """``GET /runs``, page by page: runs newest first, at most ``limit`` (None: all); a filter given a list is
+        sent once per value (``tag=["a", "b"]``: runs with both tags)."""
         from wattprint.api.records import RunRecord
         from wattprint.core.codec import from_dict
 

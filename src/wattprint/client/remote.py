@@ -54,9 +54,10 @@ class RemoteRuns:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def runs(self, project: str | None = None, limit: int | None = 20, status: str | None = None) -> list[RunRecord]:
-        """Runs, newest first, as the server lists them."""
-        return self.client.runs(project=project, status=status, limit=limit)
+    def runs(self, project: str | None = None, limit: int | None = 20, status: str | None = None,
+             tags: tuple[str, ...] = ()) -> list[RunRecord]:
+        """Runs, newest first, as the server lists them (with every one of ``tags``)."""
+        return self.client.runs(project=project, status=status, limit=limit, **({"tag": list(tags)} if tags else {}))
 
     def run(self, ref: str) -> RunRecord:
         """A run by id, unique prefix, or ``last``; LookupError when the server has none."""

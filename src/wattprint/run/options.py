@@ -77,6 +77,30 @@ class RunOptions:
             from wattprint.run.group import check_group
 
             check_group(self.group)
+        object.__setattr__(self, "tags", normal_tags(self.tags))
+
+
+MAX_TAG_CHARS = 64
+"""The longest tag: a label to filter by, not a description."""
+
+
+def normal_tags(tags: object, source: str = "") -> tuple[str, ...] | None:
+    """``tags`` as a tuple of distinct names, stripped, in the order given (a single string is one tag); a
+    ConfigError names a tag that is not a short printable name."""
+    if tags is None:
+        return None
+    from wattprint.core.errors import check_name
+
+    if isinstance(tags, str):
+        tags = (tags,)
+    if not isinstance(tags, (list, tuple, set, frozenset)):
+        raise ConfigError(f"tags must be a list of names, e.g. tags=['baseline', 'fp16'], or None; got "
+                          f"{type(tags).__name__}")
+    found: dict[str, None] = {}
+    for position, tag in enumerate(sorted(tags, key=str) if isinstance(tags, (set, frozenset)) else tags):
+        check_name(f"tags[{position}]", tag, max_chars=MAX_TAG_CHARS, source=source)
+        found[str(tag).strip()] = None
+    return tuple(found)
 
 
 _RUN_OPTIONS = tuple(f.name for f in fields(RunOptions))

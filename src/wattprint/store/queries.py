@@ -89,6 +89,8 @@ class RunFilter:
     status: str | None = None
     since: float | None = None
     until: float | None = None
+    tags: tuple[str, ...] = ()
+    """Runs with every one of these tags."""
 
 
 def find_runs(
@@ -96,7 +98,7 @@ def find_runs(
     where: RunFilter,
     *,
     sort: str = "-started_at",
-    limit: int = 50,
+    limit: int | None = 50,
     after: tuple[float, str] | None = None,
 ) -> list[RunRecord]:
     """Runs matching ``where``, sorted by ``sort`` (a column of ``RUN_SORTS``, ``-`` for descending) then run id,
@@ -138,6 +140,9 @@ def _conditions(where: RunFilter) -> list[Any]:
         found.append(runs.c.started_at >= where.since)
     if where.until is not None:
         found.append(runs.c.started_at < where.until)
+    tags = schema.run_tags
+    for tag in dict.fromkeys(where.tags):
+        found.append(runs.c.run_id.in_(select(tags.c.run_id).where(tags.c.tag == tag)))
     return found
 
 

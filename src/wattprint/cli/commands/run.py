@@ -16,6 +16,7 @@ HELP = "run a command, measure its energy, store and summarise the run"
 EXAMPLES = """examples:
   wattprint run -- python train.py --epochs 3
   wattprint run --project mnist --name baseline -- python train.py
+  wattprint run --project mnist --tag baseline --tag fp16 -- python train.py
   wattprint run --json -- ./benchmark.sh > run.json     # the command's own output goes to stderr
   wattprint run --location gcp:europe-west1 -- python train.py
   wattprint run --cpu-tdp-w 65 -- python train.py       # when the TDP table does not know this CPU
@@ -30,13 +31,15 @@ SETTING_OPTIONS = {"intensity_zone": "--zone", "interval_s": "--interval"}
 
 TRACKER_OPTIONS = {"project": "project", "attribution": "attribution", "store": "store", "interval_s": "interval_s",
                    "location": "location", "cpu_tdp_w": "cpu_tdp_w", "intensity_provider": "intensity_provider",
-                   "zone": "intensity_zone"}
+                   "zone": "intensity_zone", "tags": "tags"}
 """Option (its dest) -> the tracker's setting it gives; an option not given leaves the setting to the configuration."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="project the run belongs to")
     parser.add_argument("--name", help="name of the run (default: the script, e.g. train.py)")
+    parser.add_argument("--tag", action="append", dest="tags", metavar="TAG",
+                        help="a label for the run, to filter by ('wattprint runs --tag'); repeat for several")
     parser.add_argument("--attribution", choices=("machine", "process", "cgroup"),
                         help="whose energy to count (default: WATTPRINT_ATTRIBUTION or the config, else the "
                              "command's process tree)")

@@ -10,6 +10,7 @@ HELP = "list recent runs, newest first"
 EXAMPLES = """examples:
   wattprint runs                              # the last 20 runs
   wattprint runs --project mnist --limit 50   # one project's last 50
+  wattprint runs --tag baseline --tag fp16    # runs with both tags
   wattprint runs --json | jq '.[].energy_kwh'
   wattprint runs --server http://team:8000    # a team server's runs, printed the same way
   wattprint runs --duplicates                 # repeated trainings and what the repeats cost
@@ -19,6 +20,8 @@ EXAMPLES = """examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="only this project's runs")
     parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20; 0 for all)")
+    parser.add_argument("--tag", action="append", dest="tags", metavar="TAG", default=[],
+                        help="only runs with this tag; repeat for runs with every tag given")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.add_argument("--server", metavar="URL", help="read the runs from this team server instead of a store")
     parser.add_argument("--server-token", metavar="TOKEN",
@@ -37,10 +40,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.duplicates:
         return _duplicates(store, args)
     try:
-        runs = store.runs(project=args.project, limit=args.limit or None)
-        missing = _unknown_project(store, args.project) if not runs and args.project is not None else None
+        runs = _runs(store, args)
+        missing = None
+        if not runs and args.project is not None and (not args.tags or not store.runs(project=args.project, limit=1)):
+            missing = _unknown_project(store, args.project)
         if args.json:
             print_json([_with_group(run_json(run, store.components(run.run_id)), run) for run in runs])
+        elif not runs and args.tags and missing is None:
+            print(f"no runs with the tag{'s' if len(args.tags) > 1 else ''} {', '.join(args.tags)}"
+                  + (f" in project {args.project!r}" if args.project else ""))
         elif missing is None:
             print(_table(store, runs, args))
     finally:
@@ -49,6 +57,17 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         error(missing)
         return 1
     return 0
+
+
+def _runs(store: Any, args: argparse.Namespace) -> list[Any]:
+    """The runs asked for, newest first: a store's through its queries when tags are given, a server's by its API."""
+    if not args.tags:
+        return list(store.runs(project=args.project, limit=args.limit or None))
+    if args.server:
+        return list(store.runs(project=args.project, limit=args.limit or None, tags=tuple(args.tags)))
+    from wattprint.store.queries import RunFilter, find_runs
+
+    return find_runs(store, RunFilter(project=args.project, tags=tuple(args.tags)), limit=args.limit or None)
 
 
 def _unknown_project(store: Any, project: str) -> str:
