@@ -156,11 +156,13 @@ export class RunBuilder {
 
   /** The run as it stands: the same RunDocument Python's client sends. */
   document(): RunDocument {
-    return {
+    // Built field by field and cast: fields the schema gives defaults to (requests, ...) may be left out.
+    const document = {
       run: { ...this.record }, components: this.totals(),
       intervals: [...this.intervals.values()].sort((a, b) => a.bucket - b.bucket || a.device.localeCompare(b.device)),
       tasks: [...this.tasks], requests: [], schema_version: 1,
     };
+    return document as unknown as RunDocument;
   }
 
   /** Send the run as it stands; when the server cannot be reached (after the client's retries) or fails, the state
