@@ -1,13 +1,18 @@
 """What the exporters cost: a Prometheus scrape, an OpenTelemetry collection, and one flush of each sink, for a
-run of N devices. Prints figures (median and 95th percentile over many repetitions); asserts nothing.
+run of N devices; and the machine agent's scrape and its CPU share. Prints figures (median and 95th percentile
+over many repetitions); asserts nothing.
 
-    python bench/bench_exporters.py [--devices 16] [--repeat 500]
+    python bench/bench_exporters.py [--devices 16] [--repeat 500] [--agent-seconds 60] [--skip-mlflow] [--skip-wandb]
 
 The payloads are built as the recorder builds them (a RunRecord and one ComponentRecord per device) and handed to
 each sink as the writer thread does, so the figures are those of the exporters alone, without a meter: the
 scrape reads the sink's folded figures and renders them, the flush folds one payload in (and, for the textfile,
 rewrites the file; for MLflow, the writer thread only queues: the batch is logged from the sink's own thread,
-timed separately against a local SQLite tracking store).
+timed separately against a local SQLite tracking store; W&B likewise, in offline mode).
+
+The agent: its scrape renders a reading of N devices and the top 10 process trees; its CPU share is that of a real
+``wattprint agent`` process over ``--agent-seconds`` at its default interval (after a 5 s warm-up), read from
+/proc, with and without ``--top 10``.
 """
 
 from __future__ import annotations
@@ -181,11 +186,106 @@ def bench_mlflow(flushes: list[Payload], repeat: int, directory: Path) -> None:
     sink.close()
 
 
+def bench_wandb(flushes: list[Payload], repeat: int, directory: Path) -> None:
+    import os
+
+    os.environ.update(WANDB_MODE="offline", WANDB_DIR=str(directory), WANDB_SILENT="true")
+    import wandb
+
+    from wattprint.exporters.wandb import WandbSink
+
+    print("Weights & Biases (offline run)")
+    run = wandb.init(project="bench", settings=wandb.Settings(console="off"))
+    sink = WandbSink(run)
+    sink.open()
+    following = cycle(flushes)
+    assert sink._sender is not None
+    sender = sink._sender
+    timed("flush: WandbSink.write in the writer thread (fold + queue)", lambda: sink.write(following()), repeat)
+    sender.drain()
+    timed("flush: one log + summary, end to end in the sink's thread",
+          lambda: (sink.write(following()), sender.drain()), max(20, repeat // 10))
+    sink.close()
+    run.finish()
+
+
+class _Fixed:
+    """An agent whose latest reading is fixed: what a scrape renders, without measuring."""
+
+    def __init__(self, reading: object) -> None:
+        self.reading = reading
+
+    def latest(self) -> object:
+        return self.reading
+
+
+def agent_reading(devices: int, trees: int = 10) -> object:
+    from wattprint.run.agent import DeviceReading, Reading, UnitReading
+
+    return Reading(
+        t=time.time(), interval_s=5.0, duration_s=3600.0,
+        devices=tuple(DeviceReading("gpu" if d % 2 else "cpu", f"gpu:{d // 2}" if d % 2 else f"package-{d // 2}",
+                                    "counter", 3.6e5, 100.0, 0.05) for d in range(devices)),
+        units=tuple(UnitReading("process", str(1000 + t), f"job-{t}", component, 1e4, 10.0)
+                    for t in range(trees) for component in ("cpu", "ram")),
+        emissions_g=20.0, emissions_uncertainty_rel=0.2, intensity_g_per_kwh=56.0, intensity_zone="FR",
+        intensity_source="bench", hostname="bench")
+
+
+def bench_agent(devices: int, repeat: int, seconds: float) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.registry import Collector
+
+    from wattprint.run.agent_metrics import families, serve
+
+    print(f"wattprint agent ({devices} devices, top 10 process trees)")
+    reading = agent_reading(devices)
+
+    class Fixed(Collector):
+        def collect(self):  # type: ignore[no-untyped-def]
+            return iter(families(reading))  # type: ignore[arg-type]
+
+    registry = CollectorRegistry()
+    registry.register(Fixed())
+    timed("scrape rendered in the process (generate_latest)", lambda: generate_latest(registry), repeat)
+    server = serve(_Fixed(reading), 0)  # type: ignore[arg-type]
+    with httpx.Client() as client:
+        timed("scrape over HTTP on 127.0.0.1, client included", lambda: client.get(server.url), max(50, repeat // 5))
+    server.close()
+    tick = os.sysconf("SC_CLK_TCK")
+    wattprint = str(Path(sys.executable).with_name("wattprint"))
+    for options in ((), ("--top", "10")):
+        agent = subprocess.Popen([wattprint, "agent", "--port", "0", *options], stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(5.0)  # started, first readings taken
+
+            def cpu_s() -> float:
+                with open(f"/proc/{agent.pid}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+            start_cpu, start = cpu_s(), time.monotonic()
+            time.sleep(seconds)
+            share = (cpu_s() - start_cpu) / (time.monotonic() - start)
+            what = "agent's CPU, default interval" + (" with " + " ".join(options) if options else "")
+            print(f"  {what:<58} {share * 100:8.3f} % of a core over {seconds:g} s")
+        finally:
+            agent.terminate()
+            agent.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=500)
     parser.add_argument("--skip-mlflow", action="store_true", help="MLflow's store takes seconds to create")
+    parser.add_argument("--skip-wandb", action="store_true", help="W&B's service takes seconds to start")
+    parser.add_argument("--agent-seconds", type=float, default=60.0, help="how long the agent's CPU is measured")
     options = parser.parse_args()
     flushes = payloads(options.devices, 50)
     print(f"{options.devices} devices, {options.repeat} repetitions")
@@ -195,6 +295,9 @@ def main() -> None:
         bench_csvlog(flushes, options.repeat, Path(directory))
         if not options.skip_mlflow:
             bench_mlflow(flushes, options.repeat, Path(directory))
+        if not options.skip_wandb:
+            bench_wandb(flushes, options.repeat, Path(directory))
+        bench_agent(options.devices, options.repeat, options.agent_seconds)
 
 
 if __name__ == "__main__":
