@@ -264,8 +264,8 @@ def bench_agent(devices: int, repeat: int, seconds: float) -> None:
         try:
             time.sleep(5.0)  # started, first readings taken
 
-            def cpu_s() -> float:
-                with open(f"/proc/{agent.pid}/stat", "rb") as handle:
+            def cpu_s(pid: int = agent.pid) -> float:
+                with open(f"/proc/{pid}/stat", "rb") as handle:
                     fields = handle.read().rsplit(b")", 1)[1].split()
                 return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
 
