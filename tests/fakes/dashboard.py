@@ -16,7 +16,7 @@ import pytest
 from tests.fakes.pg import make_components, make_intervals, make_run, make_tasks, run_id
 from tests.fakes.server import TeamServer, sqlite_url, start_server
 from wattprint.api.codec import to_dict
-from wattprint.api.records import FingerprintRecord, PredictionRecord, RunDocument, RunExtra
+from wattprint.api.records import FingerprintRecord, PredictionRecord, RunDocument, RunExtra, TimeResolvedRecord
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/shots")
@@ -54,6 +54,19 @@ def prediction(after: int, total: int, energy_kwh: float) -> PredictionRecord:
         spent_emissions_g=None, made_at=1_764_000_000.0 + 30 * after)
 
 
+LIVE_TIMELINE = ((0.0, 30.0, 50.0, "live"), (30.0, 60.0, 40.0, "live"), (60.0, 100.375, 30.0, "forecast"))
+"""A live-priced run's intensity: (start, end) in seconds from its start, g/kWh, status."""
+
+
+def live_priced(started: float) -> TimeResolvedRecord:
+    """A run's emissions priced interval by interval by a live provider, as the live pricing stores them."""
+    return TimeResolvedRecord(
+        emissions_g=0.1, emissions_uncertainty_rel=0.15, intensity_g_per_kwh=38.0, kind="average",
+        provider="electricitymaps", provider_title="Electricity Maps", zone="FR", source="Electricity Maps API",
+        licence="see provider terms", live_share=0.6, forecast_share=0.4, fallback_share=0.0, coverage=1.0,
+        intervals=3, timeline=tuple((started + a, started + b, g, status) for a, b, g, status in LIVE_TIMELINE))
+
+
 @dataclass
 class Filled:
     """The server and what was sent to it."""
@@ -86,6 +99,8 @@ def fill(server: TeamServer) -> Filled:
     for project, index, name, energy, days, user, host, changes in specs:
         rid = run_id(7, index)
         started = 1_764_000_000.0 + days * day + index
+        if name == "resnet-b":
+            changes = {**changes, "extra": RunExtra(time_resolved=live_priced(started))}
         run = priced(rid, energy, project=project, name=name, username=user, hostname=host, started_at=started,
                      ended_at=started + 100.375, updated_at=started + 101, **changes)
         document = RunDocument(run=run, components=tuple(make_components()), intervals=tuple(make_intervals(6)),

@@ -109,7 +109,16 @@ def test_run_page(filled_server: Filled, browser: Browser) -> None:
     assert download.suggested_filename == f"wattprint-run-{run.run_id[:12]}.md"
     assert "resnet-a" in Path(download.path()).read_text(encoding="utf-8")
     assert page.locator("#live").is_hidden()
+    assert page.locator("#intensity-panel").is_hidden()  # priced at a yearly average only
     shot(page, "run")
+    # a live-priced run draws its intensity over time, in seconds from its start
+    page.goto(f"{filled_server.server.url}/runs/{filled_server.runs['resnet-b'].run_id}")
+    intensity = chart_data(page, "intensity")
+    points = [(p["x"], p["y"]) for p in intensity["datasets"][0]["data"]]
+    assert points == [pytest.approx(v) for v in [(0, 50), (30, 50), (30, 40), (60, 40), (60, 30), (100.375, 30)]]
+    assert "Electricity Maps" in page.locator("#intensity-note").inner_text()
+    assert "live-priced total" in page.locator("#carbon").inner_text()
+    shot(page, "run-live-priced")
     browser.check_no_errors()
 
 

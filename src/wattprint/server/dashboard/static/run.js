@@ -27,7 +27,7 @@
       s.facility_energy_kwh !== null && s.facility_energy_kwh !== undefined ? card("facility energy", energy(s.facility_energy_kwh * J_PER_KWH), s.energy_uncertainty_rel, `PUE ${sig(s.pue)}`) : null,
       s.water_l !== null && s.water_l !== undefined ? card("water", sig(s.water_l) + " L", null, "from the location's WUE") : null,
       card("components", String(s.components.length), null, methods));
-    document.getElementById("method-sentence").textContent = `Energy ${s.obtained}: ${s.method_sentence}.`;
+    document.getElementById("method-sentence").textContent = `How the energy was obtained (${s.obtained}): ${s.method_sentence}.`;
   }
 
   function components(s) {
@@ -79,7 +79,7 @@
     chart("intensity", {
       type: "line",
       data: { datasets: [{ label: `g CO2e/kWh (${live.provider_title})`, data, borderColor: "#6a1b9a", backgroundColor: "#6a1b9a33", fill: "origin", pointRadius: 0, spanGaps: false }] },
-      options: { scales: { x: axis("seconds since the start", { type: "linear", min: 0 }), y: axis("g CO2e/kWh", { beginAtZero: true }) } },
+      options: { scales: { x: axis("seconds since the start", { type: "linear", min: 0, max: Math.max(s.duration_s, ...data.map((p) => p.x)) }), y: axis("g CO2e/kWh", { beginAtZero: true }) } },
     });
     document.getElementById("intensity-note").textContent = `${live.kind} signal from ${live.provider_title} (${live.zone || "zone not recorded"}); live ${Math.round(live.live_share * 100)} %, forecast ${Math.round(live.forecast_share * 100)} %, fallback ${Math.round(live.fallback_share * 100)} % of the energy`;
   }
