@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import literal_column, select
 
@@ -83,8 +84,8 @@ class GroupTotals:
     notes: tuple[str, ...] = field(default=())
 
 
-def group_id_column(store: RunStore):  # type: ignore[no-untyped-def] - a SQLAlchemy column expression
-    """The indexed expression of a run's group id in ``store``'s database."""
+def group_id_column(store: RunStore) -> Any:
+    """The indexed expression of a run's group id in ``store``'s database (a SQLAlchemy column expression)."""
     return literal_column(GROUP_ID_SQL[store.dialect])
 
 
@@ -131,7 +132,7 @@ def summarise(parts: Sequence[RunRecord], components: dict[str, list[ComponentRe
         node_of[run.run_id] = node
         for record in components[run.run_id]:
             per_part = record.component in PER_RANK_COMPONENTS or run.attribution == "process"
-            key = (run.run_id, record.component, record.device) if per_part else (
+            key: tuple[object, ...] = (run.run_id, record.component, record.device) if per_part else (
                 group.attempt, node, record.component, record.device)
             before = kept.get(key)
             if before is None:
