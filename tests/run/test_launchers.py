@@ -1,6 +1,8 @@
-"""Launchers read from recorded environments (torchrun, SLURM, Open MPI, MPICH/Hydra, PMIx), traps included."""
+"""Launchers read from recorded environments (torchrun, SLURM, Open MPI, MPICH/Hydra, PMIx, TF_CONFIG), traps included."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -172,3 +174,15 @@ def test_lock_file_elects_one_leader_where_local_ranks_are_unknown(tmp_path) -> 
     assert third.leads
     third.close()
     second.close()
+
+
+def test_tf_config_multi_worker() -> None:
+    """Keras MultiWorkerMirroredStrategy: the chief is rank 0; an evaluator is no part of the group."""
+    cluster = {"chief": ["n1:2222"], "worker": ["n1:2223", "n2:2222"]}
+    worker = detect({"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})})
+    chief = detect({"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}})})
+    assert (worker.launcher, worker.rank, worker.world_size, worker.node_count, worker.local_rank) == (
+        "tensorflow", 2, 3, 2, None)
+    assert chief.rank == 0 and chief.group_id == worker.group_id
+    assert detect({"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "evaluator", "index": 0}})}) is None
+    assert detect({"TF_CONFIG": "not json"}) is None

@@ -161,7 +161,8 @@ class GroupRecord:
     group_id: str
     """The job key, made from the launcher's ids (or the ``group=`` given), the same in every part."""
     launcher: str
-    """``torchrun``, ``slurm``, ``mpi`` or ``explicit``."""
+    """``torchrun``, ``slurm``, ``mpi``, ``tensorflow`` (``TF_CONFIG``), a framework that started the ranks itself
+    (``lightning``, ``transformers``) or ``explicit`` (``group=`` outside any launcher)."""
     rank: int | None = None
     local_rank: int | None = None
     world_size: int | None = None

@@ -4,7 +4,8 @@ Each launcher (torchrun/torchelastic, MPI, SLURM) is an entry of one registry, a
 recognises the environment gives the process's :class:`~wattprint.api.records.GroupRecord`. The order settles the
 traps: torchrun started once per node by SLURM leaves ``SLURM_PROCID`` as the node's index, so torchrun is asked
 first; ``mpirun`` inside an ``sbatch`` script sees SLURM's batch step, so MPI comes before SLURM; and an ``sbatch``
-script that runs Python without ``srun`` is one process, whatever ``SLURM_NTASKS`` says.
+script that runs Python without ``srun`` is one process, whatever ``SLURM_NTASKS`` says. TensorFlow's ``TF_CONFIG``
+(Keras multi-worker training) is read too.
 """
 
 from __future__ import annotations
@@ -165,6 +166,31 @@ def _slurm(environ: Mapping[str, str]) -> GroupRecord | None:
     )
 
 
+def _tf_config(environ: Mapping[str, str]) -> GroupRecord | None:
+    """TensorFlow's multi-worker ``TF_CONFIG`` (Keras ``MultiWorkerMirroredStrategy``): one process per task, the
+    chief first; local ranks are not given, so the node's leader is chosen by lock file."""
+    import json
+
+    text = environ.get("TF_CONFIG")
+    if not text:
+        return None
+    try:
+        config = json.loads(text)
+        cluster, task = config["cluster"], config["task"]
+        roles = [role for role in ("chief", "worker") if cluster.get(role)]
+        order = [(role, index) for role in roles for index in range(len(cluster[role]))]
+        rank = order.index((task["type"], int(task["index"])))
+        addresses = [address for role in roles for address in cluster[role]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # an evaluator or parameter server, or a TF_CONFIG that is not a multi-worker one
+    hosts = {str(address).rsplit(":", 1)[0] for address in addresses}
+    slurm_job = environ.get("SLURM_JOB_ID") or None
+    return _record(
+        group_id=job_key("tensorflow", slurm_job, *addresses), launcher="tensorflow", rank=rank,
+        world_size=len(order), node_count=len(hosts), job_id=slurm_job,
+    )
+
+
 def _check(item: object, others: Sequence[Launcher]) -> str | None:
     if not isinstance(item, Launcher):
         return f"is a {type(item).__name__}, not a wattprint.run.launchers.Launcher"
@@ -173,7 +199,8 @@ def _check(item: object, others: Sequence[Launcher]) -> str | None:
     return None
 
 
-BUILT_IN = (Launcher("torchrun", _torchrun), Launcher("mpi", _mpi), Launcher("slurm", _slurm))
+BUILT_IN = (Launcher("torchrun", _torchrun), Launcher("mpi", _mpi), Launcher("tensorflow", _tf_config),
+            Launcher("slurm", _slurm))
 REGISTRY: Registry[Launcher] = Registry("launcher", ENTRY_POINT_GROUP, {item.name: item for item in BUILT_IN},
                                         _check)
 
