@@ -1,4 +1,4 @@
-"""Launchers read from recorded environments (torchrun, SLURM, Open MPI, MPICH/Hydra, PMIx, TF_CONFIG), traps included."""
+"""Launchers read from recorded environments (torchrun, SLURM, Open MPI, MPICH/Hydra, PMIx, TF_CONFIG), traps too."""
 
 from __future__ import annotations
 
