@@ -247,6 +247,169 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/report-formats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The report formats
+         * @description Every report format a run or a project can be rendered in: its name, what people call it, its extension.
+         */
+        get: operations["report_formats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's report
+         * @description The run's report in ``format`` (what ``wattprint report --format`` writes).
+         */
+        get: operations["run_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{name}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's report
+         * @description The project's report in ``format``: its runs, totals and trend.
+         */
+        get: operations["project_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/paper": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's paper paragraph and model-card block
+         * @description The paragraph for a paper (plain and LaTeX) and the Hugging Face ``co2_eq_emissions`` block, ready to
+         *     copy; ``model_card`` is null, with ``model_card_error`` saying why, for a run without emissions.
+         */
+        get: operations["run_paper"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runs side by side
+         * @description Each run's energy, emissions and duration with their standard uncertainties, and whether its difference
+         *     from the first run is larger than the noise (the runs' uncertainties and their repetitions' scatter).
+         */
+        get: operations["compare_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run summarised for people
+         * @description What ``wattprint show --json`` prints (predictions against the actual totals, the intensity and its
+         *     source), with the power over time a report draws and where the location came from, in words.
+         */
+        get: operations["run_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/badge.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An SVG badge of a project's or a run's energy or CO2e
+         * @description The badge as SVG: anyone holding its key may see it, as may any reader of the project or run.
+         */
+        get: operations["badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's or a run's badge URLs
+         * @description The badge URLs (with keys, for a README) and Markdown to paste, for readers of the project or run.
+         */
+        get: operations["badge_urls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -325,6 +488,62 @@ export interface components {
              * @default null
              */
             entry_point: string | null;
+        };
+        /**
+         * GroupRecord
+         * @description A run's place in a run group: one logical run (a distributed training) measured by one part per process
+         *     (rank) on one or more nodes (issue 19, docs/distributed.md). Parts are summed by (host, device), never twice.
+         */
+        GroupRecord: {
+            /** Group Id */
+            group_id: string;
+            /** Launcher */
+            launcher: string;
+            /**
+             * Rank
+             * @default null
+             */
+            rank: number | null;
+            /**
+             * Local Rank
+             * @default null
+             */
+            local_rank: number | null;
+            /**
+             * World Size
+             * @default null
+             */
+            world_size: number | null;
+            /**
+             * Local World Size
+             * @default null
+             */
+            local_world_size: number | null;
+            /**
+             * Node Rank
+             * @default null
+             */
+            node_rank: number | null;
+            /**
+             * Node Count
+             * @default null
+             */
+            node_count: number | null;
+            /**
+             * Attempt
+             * @default 0
+             */
+            attempt: number;
+            /**
+             * Measures Host
+             * @default false
+             */
+            measures_host: boolean;
+            /**
+             * Job Id
+             * @default null
+             */
+            job_id: string | null;
         };
         /**
          * IntensityRecord
@@ -453,8 +672,130 @@ export interface components {
             }[];
         };
         /**
+         * RequestIntervalRecord
+         * @description The requests of one endpoint that ended in one time bucket of a run, summed (issue 17): what is stored
+         *     instead of a row per request, so a day at 1,000 requests/s stays in megabytes. Rows of any buckets merge by
+         *     adding their counts, sums and histograms.
+         *
+         *     ``bucket`` numbers the run's time buckets (10 s wide for the first hour, 60 s for the first day, 600 s
+         *     after); ``STEADY_BUCKET`` (-1) holds the requests inside the steady-state window, written when the run ends,
+         *     with the window as its offsets and ``concurrency`` its level. ``endpoint`` is ``""`` for requests without
+         *     one; that row also holds the bucket's idle energy (no request in flight). The histograms are sparse
+         *     ``(bin, count)`` pairs over fixed log-spaced bins: bin ``i`` counts values in ``[10**(i/10), 10**((i+1)/10))``
+         *     (seconds, joules). Sums of tokens or items are None when no request stated them; the energies beside them
+         *     are those of the requests that did.
+         */
+        RequestIntervalRecord: {
+            /** Bucket */
+            bucket: number;
+            /** Endpoint */
+            endpoint: string;
+            /** Start Offset S */
+            start_offset_s: number;
+            /** End Offset S */
+            end_offset_s: number;
+            /** Requests */
+            requests: number;
+            /** Energy J */
+            energy_j: number;
+            /** Method */
+            method: string;
+            /** Uncertainty Rel */
+            uncertainty_rel: number;
+            /** Sharing */
+            sharing: string;
+            /** Latency S */
+            latency_s: number;
+            /**
+             * Tokens In
+             * @default null
+             */
+            tokens_in: number | null;
+            /**
+             * Tokens Out
+             * @default null
+             */
+            tokens_out: number | null;
+            /**
+             * Tokens Out Energy J
+             * @default 0
+             */
+            tokens_out_energy_j: number;
+            /**
+             * Items
+             * @default null
+             */
+            items: number | null;
+            /**
+             * Items Energy J
+             * @default 0
+             */
+            items_energy_j: number;
+            /**
+             * Prefill Tokens
+             * @default 0
+             */
+            prefill_tokens: number;
+            /**
+             * Prefill Energy J
+             * @default null
+             */
+            prefill_energy_j: number | null;
+            /**
+             * Decode Tokens
+             * @default 0
+             */
+            decode_tokens: number;
+            /**
+             * Decode Energy J
+             * @default null
+             */
+            decode_energy_j: number | null;
+            /**
+             * First Token Requests
+             * @default 0
+             */
+            first_token_requests: number;
+            /**
+             * Time To First Token S
+             * @default 0
+             */
+            time_to_first_token_s: number;
+            /**
+             * Idle Energy J
+             * @default 0
+             */
+            idle_energy_j: number;
+            /**
+             * Idle S
+             * @default 0
+             */
+            idle_s: number;
+            /**
+             * Latency Hist
+             * @default []
+             */
+            latency_hist: [
+                number,
+                number
+            ][];
+            /**
+             * Energy Hist
+             * @default []
+             */
+            energy_hist: [
+                number,
+                number
+            ][];
+            /**
+             * Concurrency
+             * @default null
+             */
+            concurrency: number | null;
+        };
+        /**
          * RequestRecord
-         * @description One request served inside a run (the coming per-request inference issue): its energy and what it did.
+         * @description One request served inside a run (docs/inference.md): its share of the measured energy and what it did.
          */
         RequestRecord: {
             /** Request Id */
@@ -496,6 +837,26 @@ export interface components {
              * @default null
              */
             emissions_g: number | null;
+            /**
+             * Time To First Token S
+             * @default null
+             */
+            time_to_first_token_s: number | null;
+            /**
+             * Prefill Energy J
+             * @default null
+             */
+            prefill_energy_j: number | null;
+            /**
+             * Decode Energy J
+             * @default null
+             */
+            decode_energy_j: number | null;
+            /**
+             * Sharing
+             * @default null
+             */
+            sharing: string | null;
         };
         /**
          * RunDocument
@@ -529,6 +890,11 @@ export interface components {
              * @default 1
              */
             schema_version: number;
+            /**
+             * Request Intervals
+             * @default []
+             */
+            request_intervals: components["schemas"]["RequestIntervalRecord"][];
         };
         /**
          * RunExtra
@@ -582,6 +948,13 @@ export interface components {
              * @default null
              */
             parent_run: string | null;
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            /** @default null */
+            group: components["schemas"]["GroupRecord"] | null;
             /** @default null */
             time_resolved: components["schemas"]["TimeResolvedRecord"] | null;
             /**
@@ -1017,6 +1390,8 @@ export interface operations {
                 since?: string | null;
                 /** @description runs started before: unix seconds or ISO 8601 */
                 until?: string | null;
+                /** @description only runs with this tag; repeat it for runs with every one given */
+                tag?: string[];
                 /** @description started_at, updated_at, energy_j or duration_s; - descending */
                 sort?: string;
                 /** @description runs per page */
@@ -1397,6 +1772,284 @@ export interface operations {
                 /** @description the token's id (12 hex digits) */
                 token_id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_formats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_report: {
+        parameters: {
+            query?: {
+                /** @description a report format (GET /api/v1/report-formats) */
+                format?: string;
+                /** @description the model card's training_type */
+                training_type?: string;
+                /** @description answer as a file to save (Content-Disposition: attachment) */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of 4+ hex digits */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report's text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/plain": unknown;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    project_report: {
+        parameters: {
+            query?: {
+                /** @description a report format (GET /api/v1/report-formats) */
+                format?: string;
+                /** @description answer as a file to save (Content-Disposition: attachment) */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description the project's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report's text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/plain": unknown;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_paper: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of 4+ hex digits */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    compare_runs: {
+        parameters: {
+            query: {
+                /** @description a run id or unique prefix; give two or more, the first is the baseline */
+                run: string[];
+                /** @description stand each run by its repetitions (finished runs of its project with its config fingerprint) when it has some */
+                repetitions?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run id, or a unique prefix of 4+ hex digits */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    badge: {
+        parameters: {
+            query?: {
+                /** @description the project's totals */
+                project?: string | null;
+                /** @description one run (an id or a unique prefix) */
+                run?: string | null;
+                /** @description one of energy, co2e */
+                figure?: string;
+                /** @description the badge's key (GET /api/v1/badges): opens this badge without a token */
+                key?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description an SVG image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    badge_urls: {
+        parameters: {
+            query?: {
+                /** @description the project's badges */
+                project?: string | null;
+                /** @description one run's badges (an id or a unique prefix) */
+                run?: string | null;
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
