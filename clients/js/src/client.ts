@@ -62,13 +62,13 @@ export class WattprintClient {
   }
 
   /** One request to `/api/v1<path>`, tried again with backoff while the server cannot be reached or fails. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, as: "json" | "text" = "json"): Promise<T> {
     const url = `${this.url}/api/v1${path}`;
     let last: unknown;
     for (let attempt = 0; attempt < this.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1)));
       try {
-        return await this.once<T>(method, url, body);
+        return await this.once<T>(method, url, body, as);
       } catch (error) {
         last = error;
         if (!isRetryable(error)) throw error;
@@ -77,8 +77,8 @@ export class WattprintClient {
     throw last;
   }
 
-  private async once<T>(method: string, url: string, body: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+  private async once<T>(method: string, url: string, body: unknown, as: "json" | "text"): Promise<T> {
+    const headers: Record<string, string> = { Accept: as === "json" ? "application/json" : "*/*" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
@@ -91,6 +91,7 @@ export class WattprintClient {
       throw new NetworkError(`${method} ${url} failed: the server could not be reached (${(error as Error)?.message ?? error}); check the url and that the server runs`, error);
     }
     const text = await response.text();
+    if (response.ok && as === "text") return text as T;
     let data: unknown = undefined;
     try {
       data = text ? JSON.parse(text) : undefined;
@@ -179,6 +180,44 @@ export class WattprintClient {
   /** `POST /compare-regions`: IT energy (or `{estimate: {...}}`) priced in many regions. */
   compareRegions(input: Record<string, unknown>): Promise<JsonObject> {
     return this.request("POST", "/compare-regions", input);
+  }
+
+  // -- reports (the dashboard's API) -------------------------------------------------------------------------
+
+  /** `GET /report-formats`: the report formats the server can write. */
+  reportFormats(): Promise<JsonObject> {
+    return this.request("GET", "/report-formats");
+  }
+
+  /** `GET /runs/{run_id}/report`: a run's report as text (`md` by default; see `reportFormats()`). */
+  runReport(runId: string, options: { format?: string; training_type?: string } = {}): Promise<string> {
+    return this.request("GET", `/runs/${encodeURIComponent(runId)}/report${query({ ...options, download: false })}`, undefined, "text");
+  }
+
+  /** `GET /projects/{name}/report`: a project's report as text. */
+  projectReport(project: string, options: { format?: string } = {}): Promise<string> {
+    return this.request("GET", `/projects/${encodeURIComponent(project)}/report${query({ ...options, download: false })}`, undefined, "text");
+  }
+
+  /** `GET /runs/{run_id}/summary`: a run summarised for people (figures with their method and uncertainty). */
+  runSummary(runId: string): Promise<JsonObject> {
+    return this.request("GET", `/runs/${encodeURIComponent(runId)}/summary`);
+  }
+
+  /** `GET /runs/{run_id}/paper`: the paragraph for a paper and the model-card block. */
+  runPaper(runId: string): Promise<JsonObject> {
+    return this.request("GET", `/runs/${encodeURIComponent(runId)}/paper`);
+  }
+
+  /** `GET /compare?run=...`: two or more runs side by side, the first the baseline. */
+  compareRuns(runIds: string[], options: { repetitions?: boolean } = {}): Promise<JsonObject> {
+    if (!Array.isArray(runIds) || runIds.length < 2) throw new ArgumentError(`compareRuns needs two or more run ids (the first is the baseline), got ${JSON.stringify(runIds)}`);
+    return this.request("GET", `/compare${query({ run: runIds, ...options })}`);
+  }
+
+  /** `GET /badges`: the badge URLs of a project or a run. */
+  badges(of: { project?: string; run?: string }): Promise<JsonObject> {
+    return this.request("GET", `/badges${query(of)}`);
   }
 
   // -- tokens (admin) -----------------------------------------------------------------------------------------

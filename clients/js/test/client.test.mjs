@@ -58,6 +58,19 @@ describe("WattprintClient", { skip }, () => {
 
     const repriced = await client.reprice(ids[0], ["FR", "PL"]);
     assert.match(JSON.stringify(repriced), /"PL"/);
+
+    const formats = await client.reportFormats();
+    assert.match(JSON.stringify(formats), /md/);
+    const report = await client.runReport(ids[0], { format: "md" });
+    assert.equal(typeof report, "string");
+    assert.ok(report.includes(ids[0].slice(0, 8)) || report.includes("run 0"), report.slice(0, 300));
+    assert.equal(typeof (await client.projectReport(project, { format: "md" })), "string");
+    assert.ok(Object.keys(await client.runSummary(ids[1])).length > 0);
+    assert.ok(Object.keys(await client.runPaper(ids[1])).length > 0);
+    const side = await client.compareRuns([ids[0], ids[3]], { repetitions: false });
+    assert.match(JSON.stringify(side), new RegExp(ids[3]));
+    assert.throws(() => client.compareRuns([ids[0]]), /two or more run ids/);
+    assert.match(JSON.stringify(await client.badges({ project })), /badge\.svg/);
   });
 
   test("the calculator over HTTP", async () => {
