@@ -8,6 +8,7 @@ just a string to compare with.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,9 +72,17 @@ def save_document(
             ).first()
             if found is not None and found[0] != project:
                 raise ProjectMismatch(found[0])
-        write(db, batch, {})
-        updated_at = conn.execute(select(runs.c.updated_at).where(runs.c.run_id == run.run_id)).scalar_one()
-    return SaveOutcome(updated_at=float(updated_at), stored=float(updated_at) == run.updated_at)
+        known = _project_ids.setdefault(store, {})
+        projects = dict(known)
+        stored: dict[str, float] = {}
+        write(db, batch, projects, stored_out=stored)
+    known.update(projects)  # committed: those ids are the projects' for good (projects are never deleted)
+    updated_at = stored[run.run_id]
+    return SaveOutcome(updated_at=updated_at, stored=updated_at == run.updated_at)
+
+
+_project_ids: weakref.WeakKeyDictionary[RunStore, dict[str, int]] = weakref.WeakKeyDictionary()
+"""Each open store's project ids by name, as committed: a send does not look its project up again."""
 
 
 # -- runs ------------------------------------------------------------------------------------------------------

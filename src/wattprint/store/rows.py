@@ -13,13 +13,13 @@ from dataclasses import fields
 
 from wattprint.core.codec import to_dict
 from wattprint.store.records import (
+    INTERVAL_FIELDS,
     STATUSES,
     ComponentRecord,
     IntervalRecord,
     RunRecord,
     TaskRecord,
     component_to_dict,
-    interval_to_dict,
 )
 from wattprint.store.requests import REQUEST_COLUMNS
 
@@ -105,7 +105,11 @@ def component_row(run_id: str, position: int, record: ComponentRecord) -> dict[s
 
 
 def interval_row(run_id: str, record: IntervalRecord) -> dict[str, Any]:
-    return {"run_id": run_id, **interval_to_dict(record)}
+    """``interval_to_dict`` read field by field: every field is a plain value, and a long run has many intervals."""
+    row: dict[str, Any] = {"run_id": run_id}
+    for name in INTERVAL_FIELDS:
+        row[name] = getattr(record, name)
+    return row
 
 
 def task_row(run_id: str, record: TaskRecord) -> dict[str, Any]:
