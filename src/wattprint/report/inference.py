@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wattprint.api.records import RequestIntervalRecord, RunRecord
+    from wattprint.integrations.bench_inference import BenchResult
     from wattprint.run.request_figures import InferenceFigures, InferenceResult
 
 HEADER = ["Figure", "Steady state", "Whole run"]
@@ -38,6 +39,18 @@ def read_requests(store: Any, run_id: str) -> tuple[RequestIntervalRecord, ...]:
     from wattprint.store.requests import read_request_intervals
 
     return tuple(read_request_intervals(store, run_id))
+
+
+def bench_text(result: BenchResult) -> str:
+    """What ``wattprint bench-inference`` prints: what was run, the figures, and the stored run."""
+    facts = result.facts
+    return "\n".join([
+        f"{result.model}: {facts.get('model_class')}, {facts.get('parameters', 0):,} parameters ({facts.get('dtype')});"
+        f" {result.requests} requests in batches of {result.batch_size}, {result.max_new_tokens} new tokens at most,"
+        f" {result.warmup_batches} warm-up batch(es) left out",
+        str(result.inference),
+        f"run {result.run.run_id} ('wattprint show {result.run.run_id[:8]}' shows it again)",
+    ])
 
 
 def _j(value: float | None, uncertainty: float | None = None) -> str:

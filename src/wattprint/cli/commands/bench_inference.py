@@ -52,10 +52,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    facts = result.facts
-    print(f"{result.model}: {facts.get('model_class')}, {facts.get('parameters', 0):,} parameters "
-          f"({facts.get('dtype')}); {result.requests} requests in batches of {result.batch_size}, "
-          f"{result.max_new_tokens} new tokens at most, {result.warmup_batches} warm-up batch(es) left out")
-    print(result.inference)
-    print(f"run {result.run.run_id} ('wattprint show {result.run.run_id[:8]}' shows it again)")
+    from wattprint.report.inference import bench_text
+
+    print(bench_text(result))
     return 0
