@@ -68,6 +68,7 @@ export class RunBuilder {
   private readonly intervals = new Map<string, IntervalRecord>();
   private readonly tasks: TaskRecord[] = [];
   private components?: DeviceEnergy[];
+  private stale = false;
 
   constructor(client: WattprintClient | undefined, options: RunOptions = {}) {
     const runId = options.runId ?? newRunId();
@@ -94,7 +95,7 @@ export class RunBuilder {
     finite("interval.end_offset_s", interval.end_offset_s);
     if (!interval.device || !interval.component) throw new ArgumentError("interval.component and interval.device are required (e.g. \"cpu\", \"process\")");
     this.intervals.set(`${interval.bucket}\u0000${interval.device}`, { emissions_g: null, intensity_g_per_kwh: null, ...interval });
-    this.refresh();
+    this.stale = true; // the totals are summed once, when the document is made
     return this;
   }
 
@@ -144,6 +145,7 @@ export class RunBuilder {
   }
 
   private refresh(): void {
+    this.stale = false;
     const totals = this.totals();
     const energy = totals.reduce((s, c) => s + c.energy_j, 0);
     // devices are independent: absolute uncertainties add in quadrature
@@ -156,6 +158,7 @@ export class RunBuilder {
 
   /** The run as it stands: the same RunDocument Python's client sends. */
   document(): RunDocument {
+    if (this.stale) this.refresh();
     // Built field by field and cast: fields the schema gives defaults to (requests, ...) may be left out.
     const document = {
       run: { ...this.record }, components: this.totals(),
@@ -173,6 +176,7 @@ export class RunBuilder {
 
   /** End the run (`finished` unless told) and send it. */
   async finish(status: RunStatus = "finished", fields: Partial<RunRecord> = {}): Promise<SendResult> {
+    if (this.stale) this.refresh();
     const ended = now();
     this.record = { ...this.record, ...fields, status, ended_at: ended,
       duration_s: Math.max(this.record.duration_s, ended - this.record.started_at) };

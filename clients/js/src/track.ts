@@ -132,6 +132,7 @@ export class TrackedRun {
   /** Joules per (component, device) since the start, and per bucket. */
   private readonly totals = new Map<string, { component: string; device: string; energy_j: number; method: string; uncertainty_rel: number }>();
   private readonly buckets = new Map<string, number>();
+  private readonly changed = new Set<string>();
 
   constructor(options: TrackOptions) {
     this.builder = new RunBuilder(options.client, {
@@ -161,6 +162,7 @@ export class TrackedRun {
       this.totals.set(key, total);
       const bucketKey = `${Math.floor(offset / BUCKET_S)}\u0000${key}`;
       this.buckets.set(bucketKey, (this.buckets.get(bucketKey) ?? 0) + joules);
+      this.changed.add(bucketKey);
     };
     let cpuCounted = false, ramCounted = false;
     for (const zone of this.zones) {
@@ -187,7 +189,8 @@ export class TrackedRun {
   }
 
   private flush(offset: number): void {
-    for (const [key, energy] of this.buckets) {
+    for (const key of this.changed) {
+      const energy = this.buckets.get(key)!;
       const [bucket, component, device] = key.split("\u0000");
       const total = this.totals.get(`${component}\u0000${device}`)!;
       const start = Number(bucket) * BUCKET_S;
@@ -195,6 +198,7 @@ export class TrackedRun {
       this.builder.addInterval({ bucket: Number(bucket), start_offset_s: start, end_offset_s: end, component, device,
         energy_j: energy, avg_power_w: end > start ? energy / (end - start) : 0, method: total.method, uncertainty_rel: total.uncertainty_rel });
     }
+    this.changed.clear();
   }
 
   /** The energy of each device so far. */
