@@ -85,6 +85,7 @@ _SCENARIO = """async ({url, token, down}) => {
   const offline = w.startRun(unreachable, {project: "browser", name: "offline", queue});
   offline.addInterval({bucket: 0, start_offset_s: 0, end_offset_s: 5, component: "cpu", device: "package-0",
                        energy_j: 12.5, avg_power_w: 2.5, method: "model", uncertainty_rel: 0.4});
+  await Promise.all([offline.send(), offline.send()]);  // two states of one run queued at once: one entry
   out.offline = (await offline.finish()).outcome;
   out.runId = offline.runId;
   const live = w.startRun(client, {project: "browser", name: "live"});

@@ -61,9 +61,19 @@ export class IndexedDbQueue implements OfflineQueue {
     return (await this.open()).transaction("runs", mode).objectStore("runs");
   }
 
+  /** Read and write in one transaction, so two puts of one run never lose either's intervals. */
   async put(document: RunDocument): Promise<void> {
-    const old = (await request((await this.store("readonly")).get(document.run.run_id))) as RunDocument | undefined;
-    await request((await this.store("readwrite")).put(mergeDocuments(old, document), document.run.run_id));
+    const store = await this.store("readwrite");
+    await new Promise<void>((resolve, reject) => {
+      const read = store.get(document.run.run_id);
+      read.onerror = () => reject(read.error);
+      read.onsuccess = () => {
+        const write = store.put(mergeDocuments(read.result as RunDocument | undefined, document), document.run.run_id);
+        write.onerror = () => reject(write.error);
+        store.transaction.oncomplete = () => resolve();
+        store.transaction.onerror = () => reject(store.transaction.error);
+      };
+    });
   }
   async list(): Promise<RunDocument[]> {
     return (await request((await this.store("readonly")).getAll())) as RunDocument[];
