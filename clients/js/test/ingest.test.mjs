@@ -30,6 +30,27 @@ describe("ingest", { skip }, () => {
     assert.deepEqual(listed, [run.runId]);
   });
 
+  test("an answer lost on the way back: the retry sends the run again and the server keeps it once", async () => {
+    let calls = 0;
+    // the real fetch to the real server, whose first answer is dropped, as a connection cut after the request was sent
+    const lossy = async (...args) => {
+      const response = await fetch(...args);
+      if (++calls === 1) throw new TypeError("fetch failed: connection reset");
+      return response;
+    };
+    const flaky = new WattprintClient({ url, token: adminToken, fetch: lossy, retries: 3, backoffMs: 1 });
+    const run = startRun(flaky, { project, name: "retried" });
+    run.addInterval(interval(0, "package-0", 11)).addInterval(interval(1, "package-0", 12));
+    assert.equal((await run.finish()).outcome, "sent");
+    assert.equal(calls, 2);
+    const doc = await client.run(run.runId);
+    assert.equal(doc.intervals.length, 2);
+    assert.equal(doc.run.energy_j, 23);
+    const named = [];
+    for await (const r of client.runs({ project })) if (r.name === "retried") named.push(r.run_id);
+    assert.deepEqual(named, [run.runId]);
+  });
+
   test("a server that cannot be reached: the run waits in the queue, flushQueue sends it once", async () => {
     const queue = new MemoryQueue();
     const down = new WattprintClient({ url: downUrl, retries: 2, backoffMs: 1 });
