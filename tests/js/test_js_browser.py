@@ -171,3 +171,23 @@ def test_static_calculator_page_gives_pythons_figures(static_origin: str, page_f
     assert "gcp:europe-west1" in table and "cloud regions compared" in table
     assert "Ember" in (page.text_content("#attribution") or "")
     assert not page_factory.errors, page_factory.errors
+
+
+def test_cors_preflight_and_origins_with_workers(tmp_path: Path) -> None:
+    """The option reaches every worker process: a preflight from an allowed origin is answered with it, another
+    origin gets no Access-Control-Allow-Origin (the browser then withholds the answer)."""
+    import httpx
+
+    allowed = "https://app.example.org"
+    with start_server(sqlite_url(tmp_path / "team.sqlite"), tmp_path,
+                      args=["--workers", "2", "--cors-origin", allowed, "--cors-origin", "http://localhost:5173"]) as s:
+        for _ in range(4):  # the workers share the port: several requests reach both
+            preflight = httpx.options(f"{s.url}/api/v1/runs/{'a' * 32}", timeout=30, headers={
+                "Origin": allowed, "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "authorization,content-type"})
+            assert preflight.status_code == 200, preflight.text
+            assert preflight.headers["access-control-allow-origin"] == allowed
+            assert "PUT" in preflight.headers["access-control-allow-methods"]
+            assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+            other = httpx.get(f"{s.url}/api/v1/health", headers={"Origin": "https://evil.example"}, timeout=30)
+            assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
