@@ -1,6 +1,6 @@
 """Weights & Biases: tracked runs logged in offline mode (the real wandb package and its service), read back from
-the run's own transaction log: into a run the sink starts and finishes, into the user's active run without moving
-its step, and through the ``exporters`` setting."""
+the run's own transaction log: into a run the sink starts and finishes, into the user's active run beside its own
+rows, and through the ``exporters`` setting."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import wandb
 
+import wandb
 import wattprint
 from tests.fakes.fake_nvml import FakeNvml
 from tests.fakes.wait import wait_for
@@ -91,7 +91,7 @@ def test_a_run_the_sink_starts_holds_energy_epochs_predictions_and_how(
     assert sorted(config["devices"]) == sorted(f"{d.device} ({d.component}, {d.method})" for d in result.devices)
 
 
-def test_into_the_active_run_without_moving_its_step(tmp_path: Path, no_rapl: str) -> None:
+def test_into_the_active_run_beside_its_own_rows(tmp_path: Path, no_rapl: str) -> None:
     active = wandb.init(project="mine", dir=str(tmp_path))
     active.log({"loss": 1.0})
     sink = sinks.attach(WandbSink())  # the active run, made here
@@ -107,8 +107,9 @@ def test_into_the_active_run_without_moving_its_step(tmp_path: Path, no_rapl: st
     result = run.result
     assert result is not None and sink.wandb_run(result.run_id) is active
     logged = offline_run(active)
-    assert column(logged.history, "loss") == [1, 0.5]
-    assert [row["_step"] for row in logged.history] == [0, 1]  # wattprint's figures joined the user's steps
+    assert column(logged.history, "loss") == [1, 0.5]  # the user's rows untouched
+    assert not [row for row in logged.history if "loss" in row and any(key.startswith("wattprint/") for key in row)]
+    assert column(logged.history, "wattprint/flush")[-1] >= 2  # wattprint's rows of their own, on their own axis
     assert logged.summary["wattprint/energy_kwh"] == pytest.approx(result.energy_kwh, rel=1e-9)
     assert logged.config["wattprint"]["method"] == "cpu=model, ram=model"
 

@@ -54,7 +54,8 @@ class MlflowSink:
     ``run_id``: the MLflow run to log into (default: the active one where the sink is made, else one started per
     wattprint run in ``experiment``). ``tracking_uri``: where MLflow stores runs (default: MLflow's own setting,
     ``MLFLOW_TRACKING_URI`` or ``mlflow.set_tracking_uri``, read where the sink is made). MLflow is called from
-    the sink's own thread; closing waits at most ``close_timeout_s`` for what is still queued.
+    the sink's own thread; closing waits at most ``close_timeout_s`` for what is still queued. ``only_followed``:
+    log only the runs :meth:`follow` names.
     """
 
     name = "mlflow"
@@ -69,7 +70,7 @@ class MlflowSink:
         return sink
 
     def __init__(self, run_id: str | None = None, *, tracking_uri: str | None = None,
-                 experiment: str | None = None, close_timeout_s: float = 10.0) -> None:
+                 experiment: str | None = None, close_timeout_s: float = 10.0, only_followed: bool = False) -> None:
         try:
             import mlflow
         except ImportError as error:
@@ -84,6 +85,9 @@ class MlflowSink:
         self._sender: Sender | None = None
         self._runs: dict[str, _Logged] = {}
         self._followed: dict[str, str] = {}
+        self.only_followed = only_followed
+        """Log only the runs :meth:`follow` names (a framework callback's), not every run of the process."""
+        self._only: set[str] = set()
 
     def follow(self, run_id: str, mlflow_run_id: str | None = None) -> None:
         """Log wattprint run ``run_id`` into ``mlflow_run_id``, by default the MLflow run active in the calling
@@ -95,6 +99,7 @@ class MlflowSink:
             mlflow_run_id = active.info.run_id if active is not None else None
         if mlflow_run_id is not None:
             self._followed[run_id] = mlflow_run_id
+        self._only.add(run_id)
 
     def open(self) -> None:
         from mlflow.tracking import MlflowClient
@@ -116,6 +121,8 @@ class MlflowSink:
     def write(self, payload: Payload) -> None:
         """Fold the payload in, and queue its logging: MLflow is called from the sink's own thread, so a slow or
         unreachable tracking server never holds up the store and the other sinks."""
+        if self.only_followed and payload.run.run_id not in self._only:
+            return
         figures = self.totals.add(payload)
         tasks = list(payload.tasks)
         client, sender = self._client, self._sender

@@ -1,9 +1,11 @@
 """Weights & Biases: each run's energy, emissions, power and prediction as metrics of a W&B run, how they were
 obtained (method, uncertainty) and where the run was priced in its config, its totals in the summary.
 
-Every metric is under ``wattprint/`` with an x-axis of its own (``define_metric``), so the sink never moves the
-step of a W&B run you log into: the totals so far at every flush (``wattprint/flush``), each ended epoch's energy
-(``wattprint/epoch``), each prediction after the epoch (or step) it was made after (``wattprint/predicted_after``).
+Every metric is under ``wattprint/`` with an x-axis of its own (``define_metric``): the totals so far at every
+flush (``wattprint/flush``), each ended epoch's energy (``wattprint/epoch``), each prediction after the epoch (or
+step) it was made after (``wattprint/predicted_after``). Each is a row of its own, as W&B's Lightning and
+transformers integrations log theirs (against ``trainer/global_step``, ``train/global_step``), never an explicit
+``step=``: a run you log into with explicit steps would drop rows whose step is behind.
 The W&B run is the one active where the sink is made (or where a tracker starts, for the ``exporters`` setting);
 with none, the sink starts one per wattprint run and finishes it with the run's end.
 """
@@ -64,7 +66,7 @@ class WandbSink:
     ``run``: the W&B run to log into (default: ``wandb.run`` where the sink is made). Without one, a W&B run is
     started per wattprint run with ``project``, ``entity``, ``mode`` (``offline`` writes it to disk for
     ``wandb sync``) and ``dir``, named after the run. W&B is called from the sink's own thread; closing waits at
-    most ``close_timeout_s`` for what is still queued.
+    most ``close_timeout_s`` for what is still queued. ``only_followed``: log only the runs :meth:`follow` names.
     """
 
     name = "wandb"
@@ -79,7 +81,8 @@ class WandbSink:
         return sink
 
     def __init__(self, run: Any = None, *, project: str | None = None, entity: str | None = None,
-                 mode: str | None = None, dir: str | None = None, close_timeout_s: float = 10.0) -> None:
+                 mode: str | None = None, dir: str | None = None, close_timeout_s: float = 10.0,
+                 only_followed: bool = False) -> None:
         wandb = _wandb()
         self.run = run if run is not None else wandb.run
         self.project = project
@@ -91,6 +94,9 @@ class WandbSink:
         self._sender: Sender | None = None
         self._runs: dict[str, _Logged] = {}
         self._followed: dict[str, Any] = {}
+        self.only_followed = only_followed
+        """Log only the runs :meth:`follow` names (a framework callback's), not every run of the process."""
+        self._only: set[str] = set()
 
     def follow(self, run_id: str, wandb_run: Any = None) -> None:
         """Log wattprint run ``run_id`` into ``wandb_run``, by default the active ``wandb.run`` now (where its
@@ -98,6 +104,7 @@ class WandbSink:
         wandb_run = wandb_run if wandb_run is not None else _wandb().run
         if wandb_run is not None:
             self._followed[run_id] = wandb_run
+        self._only.add(run_id)
 
     def wandb_run(self, run_id: str) -> Any:
         """The W&B run that wattprint run ``run_id`` is logged into (None before its first payload is sent)."""
@@ -115,6 +122,8 @@ class WandbSink:
 
     def write(self, payload: Payload) -> None:
         """Fold the payload in and queue its logging (W&B is called from the sink's own thread)."""
+        if self.only_followed and payload.run.run_id not in self._only:
+            return
         figures = self.totals.add(payload)
         tasks = list(payload.tasks)
         sender = self._sender
@@ -125,14 +134,13 @@ class WandbSink:
         record = figures.run
         logged = self._logged(figures)
         run = logged.run
-        commit = logged.started_here  # into your run, rows join your next step: its step is never moved
         logged.flushes += 1
         totals = {PREFIX + key: value for key, value in _run_metrics(figures)}
-        run.log({PREFIX + "flush": logged.flushes, **totals}, commit=commit)
+        run.log({PREFIX + "flush": logged.flushes, **totals})
         for task in tasks:
             match = EPOCH.fullmatch(task.name)
             axis, step = ("epoch", int(match.group(1))) if match else ("task", task.seq)
-            run.log({PREFIX + axis: step, f"{PREFIX}{axis}/energy_kwh": task.energy_j / J_PER_KWH}, commit=commit)
+            run.log({PREFIX + axis: step, f"{PREFIX}{axis}/energy_kwh": task.energy_j / J_PER_KWH})
         predictions = record.details.predictions if record.extra else ()
         for prediction in predictions[logged.predictions:]:
             values = {"energy_kwh": prediction.energy_kwh, "energy_kwh_low": prediction.energy_kwh_low,
@@ -141,7 +149,7 @@ class WandbSink:
                       "duration_s": prediction.duration_s}
             row: dict[str, object] = {PREFIX + "predicted_after": prediction.after}
             row.update({f"{PREFIX}predicted/{key}": value for key, value in values.items() if value is not None})
-            run.log(row, commit=commit)
+            run.log(row)
         logged.predictions = len(predictions)
         run.summary.update({**totals, PREFIX + "status": record.status})
         config = _run_config(figures)

@@ -68,6 +68,7 @@ class TrackedTraining:
         self.tracker: Tracker | None = None
         self.chosen_unit: str | None = None
         self._total_steps: int | None = None
+        self.experiments: Any = None
 
     @property
     def running(self) -> bool:
@@ -81,9 +82,11 @@ class TrackedTraining:
         name: str | None = None,
         framework_hyperparameters: Callable[[], Mapping[str, Any] | None] | None = None,
         group: Any = None,
+        experiments: Callable[[], list[Any]] | None = None,
     ) -> Tracker:
         """Start a run for a training of ``total_epochs`` epochs / ``total_steps`` steps (None: unknown); ``group``
-        is the framework's distributed training as a ``GroupRecord`` (a ``group=`` given to the callback names it)."""
+        is the framework's distributed training as a ``GroupRecord`` (a ``group=`` given to the callback names it);
+        ``experiments``: the MLflow / W&B runs the training logs to, where the run is logged too."""
         if self.running:
             self.stop("killed")  # a fit that never reached its end hook
         unit = self.unit or ("epoch" if total_epochs is not None and total_epochs >= 2 else "step")
@@ -104,7 +107,14 @@ class TrackedTraining:
             hyperparameters=hyperparameters,
             **kwargs,
         )
-        return self.tracker.start()
+        if experiments is not None:  # attached before the start, so that a run not stored still reaches them
+            from wattprint.integrations._experiments import ExperimentLogging
+
+            self.experiments = ExperimentLogging(self.framework, experiments())
+        tracker = self.tracker.start()
+        if self.experiments is not None:
+            self.experiments.follow(tracker)
+        return tracker
 
     def set_total_steps(self, total_steps: int | None) -> None:
         """The number of steps, once the framework knows it (used when predictions are per step)."""
@@ -158,6 +168,8 @@ class TrackedTraining:
         tracker = self.tracker
         if tracker is not None and tracker.running:
             tracker.stop(status)
+            if self.experiments is not None:
+                self.experiments.release(tracker)  # the final figures sent to MLflow / W&B
 
 
 class CallbackMixin:

@@ -37,6 +37,7 @@ class WattprintCallback(CallbackMixin, keras.callbacks.Callback):
             total_epochs=total_epochs,
             total_steps=total_steps,
             name=getattr(model, "name", None),
+            experiments=_experiments,
         )
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
@@ -52,3 +53,10 @@ class WattprintCallback(CallbackMixin, keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.training.stop("finished")
+
+
+def _experiments() -> list[Any]:
+    """The MLflow run active where training begins (``mlflow.start_run()``, autologging) and the W&B run."""
+    from wattprint.integrations._experiments import active_experiments
+
+    return active_experiments()

@@ -43,6 +43,7 @@ class WattprintCallback(CallbackMixin, Callback):
             name=type(pl_module).__name__,
             framework_hyperparameters=lambda: dict(getattr(pl_module, "hparams", None) or {}),
             group=_group(trainer),
+            experiments=lambda: _experiments(trainer),
         )
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -97,6 +98,13 @@ def _group(trainer: Any) -> Any:
     return framework_group("lightning", rank=trainer.global_rank, local_rank=trainer.local_rank,
                            world_size=trainer.world_size, local_world_size=getattr(trainer, "num_devices", None),
                            node_rank=trainer.node_rank, node_count=trainer.num_nodes)
+
+
+def _experiments(trainer: Any) -> list[Any]:
+    """The MLflow and W&B runs of the trainer's loggers (rank 0's: the run group's figures are logged once)."""
+    from wattprint.integrations._experiments import lightning_experiments
+
+    return lightning_experiments(trainer) if trainer.is_global_zero else []
 
 
 def _agreed(trainer: Any, stop: bool) -> bool:

@@ -47,6 +47,7 @@ class WattprintCallback(CallbackMixin, TrainerCallback):
             name=type(model).__name__ if model is not None else None,
             framework_hyperparameters=lambda: _hyperparameters(args, model),
             group=_group(args),
+            experiments=lambda: _experiments(args, state),
         )
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -91,6 +92,13 @@ def _group(args: Any) -> Any:
     world = int(getattr(args, "world_size", 1) or 1)
     return framework_group("transformers", rank=int(getattr(args, "process_index", 0) or 0),
                            local_rank=getattr(args, "local_process_index", None), world_size=world)
+
+
+def _experiments(args: Any, state: Any) -> list[Any]:
+    """The MLflow and W&B runs the Trainer reports to (rank 0's: the run group's figures are logged once)."""
+    from wattprint.integrations._experiments import transformers_experiments
+
+    return transformers_experiments(args) if state.is_world_process_zero else []
 
 
 def _agreed(args: Any, stop: bool) -> bool:
