@@ -207,3 +207,26 @@ def test_badges(filled_server: Filled) -> None:
     other = httpx.get(f"{server.url}/api/v1/badge.svg", params={"project": "speech", "key": co2["url"][-16:]},
                       timeout=30)
     assert other.status_code == 403, other.text
+
+
+def test_a_hostile_project_name_is_shown_as_text(filled_server: Filled, browser: Browser) -> None:
+    from dataclasses import replace
+
+    from tests.fakes.dashboard import put
+    from tests.fakes.pg import make_components, make_intervals, run_id
+    from wattprint.api.records import RunDocument
+
+    name = "α/<img src=x onerror=\"window.pwned=1\">'&"
+    run = replace(filled_server.runs["whisper-tiny"], run_id=run_id(7, 99), project=name, name="<b>bold</b>")
+    put(filled_server.server, RunDocument(run=run, components=tuple(make_components()),
+                                          intervals=tuple(make_intervals(2))))
+    page = browser.page()
+    page.goto(filled_server.server.url + "/")
+    page.wait_for_selector("#projects table")
+    page.click(f"#projects a:text-is({name!r})")
+    page.wait_for_selector("#runs-table")
+    assert page.locator("h1").inner_text() == name
+    assert page.locator("#runs-table tbody a").first.inner_text() == "<b>bold</b>"
+    chart_data(page, "time")
+    assert page.evaluate("() => window.pwned") is None
+    browser.check_no_errors()
