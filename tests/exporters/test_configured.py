@@ -184,3 +184,21 @@ def test_a_sink_slow_to_close_holds_up_no_other_flush(tmp_path: Path, no_rapl: s
         sinks.detach(other)
     closer.join(30)
     assert not closer.is_alive()
+
+
+def test_wattprint_run_exporter_option(tmp_path: Path, env: dict[str, str]) -> None:
+    import json
+    import subprocess
+    import sys
+
+    wattprint_cli = str(Path(sys.executable).with_name("wattprint"))
+    log = tmp_path / "runs.csv"
+    done = subprocess.run(
+        [wattprint_cli, "run", "--json", "--store", "off", "--exporter", "csv-log", "--", sys.executable, "-c",
+         "pass"], env={**env, "WATTPRINT_CSV_LOG_PATH": str(log)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)
+    assert [row["run_id"] for row in csv_rows(log)] == [run["run_id"]]  # the command's run only, not the probe
+    wrong = subprocess.run([wattprint_cli, "run", "--exporter", "prom", "--", sys.executable, "-c", "pass"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "--exporter: invalid choice: 'prom'" in wrong.stderr

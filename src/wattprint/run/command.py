@@ -65,7 +65,9 @@ def run_command(
     provider = load_config({"intensity_provider": tracker_kwargs.get("intensity_provider")}).get("intensity_provider")
     if provider != "none":
         Tracker(**{**warm_kwargs, "store": "off"})  # a bad live-intensity setting fails before the command starts
-    warm = Tracker(**{**warm_kwargs, "attribution": "machine", "store": "off", "intensity_provider": "none"}).start()
+    warm = Tracker(**{**warm_kwargs, "attribution": "machine", "store": "off", "intensity_provider": "none"})
+    warm.exported = False  # a probe, not a run: the exporters never see it
+    warm.start()
     if tracker_kwargs["attribution"] == "process":
         import psutil  # noqa: F401 - imported now rather than after the command has started
     in_main_thread = threading.current_thread() is threading.main_thread()

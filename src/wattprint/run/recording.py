@@ -41,9 +41,15 @@ class Recording(Training):
             send_to_server(self, url)
         return url
 
+    exported = True
+    """Whether this tracker's runs go to the exporters and the other attached sinks (False: a probe that is no run
+    of its own, such as the one ``wattprint run`` warms the sensors with)."""
+
     def _exporting(self) -> bool:
         """Attach the exporters of the ``exporters`` setting (once per process); whether any sink is attached, so
         that a run with storing off still makes payloads for the exporters."""
+        if not self.exported:
+            return False
         if self.settings.exporters:
             from wattprint.run.exporters import export
 

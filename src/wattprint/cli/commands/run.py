@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from wattprint.cli.common import add_intensity_provider
+from wattprint.cli.common import LazyChoices, add_intensity_provider
 
 NAME = "run"
 HELP = "run a command, measure its energy, store and summarise the run"
@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   wattprint run -- python train.py --epochs 3
   wattprint run --project mnist --name baseline -- python train.py
   wattprint run --project mnist --tag baseline --tag fp16 -- python train.py
+  wattprint run --exporter prometheus --exporter csv-log -- python train.py   # /metrics, emissions.csv too
   wattprint run --json -- ./benchmark.sh > run.json     # the command's own output goes to stderr
   wattprint run --location gcp:europe-west1 -- python train.py
   wattprint run --cpu-tdp-w 65 -- python train.py       # when the TDP table does not know this CPU
@@ -26,12 +27,15 @@ EXAMPLES = """examples:
 With --json, standard output carries only the run's JSON: the command's standard output is sent to standard
 error, so 'wattprint run --json -- CMD > run.json' always writes valid JSON."""
 
+EXPORTER_CHOICES = LazyChoices("wattprint.run.exporters:exporter_choices")
+"""The exporter names for ``--exporter``."""
+
 SETTING_OPTIONS = {"intensity_zone": "--zone", "interval_s": "--interval"}
 """Settings whose option is named differently, for hints in messages."""
 
 TRACKER_OPTIONS = {"project": "project", "attribution": "attribution", "store": "store", "interval_s": "interval_s",
                    "location": "location", "cpu_tdp_w": "cpu_tdp_w", "intensity_provider": "intensity_provider",
-                   "zone": "intensity_zone", "tags": "tags"}
+                   "zone": "intensity_zone", "tags": "tags", "exporters": "exporters"}
 """Option (its dest) -> the tracker's setting it gives; an option not given leaves the setting to the configuration."""
 
 
@@ -40,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="name of the run (default: the script, e.g. train.py)")
     parser.add_argument("--tag", action="append", dest="tags", metavar="TAG",
                         help="a label for the run, to filter by ('wattprint runs --tag'); repeat for several")
+    parser.add_argument("--exporter", action="append", dest="exporters", metavar="NAME", choices=EXPORTER_CHOICES,
+                        help="also send the run to this exporter (prometheus, mlflow, wandb, csv-log, ...; its "
+                             "options are settings, docs/exporters.md); repeat for several (default: exporters)")
     parser.add_argument("--attribution", choices=("machine", "process", "cgroup"),
                         help="whose energy to count (default: WATTPRINT_ATTRIBUTION or the config, else the "
                              "command's process tree)")
