@@ -13,7 +13,8 @@ EXAMPLES = """examples:
   wattprint report last --format latex                 # the paragraph and table for a paper
   wattprint report last --format model-card --training-type fine-tuning
   wattprint report last --update README.md             # merge co2_eq_emissions into a model card's front matter
-  wattprint report --project mnist --format html -o mnist.html"""
+  wattprint report --project mnist --format html -o mnist.html
+  wattprint report last --server http://team:8000 -o report.html   # a run on a team server"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--training-type", default="pre-training",
                         help="the model card's training_type: pre-training (default) or fine-tuning")
     parser.add_argument("--no-chart", action="store_true", help="leave the chart out of the HTML report")
+    parser.add_argument("--server", metavar="URL", help="read the run or project from this team server instead of a "
+                                                        "store")
+    parser.add_argument("--server-token", metavar="TOKEN",
+                        help="the server's token (default: the server_token setting, WATTPRINT_SERVER_TOKEN)")
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -54,7 +59,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise ConfigError("give one run (an id, a prefix or 'last') or --project P, not both and not neither")
     if args.update and fmt != "model-card":
         raise ConfigError(f"--update merges the model card block; it cannot be used with --format {fmt}")
-    store = open_store(args)
+    if args.server:
+        from wattprint.client.remote import open_remote
+
+        store = open_remote(args.server, args.server_token)
+    else:
+        store = open_store(args)
     try:
         text = render_report(store, fmt, run=args.run, project=args.project, training_type=args.training_type,
                       chart=not args.no_chart, update=args.update)
