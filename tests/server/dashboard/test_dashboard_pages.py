@@ -40,6 +40,8 @@ def test_project_page_table_and_charts(filled_server: Filled, browser: Browser) 
     page.wait_for_selector("#runs-table")
     rows = page.locator("#runs-table tbody tr")
     assert rows.count() == 4
+    assert "± 5 %" in page.locator("#total-energy").inner_text()  # every run's energy is ± 5 %
+    assert "± 12 %" in page.locator("#total-emissions").inner_text()
     # sort by energy, largest first, then smallest first
     page.click("#runs-table th[data-sort=energy_j]")
     names = page.locator("#runs-table tbody tr td:nth-child(2) a").all_inner_texts()

@@ -12,9 +12,13 @@
     totals = (await request("/projects")).items.find((p) => p.name === name);
   } catch (error) { if (error.status !== 401) failure("totals", error); return; }
   if (!totals) { fill("totals", el("p", { class: "error", text: `there is no project ${JSON.stringify(name)} on this server` })); return; }
-  fill("totals", card("runs", String(totals.runs)), card("energy", energy(totals.energy_j)),
-    card("emissions", emissions(totals.emissions_g), null, "location-based"), card("run time", duration(totals.duration_s)),
-    card("mean power", power(totals.avg_power_w), null, "total energy over total time"));
+  function drawTotals(energyRel, emissionsRel) {
+    const how = energyRel === null ? null : "each run's ± weighted by its share, taken as correlated";
+    fill("totals", card("runs", String(totals.runs)), card("energy", energy(totals.energy_j), energyRel, how, "total-energy"),
+      card("emissions", emissions(totals.emissions_g), totals.emissions_g === null ? null : emissionsRel, "location-based", "total-emissions"),
+      card("run time", duration(totals.duration_s)), card("mean power", power(totals.avg_power_w), energyRel, "total energy over total time"));
+  }
+  drawTotals(null, null);
 
   // -- over time and breakdown --------------------------------------------------------------------------------
   async function overTime() {
@@ -55,6 +59,13 @@
     const page = await request(`/runs?project=${enc}&limit=1000${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
     runs = runs.concat(page.items); cursor = page.next_cursor;
   } while (cursor && runs.length < 5000);
+  if (!cursor) { // every run loaded: the totals' uncertainty, weighting each run's by its share (a bound, not a sum in quadrature)
+    const weighted = (value, rel) => {
+      const total = runs.reduce((a, r) => a + (r[value] || 0), 0);
+      return total > 0 ? runs.reduce((a, r) => a + (r[value] || 0) * (r[rel] || 0), 0) / total : null;
+    };
+    drawTotals(weighted("energy_j", "energy_uncertainty_rel"), weighted("emissions_g", "emissions_uncertainty_rel"));
+  }
   const selected = new Set();
   const state = { sort: "started_at", desc: true };
   const tags = (r) => ((r.extra && r.extra.tags) || []);
