@@ -185,3 +185,21 @@ def test_tokens_reports_sent_twice_and_bad_reports(remote: Team) -> None:
     check = httpx.get(remote.url + "/auth/check", headers={"x-api-token": remote.tokens["alpha"]}).json()
     assert check["project"] == "alpha" and check["scope"] == "ingest"
     assert post(remote, "/projects", "alpha", {"name": "beta", "description": ""}).status_code == 403
+
+
+
+def test_an_oversized_report_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    store = seeded_store(tmp_path / "small.sqlite")
+    tokens = make_tokens(store)
+    try:
+        with serve_app(create_app(store, host="192.0.2.10", max_body_mb=0.01)) as url:
+            body = {"experiment_id": str(uuid.uuid4()), "cpu_model": "x" * 20_000}
+            answer = httpx.post(f"{url}/codecarbon/runs", json=body, headers={"x-api-token": tokens["alpha"]})
+            assert answer.status_code == 413 and "--max-body-mb" in answer.json()["detail"]
+            chunked = httpx.post(f"{url}/codecarbon/runs", content=iter([b"{}"]),
+                                 headers={"x-api-token": tokens["alpha"], "content-type": "application/json"})
+            assert chunked.status_code == 411
+            assert httpx.get(f"{url}/api/v1/runs?project=alpha", headers={"Authorization": f"Bearer {tokens['read']}"}
+                             ).json()["items"][0]["run_id"] == "018f00000001" + "00000001" + "0" * 12
+    finally:
+        store.close()

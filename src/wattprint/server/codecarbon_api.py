@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from wattprint.server.access import check_read, check_write, principal_of, state
+from wattprint.server.api_runs import too_large
 from wattprint.server.codecarbon_runs import (
     ORGANIZATION,
     ORGANIZATION_ID,
@@ -37,7 +38,21 @@ from wattprint.server.tokens import Principal
 from wattprint.store import queries
 from wattprint.store.runstore import RunStore
 
-router = APIRouter(prefix="/codecarbon", tags=["codecarbon"], include_in_schema=False)
+
+def limit_body(request: Request) -> None:
+    """413 for a body over the server's limit, before FastAPI reads it (CodeCarbon's client declares its length)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    server = state(request)
+    declared = request.headers.get("content-length")
+    if declared is None:
+        raise Problem(411, "length-required", "send the body with a Content-Length header")
+    if not declared.isdigit() or int(declared) > server.max_body_bytes:
+        raise too_large(server)
+
+
+router = APIRouter(prefix="/codecarbon", tags=["codecarbon"], include_in_schema=False,
+                   dependencies=[Depends(limit_body)])
 """CodeCarbon's API, not wattprint's: left out of the OpenAPI document (and so of the JavaScript client)."""
 
 PLACEHOLDER_KEY = "api_key"
