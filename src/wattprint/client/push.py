@@ -83,11 +83,13 @@ class PushResult:
 
 
 def stored_document(store: RunStore, run_id: str) -> RunDocument:
-    """A stored run as one document: the run, its totals, every interval and task."""
+    """A stored run as one document: the run, its totals, every interval and task, its request sums."""
     from wattprint.api.records import RunDocument
+    from wattprint.store.requests import read_request_intervals
 
     return RunDocument(run=store.run(run_id), components=tuple(store.components(run_id)),
-                       intervals=tuple(store.intervals(run_id)), tasks=tuple(store.tasks(run_id)))
+                       intervals=tuple(store.intervals(run_id)), tasks=tuple(store.tasks(run_id)),
+                       request_intervals=tuple(read_request_intervals(store, run_id)))
 
 
 def push(store: RunStore, client: ServerClient, *, project: str | None = None, queued_only: bool = False,

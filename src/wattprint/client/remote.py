@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from wattprint.api.records import (
         ComponentRecord,
         IntervalRecord,
+        RequestIntervalRecord,
         RunDocument,
         RunRecord,
         TaskRecord,
@@ -77,6 +78,10 @@ class RemoteRuns:
 
     def tasks(self, run_id: str) -> list[TaskRecord]:
         return list(self._document(run_id).tasks)
+
+    def request_intervals(self, run_id: str) -> list[RequestIntervalRecord]:
+        """The run's requests summed per time bucket and endpoint (docs/inference.md)."""
+        return list(self._document(run_id).request_intervals)
 
     def projects(self) -> list[str]:
         """Names of every project on the server, sorted."""

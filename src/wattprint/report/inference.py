@@ -31,14 +31,15 @@ def stored_inference(run: RunRecord, rows: Sequence[RequestIntervalRecord]) -> I
 
 
 def read_requests(store: Any, run_id: str) -> tuple[RequestIntervalRecord, ...]:
-    """The request rows of a run in a local store (none from a store that keeps none, e.g. a team server's API)."""
+    """The request rows of a run in a local store or on a team server (``show --server``)."""
     from wattprint.store.runstore import RunStore
 
-    if not isinstance(store, RunStore):
-        return ()
-    from wattprint.store.requests import read_request_intervals
+    if isinstance(store, RunStore):
+        from wattprint.store.requests import read_request_intervals
 
-    return tuple(read_request_intervals(store, run_id))
+        return tuple(read_request_intervals(store, run_id))
+    rows = getattr(store, "request_intervals", None)
+    return tuple(rows(run_id)) if callable(rows) else ()
 
 
 def bench_text(result: BenchResult) -> str:

@@ -62,7 +62,8 @@ async def put_run(request: Request, run_id: str = Path(description="the run's id
 def _save(store: RunStore, document: RunDocument, who: Principal) -> queries.SaveOutcome:
     try:
         return queries.save_document(store, document.run, document.components, document.intervals, document.tasks,
-                                     project=document.run.project, check_project=who.scope == "ingest")
+                                     project=document.run.project, check_project=who.scope == "ingest",
+                                     requests=document.request_intervals)
     except queries.ProjectMismatch as mismatch:
         raise Problem(403, "forbidden", f"run {document.run.run_id} is stored under project {mismatch.stored!r}; "
                       f"token {who.token_id} may not write it") from None
@@ -172,6 +173,9 @@ def get_run(request: Request, run_id: str = Path(description="a run id, or a uni
     """The run with its components, intervals and tasks."""
     store = state(request).store
     run = find_run(store, run_id, who)
+    from wattprint.store.requests import read_request_intervals
+
     document = RunDocument(run=run, components=tuple(store.components(run.run_id)),
-                           intervals=tuple(store.intervals(run.run_id)), tasks=tuple(store.tasks(run.run_id)))
+                           intervals=tuple(store.intervals(run.run_id)), tasks=tuple(store.tasks(run.run_id)),
+                           request_intervals=tuple(read_request_intervals(store, run.run_id)))
     return JSONResponse(to_dict(document))

@@ -22,7 +22,14 @@ from wattprint.sinks import register
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from wattprint.api.records import ComponentRecord, IntervalRecord, RunDocument, RunRecord, TaskRecord
+    from wattprint.api.records import (
+        ComponentRecord,
+        IntervalRecord,
+        RequestIntervalRecord,
+        RunDocument,
+        RunRecord,
+        TaskRecord,
+    )
     from wattprint.client.http import ServerClient, ServerError
     from wattprint.sinks.payload import Payload
     from wattprint.store.runstore import RunStore
@@ -46,13 +53,14 @@ OUTBOX_LOCK_TIMEOUT_S = 2.0
 class _Unsent:
     """What the server lacks of one run: its newest state and totals, the buckets and tasks not acknowledged."""
 
-    __slots__ = ("run", "components", "intervals", "tasks")
+    __slots__ = ("run", "components", "intervals", "tasks", "requests")
 
     def __init__(self) -> None:
         self.run: RunRecord | None = None
         self.components: tuple[ComponentRecord, ...] = ()
         self.intervals: dict[tuple[int, str], IntervalRecord] = {}
         self.tasks: dict[int, TaskRecord] = {}
+        self.requests: dict[tuple[int, str], RequestIntervalRecord] = {}
 
     def add(self, payload: Payload) -> None:
         self.run = payload.run
@@ -62,13 +70,15 @@ class _Unsent:
             self.intervals[(interval.bucket, interval.device)] = interval
         for task in payload.tasks:
             self.tasks[task.seq] = task
+        for row in payload.requests:
+            self.requests[(row.bucket, row.endpoint)] = row
 
     def document(self) -> RunDocument:
         from wattprint.api.records import RunDocument
 
         assert self.run is not None
         return RunDocument(run=self.run, components=self.components, intervals=tuple(self.intervals.values()),
-                           tasks=tuple(self.tasks.values()))
+                           tasks=tuple(self.tasks.values()), request_intervals=tuple(self.requests.values()))
 
 
 @register

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from wattprint.store import schema
 from wattprint.store.records import ComponentRecord, IntervalRecord, RunRecord, TaskRecord
+from wattprint.store.requests import RequestIntervalRecord
 from wattprint.store.runstore import RunStore, _run_from_row, _run_select
 from wattprint.store.writing import PROJECT_INSERT, PROJECT_SELECT, prepare, write
 
@@ -57,10 +58,12 @@ def save_document(
     *,
     project: str | None = None,
     check_project: bool = False,
+    requests: Sequence[RequestIntervalRecord] = (),
 ) -> SaveOutcome:
     """``RunStore.save`` in one transaction that also reports the outcome; with ``check_project``, a run already
-    stored under another project than ``project`` is left alone (ProjectMismatch)."""
-    batch = prepare([(run, components, intervals, tasks)])
+    stored under another project than ``project`` is left alone (ProjectMismatch). ``requests``: the run's request
+    sums per time bucket and endpoint (docs/inference.md)."""
+    batch = prepare([(run, components, intervals, tasks, requests)])
     runs = schema.runs
     with store._transaction() as db:  # noqa: SLF001 - the store package's own transaction
         conn = db.connection
