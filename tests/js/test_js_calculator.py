@@ -48,6 +48,9 @@ def _inputs(seed: int = 16) -> list[dict[str, Any]]:
     gpus = [s.name for s in gpu_specs() if lookup_gpu(s.name) == s]
     cpus = [s.name for s in cpu_specs() if s.cores and lookup_cpu(s.name) == s]
     cpus = rng.sample(cpus, 40) + [s.name for s in cpu_specs() if lookup_cpu(s.name) == s and s.alternatives][:5]
+    # names as NVML or people write them: both must match them alike (or refuse them alike)
+    spellings = [v for name in gpus for v in (f"NVIDIA {name}", name.upper().replace(" ", "-"), f"Tesla {name}",
+                                              name.lower(), name.split()[0])]
     rows = [r for r in intensity_records() if not r.key.startswith("em:")]
     places = [r.key for r in rows] + [a for r in rows for a in r.aliases]
     assert len(gpus) > 5 and len(cpus) > 20 and len(places) > 100
@@ -60,7 +63,7 @@ def _inputs(seed: int = 16) -> list[dict[str, Any]]:
         item: dict[str, Any] = duration()
         shape = i % 7
         if shape in (0, 1, 2):
-            item["gpu"] = rng.choice(gpus)
+            item["gpu"] = rng.choice(gpus) if rng.random() < 0.6 else rng.choice(spellings)
             item["gpu_count" if rng.random() < 0.5 else "count"] = rng.randint(1, 64)
         if shape in (1, 3, 4):
             item["cpu"] = rng.choice(cpus)

@@ -106,12 +106,70 @@ export function defaultWue(provider: string | null | undefined): EfficiencyRow |
 
 const fold = (s: string) => s.trim().toLowerCase().replace(/\s+/g, " ");
 
-/** A GPU row by its table name or key (case and spacing ignored); names matching rows of different TDPs are
- * ambiguous and answer undefined. Python's look-up also understands looser spellings ("Tesla T4", "a100-sxm4"). */
+const GPU_NOISE = new Set(["nvidia", "tesla", "geforce", "quadro", "amd", "radeon", "jetson", "gigabyte", "graphics", "gpu", "chip",
+  "oc", "hbm", "hbm2", "hbm2e", "hbm3", "hbm3e", "gddr5", "gddr5x", "gddr6", "gddr6x"]);
+const GPU_FORMS: Record<string, string> = { pcie: "pcie", nvl: "nvl", dgxs: "dgxs", sxm: "sxm" };
+
+/** A GPU name split into model words, form factor and memory, as Python's `normalize_gpu_name`
+ * (`'NVIDIA A100-SXM4-40GB'` -> base `a100`, form `sxm`, 40 GB). */
+export function normalizeGpuName(name: string): { base: string; form: string | null; memory_gb: number | null } {
+  let s = name.toLowerCase();
+  s = s.replace(/\((?:r|tm)\)|[\u00ae\u2122]/g, " ");
+  s = s.replace(/\bmig\b.*$/, " ");
+  s = s.replace(/\b\d+\s*\/\s*\d+\s*gb\b/g, " ");
+  let memory: number | null = null;
+  const found = /\b(\d+)\s*gb\b/.exec(s);
+  if (found) {
+    memory = Number(found[1]);
+    s = s.replace(/\b(\d+)\s*gb\b/g, " ");
+  }
+  s = s.replace(/\btpu\s*v?(\d)/g, "tpu v$1");
+  s = s.replace(/\brx\s+(\d)/g, "rx$1");
+  s = s.replace(/[-_/,()[\]]/g, " ");
+  const base: string[] = [];
+  let form: string | null = null;
+  for (const token of s.split(/\s+/).filter(Boolean)) {
+    if (GPU_NOISE.has(token)) continue;
+    const stem = token.replace(/\d+$/, "");
+    if (token in GPU_FORMS || (stem === "sxm" && token !== stem)) {
+      form = GPU_FORMS[stem] ?? stem;
+      continue;
+    }
+    base.push(token);
+  }
+  return { base: base.join(" "), form, memory_gb: memory };
+}
+
+let gpuIndex: Map<string, GpuRow[]> | undefined;
+
+/** The GPU row of a name as NVML or a user writes it ("Tesla T4", "A100-SXM4-80GB"), by Python's rules: the model
+ * words must match; the form factor, then the memory pick the variant; variants of different TDPs the name cannot
+ * tell apart give undefined. */
 export function lookupGpu(name: string): GpuRow | undefined {
-  const wanted = fold(name);
-  const hits = data().gpus.filter((g) => fold(g.name) === wanted || fold(g.key) === wanted);
-  return new Set(hits.map((h) => h.tdp_w)).size === 1 ? hits[0] : undefined;
+  if (!name || !name.trim()) return undefined;
+  if (!gpuIndex) {
+    gpuIndex = new Map();
+    for (const row of data().gpus) {
+      const base = normalizeGpuName(row.name).base;
+      gpuIndex.set(base, [...(gpuIndex.get(base) ?? []), row].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+    }
+  }
+  const query = normalizeGpuName(name);
+  if (!query.base) return undefined;
+  const candidates = gpuIndex.get(query.base) ?? [];
+  if (!candidates.length) return undefined;
+  let pool: GpuRow[];
+  if (query.form) {
+    pool = candidates.filter((c) => c.form === query.form);
+    if (!pool.length) pool = candidates.filter((c) => c.form === null).length ? candidates.filter((c) => c.form === null) : candidates;
+  } else {
+    pool = candidates.filter((c) => c.form === null).length ? candidates.filter((c) => c.form === null) : candidates;
+  }
+  if (query.memory_gb !== null) {
+    const same = pool.filter((c) => c.memory_gb === query.memory_gb);
+    if (same.length) pool = same;
+  }
+  return pool.length && new Set(pool.map((p) => p.tdp_w)).size === 1 ? pool[0] : undefined;
 }
 
 /** A CPU row by its table name or key (case and spacing ignored); rows of different TDPs under one name answer undefined. */
