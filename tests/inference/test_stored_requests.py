@@ -244,3 +244,27 @@ def test_a_run_without_requests_has_no_inference_section(tmp_path: Path, capsys:
     assert run.result is not None and run.result.inference is None and run.wait_saved(60)
     assert main(["show", run.run_id or "", "--store", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["inference"] is None
+
+
+def test_request_rows_wait_in_the_spool_and_reach_the_store_when_it_is_replayed(tmp_path: Path) -> None:
+    from wattprint.store.spool import load_spool_file, replay_spool, spool_save
+
+    run, path = serve(tmp_path)
+    store = open_store(str(path))
+    try:
+        record = store.run(run.run_id or "")
+        rows = read_request_intervals(store, record.run_id)
+        components, intervals = store.components(record.run_id), store.intervals(record.run_id)
+    finally:
+        store.close()
+    spool = tmp_path / "spool"
+    half = len(rows) // 2
+    spool_save(spool, record, components, intervals, [], rows[:half])
+    spooled = spool_save(spool, record, components, [], [], rows[half:])  # merged by (bucket, endpoint)
+    assert load_spool_file(spooled)[0] == record  # the four records as before
+    other = open_store(str(tmp_path / "other.sqlite"))
+    try:
+        assert replay_spool(spool, other) == 1
+        assert read_request_intervals(other, record.run_id) == rows
+    finally:
+        other.close()

@@ -103,7 +103,8 @@ class StoreSink:
         whole = self._history(payload)
         try:
             with self._spool_lock:
-                spool_save(spool_dir(self.url), whole.run, whole.components, whole.intervals, whole.tasks)
+                spool_save(spool_dir(self.url), whole.run, whole.components, whole.intervals, whole.tasks,
+                           whole.requests)
                 self._spooled_at[whole.run.run_id] = whole.run.updated_at
         except Exception as error:  # noqa: BLE001
             warn_once(

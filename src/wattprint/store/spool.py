@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from wattprint.core.codec import to_dict
 from wattprint.store.records import (
     INTERVAL_FIELDS,
     ComponentRecord,
@@ -38,6 +39,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Protocol
 
+    from wattprint.api.records import RequestIntervalRecord
     from wattprint.store.records import RunRecord as _Run
 
     class SupportsSave(Protocol):
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
             tasks: Sequence[TaskRecord] = ...,
             *,
             lock_timeout_s: float | None = ...,
+            requests: Sequence[RequestIntervalRecord] = ...,
         ) -> None: ...
 
 FORMAT = "wattprint-spool"
@@ -144,8 +147,10 @@ def spool_save(
     components: Sequence[ComponentRecord] = (),
     intervals: Sequence[IntervalRecord] = (),
     tasks: Sequence[TaskRecord] = (),
+    requests: Sequence[RequestIntervalRecord] = (),
 ) -> Path:
     """Write (or update) the spool file of ``run``; returns its path. Writing the same records again is harmless.
+    ``requests``: the run's request sums per time bucket and endpoint, merged by (bucket, endpoint).
 
     The file is replaced atomically, so a crash mid-write leaves the previous state, never a torn file; it is
     readable by its owner only, like a new spool directory.
@@ -158,13 +163,17 @@ def spool_save(
     old_components: list[ComponentRecord] = []
     merged_intervals: dict[tuple[int, str], IntervalRecord] = {}
     merged_tasks: dict[int, TaskRecord] = {}
+    merged_requests: dict[tuple[int, str], RequestIntervalRecord] = {}
     if path.exists():
         try:
-            _, old_components, old_intervals, old_tasks = load_spool_file(path)
+            _, old_components, old_intervals, old_tasks, old_requests = _decode_all(path.read_bytes(), path)
         except (OSError, ValueError):
-            old_intervals, old_tasks = [], []  # unreadable: the new state replaces it
+            old_intervals, old_tasks, old_requests = [], [], []  # unreadable: the new state replaces it
         merged_intervals = {(i.bucket, i.device): i for i in old_intervals}
         merged_tasks = {t.seq: t for t in old_tasks}
+        merged_requests = {(r.bucket, r.endpoint): r for r in old_requests}
+    for row in requests:
+        merged_requests[(row.bucket, row.endpoint)] = row
     for interval in intervals:
         merged_intervals[(interval.bucket, interval.device)] = interval
     for task in tasks:
@@ -177,6 +186,7 @@ def spool_save(
         "interval_fields": list(INTERVAL_FIELDS),
         "intervals": [interval_to_row(merged_intervals[key]) for key in sorted(merged_intervals)],
         "tasks": [task_to_dict(merged_tasks[seq]) for seq in sorted(merged_tasks)],
+        "requests": [to_dict(merged_requests[key]) for key in sorted(merged_requests)],
     }
     data = json.dumps(document, separators=(",", ":")).encode()
     fd, temporary = tempfile.mkstemp(prefix=f".{run.run_id}.", suffix=".tmp", dir=folder)
@@ -202,6 +212,16 @@ def load_spool_file(
 def _decode(
     raw: bytes, path: object
 ) -> tuple[RunRecord, list[ComponentRecord], list[IntervalRecord], list[TaskRecord]]:
+    return _decode_all(raw, path)[:4]
+
+
+def _decode_all(
+    raw: bytes, path: object
+) -> tuple[RunRecord, list[ComponentRecord], list[IntervalRecord], list[TaskRecord], list[RequestIntervalRecord]]:
+    """A spool file's records, its request sums last (none in a file written before they were spooled)."""
+    from wattprint.api.records import RequestIntervalRecord
+    from wattprint.core.codec import from_dict
+
     try:
         document: Any = json.loads(raw)
         if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -213,9 +233,10 @@ def _decode(
         components = [component_from_dict(c) for c in document["components"]]
         intervals = [interval_from_row(row, columns) for row in document["intervals"]]
         tasks = [task_from_dict(t) for t in document["tasks"]]
+        requests = [from_dict(RequestIntervalRecord, r) for r in document.get("requests", ())]
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path} is not a readable wattprint spool file: {error}") from error
-    return run, components, intervals, tasks
+    return run, components, intervals, tasks, requests
 
 
 def spooled_files(directory: str | os.PathLike[str]) -> list[Path]:
@@ -240,11 +261,11 @@ def replay_spool(directory: str | os.PathLike[str], store: SupportsSave, *, lock
         except FileNotFoundError:  # another process replayed it
             continue
         try:
-            run, components, intervals, tasks = _decode(raw, path)
+            run, components, intervals, tasks, requests = _decode_all(raw, path)
         except ValueError as error:
             _set_aside(path, error)
             continue
-        store.save(run, components, intervals, tasks, lock_timeout_s=lock_timeout_s)
+        store.save(run, components, intervals, tasks, lock_timeout_s=lock_timeout_s, requests=requests)
         count += 1
         try:
             # a writer may have rewritten the file meanwhile: then keep it (its newer state is replayed next time)
