@@ -3,6 +3,7 @@ run, and into runs the sink starts and ends itself; epochs, predictions and how 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,8 +23,17 @@ from wattprint.exporters.mlflow import MlflowSink
 
 @pytest.fixture(scope="module")
 def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One SQLite tracking store for the module: MLflow takes seconds to create its tables."""
-    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.sqlite'}"
+    """One SQLite tracking store for the module (MLflow takes seconds to create its tables), made in its own
+    directory: MLflow keeps the artifacts (the reports) beside the working directory of the store's first use."""
+    directory = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{directory / 'mlflow.sqlite'}"
+    here = os.getcwd()
+    os.chdir(directory)
+    try:
+        MlflowClient(uri).search_experiments()
+    finally:
+        os.chdir(here)
+    return uri
 
 
 @pytest.fixture
@@ -38,7 +48,8 @@ def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, floa
     return [(m.step, m.value) for m in sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)]
 
 
-def test_a_run_is_logged_into_the_active_mlflow_run(tracking: str, tracked: Callable[..., RunResult]) -> None:
+def test_a_run_is_logged_into_the_active_mlflow_run(tracking: str, tracked: Callable[..., RunResult],
+                                                     tmp_path: Path) -> None:
     with mlflow.start_run(run_name="training") as active:
         sink = sinks.attach(MlflowSink())  # made where the MLflow run is active, though it logs from another thread
         try:
@@ -66,6 +77,10 @@ def test_a_run_is_logged_into_the_active_mlflow_run(tracking: str, tracked: Call
     assert float(tags["wattprint.energy_uncertainty_rel"]) == pytest.approx(result.uncertainty_rel, rel=1e-3)
     assert tags["wattprint.intensity_zone"] == "FR" and tags["wattprint.location"]
     assert run.info.status == "RUNNING"  # the user's run: the sink leaves it to them until mlflow.end_run()
+    (report,) = client.list_artifacts(active.info.run_id, "wattprint")  # the run's HTML report, once it ended
+    assert report.path == f"wattprint/wattprint-train-{result.run_id[:8]}.html"
+    html = Path(client.download_artifacts(active.info.run_id, report.path, str(tmp_path))).read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and result.run_id[:8] in html
 
 
 def test_without_an_active_run_each_run_gets_its_own_ended_with_its_status(

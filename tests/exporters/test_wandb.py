@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 import wandb
+
 import wattprint
 from tests.fakes.fake_nvml import FakeNvml
 from tests.fakes.wait import wait_for
@@ -89,6 +89,8 @@ def test_a_run_the_sink_starts_holds_energy_epochs_predictions_and_how(
     assert config["method"] == "cpu=model, gpu=counter, ram=model"
     assert config["location"] == "FR" and config["intensity_zone"] == "FR" and config["pue"] > 1
     assert sorted(config["devices"]) == sorted(f"{d.device} ({d.component}, {d.method})" for d in result.devices)
+    (report,) = logged.artifacts  # the run's HTML report, once it ended
+    assert report == (f"wattprint-train-{result.run_id[:8]}", "report", [f"wattprint-train-{result.run_id[:8]}.html"])
 
 
 def test_into_the_active_run_beside_its_own_rows(tmp_path: Path, no_rapl: str) -> None:

@@ -6,6 +6,7 @@ callback's stay out."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,19 @@ from wattprint.core.units import J_PER_KWH
 
 @pytest.fixture(scope="module")
 def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One SQLite tracking store for the module: MLflow takes seconds to create its tables."""
-    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.sqlite'}"
+    """One SQLite tracking store for the module (MLflow takes seconds to create its tables), made in its own
+    directory: MLflow keeps the artifacts (the reports) beside the working directory of the store's first use."""
+    from mlflow.tracking import MlflowClient
+
+    directory = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{directory / 'mlflow.sqlite'}"
+    here = os.getcwd()
+    os.chdir(directory)
+    try:
+        MlflowClient(uri).search_experiments()
+    finally:
+        os.chdir(here)
+    return uri
 
 
 def history(client: Any, run_id: str, key: str) -> list[tuple[int, float]]:
@@ -85,6 +97,8 @@ def test_lightning_with_an_mlflow_logger_logs_the_run_there(tmp_path: Path, mode
     # the callback's own per-epoch metrics, through the logger
     assert len(history(client, logger.run_id, "wattprint/energy_kwh")) == 3
     assert other.run_id not in {t for t in tags.values()}  # the other run of the process stays out
+    assert [a.path for a in client.list_artifacts(logger.run_id, "wattprint")] == [
+        f"wattprint/wattprint-MLP-{result.run_id[:8]}.html"]  # the run's HTML report
 
 
 def test_a_transformers_trainer_reporting_to_mlflow_logs_the_run_there(
@@ -134,6 +148,7 @@ def test_lightning_with_a_wandb_logger_logs_the_run_there(tmp_path: Path, model_
     from lightning.pytorch.loggers import WandbLogger
 
     monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
     logger = WandbLogger(project="fit", save_dir=str(tmp_path))

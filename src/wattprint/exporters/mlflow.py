@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from wattprint import sinks
 from wattprint.core.units import J_PER_KWH
 from wattprint.exporters import missing
+from wattprint.exporters._report import RunHistory, html_report, report_name
 from wattprint.exporters._sender import Sender
 from wattprint.exporters.totals import RunFigures, Totals
 
@@ -55,7 +56,7 @@ class MlflowSink:
     wattprint run in ``experiment``). ``tracking_uri``: where MLflow stores runs (default: MLflow's own setting,
     ``MLFLOW_TRACKING_URI`` or ``mlflow.set_tracking_uri``, read where the sink is made). MLflow is called from
     the sink's own thread; closing waits at most ``close_timeout_s`` for what is still queued. ``only_followed``:
-    log only the runs :meth:`follow` names.
+    log only the runs :meth:`follow` names. ``report``: each run's HTML report as an artifact when it ends.
     """
 
     name = "mlflow"
@@ -70,7 +71,8 @@ class MlflowSink:
         return sink
 
     def __init__(self, run_id: str | None = None, *, tracking_uri: str | None = None,
-                 experiment: str | None = None, close_timeout_s: float = 10.0, only_followed: bool = False) -> None:
+                 experiment: str | None = None, close_timeout_s: float = 10.0, only_followed: bool = False,
+                 report: bool = True) -> None:
         try:
             import mlflow
         except ImportError as error:
@@ -88,6 +90,9 @@ class MlflowSink:
         self.only_followed = only_followed
         """Log only the runs :meth:`follow` names (a framework callback's), not every run of the process."""
         self._only: set[str] = set()
+        self.report = report
+        """Log each run's HTML report as an artifact when it ends (``wattprint/wattprint-<name>-<id>.html``)."""
+        self._history = RunHistory()
 
     def follow(self, run_id: str, mlflow_run_id: str | None = None) -> None:
         """Log wattprint run ``run_id`` into ``mlflow_run_id``, by default the MLflow run active in the calling
@@ -125,11 +130,13 @@ class MlflowSink:
             return
         figures = self.totals.add(payload)
         tasks = list(payload.tasks)
+        whole = self._history.add(payload) if self.report else None
+        components = payload.components
         client, sender = self._client, self._sender
         assert client is not None and sender is not None, "the writer opens a sink before writing to it"
-        sender.submit(lambda: self._log(client, figures, tasks))
+        sender.submit(lambda: self._log(client, figures, tasks, whole and (components, *whole)))
 
-    def _log(self, client: Any, figures: RunFigures, tasks: list[TaskRecord]) -> None:
+    def _log(self, client: Any, figures: RunFigures, tasks: list[TaskRecord], whole: Any = None) -> None:
         from mlflow.entities import Metric, RunTag
 
         record = figures.run
@@ -156,6 +163,10 @@ class MlflowSink:
                          tags=[RunTag(PREFIX + key, value) for key, value in tags.items()])
         logged.predictions = len(predictions)
         logged.tags.update(tags)
+        if whole:
+            html = html_report(record, *whole, sink=self.name)
+            if html is not None:
+                client.log_text(logged.mlflow_run_id, html, f"wattprint/{report_name(record)}")
         if record.status != "running" and logged.started_here:
             client.set_terminated(logged.mlflow_run_id, STATUS.get(record.status, "FINISHED"),
                                   end_time=int((record.ended_at or record.updated_at) * 1000))

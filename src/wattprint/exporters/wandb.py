@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from wattprint import sinks
 from wattprint.core.units import J_PER_KWH
 from wattprint.exporters import missing
+from wattprint.exporters._report import RunHistory, html_report, report_name
 from wattprint.exporters._sender import Sender
 from wattprint.exporters.totals import RunFigures, Totals
 
@@ -67,6 +68,7 @@ class WandbSink:
     started per wattprint run with ``project``, ``entity``, ``mode`` (``offline`` writes it to disk for
     ``wandb sync``) and ``dir``, named after the run. W&B is called from the sink's own thread; closing waits at
     most ``close_timeout_s`` for what is still queued. ``only_followed``: log only the runs :meth:`follow` names.
+    ``report``: each run's HTML report as an artifact when it ends.
     """
 
     name = "wandb"
@@ -82,7 +84,7 @@ class WandbSink:
 
     def __init__(self, run: Any = None, *, project: str | None = None, entity: str | None = None,
                  mode: str | None = None, dir: str | None = None, close_timeout_s: float = 10.0,
-                 only_followed: bool = False) -> None:
+                 only_followed: bool = False, report: bool = True) -> None:
         wandb = _wandb()
         self.run = run if run is not None else wandb.run
         self.project = project
@@ -97,6 +99,9 @@ class WandbSink:
         self.only_followed = only_followed
         """Log only the runs :meth:`follow` names (a framework callback's), not every run of the process."""
         self._only: set[str] = set()
+        self.report = report
+        """Log each run's HTML report as an artifact (type ``report``) when it ends."""
+        self._history = RunHistory()
 
     def follow(self, run_id: str, wandb_run: Any = None) -> None:
         """Log wattprint run ``run_id`` into ``wandb_run``, by default the active ``wandb.run`` now (where its
@@ -126,11 +131,13 @@ class WandbSink:
             return
         figures = self.totals.add(payload)
         tasks = list(payload.tasks)
+        whole = self._history.add(payload) if self.report else None
+        components = payload.components
         sender = self._sender
         assert sender is not None, "the writer opens a sink before writing to it"
-        sender.submit(lambda: self._log(figures, tasks))
+        sender.submit(lambda: self._log(figures, tasks, whole and (components, *whole)))
 
-    def _log(self, figures: RunFigures, tasks: list[TaskRecord]) -> None:
+    def _log(self, figures: RunFigures, tasks: list[TaskRecord], whole: Any = None) -> None:
         record = figures.run
         logged = self._logged(figures)
         run = logged.run
@@ -156,8 +163,27 @@ class WandbSink:
         if config != logged.config:
             run.config.update({"wattprint": config}, allow_val_change=True)
             logged.config = config
+        if whole:
+            self._log_report(run, record, whole)
         if record.status != "running" and logged.started_here:
             run.finish(exit_code=EXIT_CODES.get(record.status, 0))
+
+    def _log_report(self, run: Any, record: Any, whole: Any) -> None:
+        """The ended run's HTML report, as an artifact of type ``report``."""
+        import tempfile
+        from pathlib import Path
+
+        html = html_report(record, *whole, sink=self.name)
+        if html is None:
+            return
+        name = report_name(record)
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / name
+            path.write_text(html, encoding="utf-8")
+            artifact = _wandb().Artifact(name.removesuffix(".html"), type="report",
+                                         description="wattprint's report of the run")
+            artifact.add_file(str(path))
+            run.log_artifact(artifact)
 
     def _logged(self, figures: RunFigures) -> _Logged:
         """What was logged of this run, starting its W&B run first when the sink has none to log into."""
