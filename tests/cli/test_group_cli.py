@@ -21,19 +21,25 @@ SACCT = """7001|912345|
 """
 
 
-def _group(tmp_path: Path, store: str, job_id: str | None = None) -> tuple[str, list[str]]:
-    """Two parts of one group on one node, in this process: the leader and a rank that measures no CPU."""
-    zone = write_zone(tmp_path / "pc", "intel-rapl:0", "package-0")
+def _group(tmp_path: Path, store: str, job_id: str | None = None, attempt: int = 0,
+           status: str = "finished") -> tuple[str, list[str]]:
+    """Two parts of one group on one node, in this process: the leader and a rank that measures no CPU; the
+    counter moves 25 J while they run."""
+    zone = tmp_path / "pc" / "intel-rapl:0"
+    if not zone.exists():
+        write_zone(tmp_path / "pc", "intel-rapl:0", "package-0")
+    before = int((zone / "energy_uj").read_text())
     parts = [Tracker("cluster", "train", store=store, powercap_root=str(tmp_path / "pc"), gpus=False,
                      rapl_domains=("package",), intensity_zone="FR",
                      group=GroupRecord(group_id="job-7001", launcher="slurm", rank=rank, local_rank=rank,
-                                       world_size=2, local_world_size=2, node_rank=0, node_count=1, job_id=job_id))
+                                       world_size=2, local_world_size=2, node_rank=0, node_count=1, job_id=job_id,
+                                       attempt=attempt))
              for rank in (0, 1)]
     for part in parts:
         part.start()
-    set_energy(zone, 25_000_000)
+    set_energy(zone, before + 25_000_000)
     for part in parts:
-        part.stop()
+        part.stop(status)
         assert part.wait_saved(30)
     return "job-7001", [part.run_id for part in parts if part.run_id]
 
@@ -84,3 +90,17 @@ def test_sacct_energy_shown_beside_ours(tmp_path: Path, env: dict[str, str]) -> 
 def test_parse_sacct_without_energy_plugin() -> None:
     assert parse_sacct("7001", "7001||\n7001.batch||\n") is None
     assert parse_sacct("7001", "7001.0|5|\n").steps == {"0": 5.0}
+
+
+def test_restarted_attempts_each_count_once(tmp_path: Path, env: dict[str, str]) -> None:
+    """An elastic restart: the failed attempt's energy counts (the work was done), each attempt's leader measured
+    its CPU once, and the group's status is its last attempt's."""
+    store = env["WATTPRINT_STORE"]
+    _group(tmp_path, store, attempt=0, status="failed")
+    group_id, _ = _group(tmp_path, store, attempt=1)
+    data = json.loads(_cli(["show", group_id, "--json"], env).stdout)
+    assert data["attempts"] == 2 and data["status"] == "finished"
+    assert data["components"]["cpu"] == pytest.approx(50.0, rel=0.01)
+    assert [(p["attempt"], p["measures_host"]) for p in data["parts"]] == [(0, True), (0, False), (1, True),
+                                                                            (1, False)]
+    assert "2 attempts" in _cli(["show", group_id], env).stdout

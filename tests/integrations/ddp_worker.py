@@ -38,6 +38,8 @@ def main() -> None:
     optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
     run = wattprint.Tracker(project="ddp", name="ddp-train", store=store, powercap_root=powercap, gpus=False,
                             intensity_zone="FR", rapl_domains=("package",), **budget)
+    with open(os.path.join(zone, "energy_uj")) as handle:
+        base_uj = int(handle.read())
     run.start()
     dist.barrier()  # every part measures from here
     done = 0
@@ -49,7 +51,7 @@ def main() -> None:
         done += 1
         dist.barrier()
         if local_rank == 0:
-            _set_energy(zone, int((step + 1) * joules * 1e6))
+            _set_energy(zone, base_uj + int((step + 1) * joules * 1e6))
         dist.barrier()
         if mode == "budget":
             run.step(raise_on_budget=False)

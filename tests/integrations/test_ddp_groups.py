@@ -135,3 +135,4 @@ def test_lightning_ddp_on_two_cpu_processes_is_one_group(tmp_path: Path) -> None
     assert {p.run.run_id for p in totals.parts} == {run_id for _, _, run_id in ranks}
     assert [p.group.measures_host for p in totals.parts] == [True, False]
     assert totals.components["cpu"] == pytest.approx(STEP_J * steps, rel=0.01)  # not 2x
+

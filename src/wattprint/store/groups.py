@@ -171,14 +171,15 @@ def summarise(parts: Sequence[RunRecord], components: dict[str, list[ComponentRe
     first = parts[0]
     group = first.details.group
     assert group is not None
-    statuses = {run.status for run in parts}
+    last_attempt = max(p.group.attempt for p in part_totals)
+    statuses = {p.run.status for p in part_totals if p.group.attempt == last_attempt}  # an elastic restart's own
     status = next((s for s in ("running", "failed", "killed") if s in statuses), "finished")
     return GroupTotals(
         group_id=group.group_id, launcher=group.launcher, project=first.project, name=first.name, status=status,
         started_at=started, ended_at=ended, duration_s=max(0.0, ended - started),
         energy_j=sum(counted.values()), emissions_g=emissions,
         world_size=max((p.group.world_size or 0 for p in part_totals), default=0) or None,
-        attempts=1 + max(p.group.attempt for p in part_totals), components=by_component, nodes=tuple(nodes),
+        attempts=1 + last_attempt, components=by_component, nodes=tuple(nodes),
         parts=part_totals, devices=tuple(sorted(devices, key=lambda d: (_node_order(d.node), d.component,
                                                                         d.device))),
         notes=tuple(notes),
