@@ -123,6 +123,7 @@ def test_an_upgraded_store_has_the_tags_of_its_runs(tmp_path: Path) -> None:
     # the store as revision 0004 left it: no run_tags table
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE run_tags")
+        db.execute("DROP INDEX ix_runs_project_totals")
         db.execute("UPDATE alembic_version SET version_num = '0004'")
     with open_store(sqlite_url(path)) as store:
         assert [r.run_id for r in find_runs(store, RunFilter(tags=("old",)))] == [run_id(1, 1)]

@@ -1,8 +1,11 @@
-"""Run tags, for filtering on a team server (issue 15).
+"""Run tags, for filtering on a team server, and an index for project totals (issue 15).
 
 A run's tags are in its ``extra`` JSON (``RunExtra.tags``, the wire format's); this table holds them again, one row
 per (run, tag), so that runs with a tag are found through an index. Every save replaces a run's rows with the tags
 of the state it stores (``wattprint.store.writing``); tags already in stored runs are copied in here.
+
+``ix_runs_project_totals`` holds every column a project's totals and daily summary read, so they are summed from
+the index alone (``wattprint.store.queries``), not from the table's wide rows.
 
 Revision ID: 0005
 Revises: 0004
@@ -39,11 +42,14 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_run_tags_tag", "run_tags", ["tag", "run_id"])
+    op.create_index("ix_runs_project_totals", "runs",
+                    ["project_id", "started_at", "energy_j", "duration_s", "emissions_g"])
     backfill = BACKFILL.get(op.get_bind().dialect.name)
     if backfill is not None:
         op.execute(backfill)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_project_totals", table_name="runs")
     op.drop_index("ix_run_tags_tag", table_name="run_tags")
     op.drop_table("run_tags")
