@@ -169,6 +169,35 @@ def scale(workdir: Path, url: str, runs: int, buckets: int) -> tuple[str, float]
     return "team-7", time.perf_counter() - started
 
 
+GENERATE_INTERVALS = """
+INSERT INTO intervals (run_id, bucket, device, component, start_offset_s, end_offset_s, energy_j, avg_power_w,
+                       method, uncertainty_rel)
+SELECT r.run_id, b, d.device, d.component, b * 10.0, b * 10.0 + 10.0, 100.0 + (b % 7), 10.0 + (b % 7) / 10.0,
+       'counter', 0.05
+FROM runs r CROSS JOIN generate_series(0, {buckets} - 1) AS b
+CROSS JOIN (VALUES ('package-0', 'cpu'), ('gpu:0', 'gpu'), ('dram', 'ram')) AS d(device, component)
+"""
+"""PostgreSQL makes ``buckets`` x 3 intervals per stored run itself: 10 million rows in minutes, not hours."""
+
+
+def generate_intervals(url: str, buckets: int) -> tuple[int, float]:
+    """Fill every stored run of the PostgreSQL store ``url`` with ``buckets`` x 3 intervals; (rows, seconds)."""
+    from sqlalchemy import text
+
+    from wattprint.store import open_store
+
+    store = open_store(url)
+    started = time.perf_counter()
+    try:
+        with store._engine.begin() as conn:  # noqa: SLF001 - a bulk load straight into the database
+            conn.execute(text(GENERATE_INTERVALS.format(buckets=int(buckets))))
+            conn.execute(text("ANALYZE"))
+            rows = int(conn.execute(text("SELECT count(*) FROM intervals")).scalar_one())
+    finally:
+        store.close()
+    return rows, time.perf_counter() - started
+
+
 def latency(server: TeamServer, project: str) -> dict[str, tuple[float, float]]:
     import httpx
 
@@ -218,6 +247,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server processes for the ingest phase")
     parser.add_argument("--scale-runs", type=int, default=20_000, help="runs for the latency phase (0 to skip)")
     parser.add_argument("--scale-buckets", type=int, default=0, help="buckets per run in the latency phase")
+    parser.add_argument("--pg-intervals-per-run", type=int, default=0, metavar="N",
+                        help="with --pg: N x 3 intervals per run generated in PostgreSQL for the latency phase "
+                             "(34 with --scale-runs 100000: 10.2 million intervals)")
     args = parser.parse_args()
     import os
 
@@ -263,6 +295,9 @@ def main() -> int:
                 project, took = scale(workdir, url, args.scale_runs, args.scale_buckets)
                 print(f"reading at scale ({label}): {args.scale_runs:,} runs, "
                       f"{args.scale_runs * args.scale_buckets * 3:,} intervals (written in {took:.1f} s)")
+                if label == "PostgreSQL" and args.pg_intervals_per_run:
+                    rows, took = generate_intervals(url, args.pg_intervals_per_run)
+                    print(f"  + intervals generated in PostgreSQL: {rows:,} in all ({took:.0f} s)")
                 server = TeamServer(url, workdir)
                 server.start()
                 try:
