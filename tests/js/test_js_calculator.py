@@ -48,6 +48,7 @@ def _inputs(seed: int = 16) -> list[dict[str, Any]]:
     gpus = [s.name for s in gpu_specs() if lookup_gpu(s.name) == s]
     cpus = [s.name for s in cpu_specs() if s.cores and lookup_cpu(s.name) == s]
     cpus = rng.sample(cpus, 40) + [s.name for s in cpu_specs() if lookup_cpu(s.name) == s and s.alternatives][:5]
+    cpus += [_cpu_spelling(rng, name) for name in rng.sample(cpus, 15)]
     # names as NVML or people write them: both must match them alike (or refuse them alike)
     spellings = [v for name in gpus for v in (f"NVIDIA {name}", name.upper().replace(" ", "-"), f"Tesla {name}",
                                               name.lower(), name.split()[0])]
@@ -124,6 +125,37 @@ def _inputs(seed: int = 16) -> list[dict[str, Any]]:
     cases.append({"kind": "compare", "input": {"energy_kwh": -1}})
     cases.append({"kind": "compare", "input": {"energy_kwh": 1, "providers": ["nowhere"]}})
     return cases
+
+
+def _cpu_spelling(rng: random.Random, name: str) -> str:
+    """A CPU name as /proc/cpuinfo, a cloud console or CodeCarbon's table would write it."""
+    return rng.choice((f"Intel(R) {name} CPU @ 2.20GHz", f"{name.upper()} Processor", f"AMD {name} 64-Core Processor",
+                       f"{name} (95W)", f"{name} @ 3.1GHz", f"  {name.lower()}  "))
+
+
+def test_js_finds_the_hardware_python_finds(tmp_path: Path) -> None:
+    """GPU and CPU names, as tables, NVML, /proc/cpuinfo and people write them, match the same rows (or none)."""
+    from wattprint.data import cpu_specs, gpu_specs, lookup_cpu, lookup_gpu
+
+    node = require_node()
+    build()
+    rng = random.Random(17)
+    gpu_names = [v for s in gpu_specs() for v in (s.name, f"NVIDIA {s.name}", s.name.upper().replace(" ", "-"),
+                                                  f"Tesla {s.name.split()[0]}", s.name.split()[0])]
+    cpu_names = [s.name for s in rng.sample(list(cpu_specs()), 300)]
+    cpu_names += [_cpu_spelling(rng, name) for name in cpu_names[:200]] + ["Intel(R) Xeon(R) CPU @ 2.20GHz", "", "x"]
+    cases = [{"kind": "gpu", "input": n} for n in gpu_names] + [{"kind": "cpu", "input": n} for n in cpu_names]
+    (tmp_path / "names.json").write_text(json.dumps(cases))
+    run_js([node, "test/scripts/parity.mjs", str(tmp_path / "names.json"), str(tmp_path / "found.json")])
+    found = json.loads((tmp_path / "found.json").read_text())
+    matched = 0
+    for case, got in zip(cases, found, strict=True):
+        spec = (lookup_gpu if case["kind"] == "gpu" else lookup_cpu)(case["input"])
+        want = None if spec is None else {"name": spec.name, "tdp_w": spec.tdp_w,
+                                           "cores": getattr(spec, "cores", None)}
+        assert got.get("result") == want, f"{case}: Python {want}, JavaScript {got}"
+        matched += want is not None
+    assert matched > 400
 
 
 def _python(case: dict[str, Any]) -> dict[str, Any]:

@@ -104,7 +104,6 @@ export function defaultWue(provider: string | null | undefined): EfficiencyRow |
   return data().efficiency.find((r) => r.metric === "WUE" && r.provider === key && r.is_default && r.region === null);
 }
 
-const fold = (s: string) => s.trim().toLowerCase().replace(/\s+/g, " ");
 
 const GPU_NOISE = new Set(["nvidia", "tesla", "geforce", "quadro", "amd", "radeon", "jetson", "gigabyte", "graphics", "gpu", "chip",
   "oc", "hbm", "hbm2", "hbm2e", "hbm3", "hbm3e", "gddr5", "gddr5x", "gddr6", "gddr6x"]);
@@ -172,16 +171,93 @@ export function lookupGpu(name: string): GpuRow | undefined {
   return pool.length && new Set(pool.map((p) => p.tdp_w)).size === 1 ? pool[0] : undefined;
 }
 
-/** A CPU row by its table name or key (case and spacing ignored); rows of different TDPs under one name answer undefined. */
-export function lookupCpu(name: string): CpuRow | undefined {
-  const wanted = fold(name);
-  const hits = data().cpus.filter((c) => fold(c.name) === wanted || fold(c.key) === wanted);
-  return new Set(hits.map((h) => h.tdp_w)).size === 1 ? hits[0] : undefined;
+// Phrases removed from CPU names before tokenising (Python's `normalize_cpu_name`; frequencies first).
+const CPU_PATTERNS = [
+  /\((?:r|tm|c)\)/g, /[\u00ae\u2122\u00a9]/g, /@\s*\d+(?:\.\d+)?\s*[gm]hz/g, /\b\d+(?:\.\d+)?\s*[gm]hz\b/g,
+  /\(\s*\d+(?:\.\d+)?\s*w\s*\)/g, /\b\d+(?:st|nd|rd|th)\s+gen(?:eration)?\b/g,
+  /\b(?:\d+|dual|triple|quad|hexa|six|octa|eight|ten|twelve|sixteen)[- ]cores?\b/g,
+  /\bw(?:ith|\/)\s*radeon\b.*$/, /\bradeon\b.*$/, /\b\d+\s+compute\s+cores\b.*$/, /\bversion\b.*$/,
+];
+const CPU_NOISE = new Set(["intel", "amd", "apple", "genuine", "genuineintel", "authenticamd", "cpu", "processor", "apu", "soc", "0", "-"]);
+const STATED_WATTS = /\(\s*(\d+(?:\.\d+)?)\s*W\s*\)/i;
+
+/** The matching key of a CPU name: lower case, no trademarks, frequency, core count or vendor (Python's rules). */
+export function normalizeCpuName(name: string): string {
+  let s = name.toLowerCase();
+  for (const pattern of CPU_PATTERNS) s = s.replace(pattern, " ");
+  s = s.replace(/(-\d{4}[a-z]?)v(\d)\b/g, "$1 v$2");
+  return s.split(/[\s,;()[\]]+/).map((t) => t.replace(/^-+|-+$/g, "")).filter((t) => t && !CPU_NOISE.has(t)).join(" ");
+}
+
+const modelTokens = (key: string) => key.split(" ").filter((t) => /\d/.test(t));
+
+/** A CPU of the table (or stated in a name), with the TDPs other sources give it. */
+export interface CpuSpec extends CpuRow { alternatives: { source: string; tdp_w: number }[] }
+
+let cpuIndex: Map<string, { words: Set<string>; spec: CpuSpec }[]> | undefined;
+
+function cpuSpec(row: CpuRow): CpuSpec {
+  return { ...row, alternatives: [...(row.note ?? "").matchAll(OTHER_SOURCE)].map((m) => ({ source: m[1], tdp_w: Number(m[2]) })) };
+}
+
+function lookupTable(name: string): CpuSpec | undefined {
+  if (!name || !name.trim()) return undefined;
+  const key = normalizeCpuName(name);
+  const models = modelTokens(key);
+  if (!models.length) return undefined;
+  if (!cpuIndex) {
+    cpuIndex = new Map();
+    for (const row of data().cpus) {
+      const spec = cpuSpec(row);
+      const rowModels = new Set(modelTokens(spec.key));
+      const index = [...rowModels].sort().join(" ");
+      const entries = cpuIndex.get(index) ?? [];
+      entries.push({ words: new Set(spec.key.split(" ").filter((t) => !rowModels.has(t))), spec });
+      cpuIndex.set(index, entries);
+    }
+    for (const entries of cpuIndex.values()) entries.sort((a, b) => (a.spec.key < b.spec.key ? -1 : a.spec.key > b.spec.key ? 1 : 0));
+  }
+  const candidates = cpuIndex.get([...new Set(models)].sort().join(" ")) ?? [];
+  const exact = candidates.find((c) => c.spec.key === key);
+  if (exact) return exact.spec;
+  const modelSet = new Set(models);
+  const words = new Set(key.split(" ").filter((t) => !modelSet.has(t)));
+  if (!words.size) return undefined;
+  let best: CpuSpec[] = [];
+  let bestScore: [number, number] | undefined;
+  for (const entry of candidates) {
+    const shared = [...entry.words].filter((w) => words.has(w)).length;
+    const subset = [...entry.words].every((w) => words.has(w)) || [...words].every((w) => entry.words.has(w));
+    if (!shared || !subset) continue;
+    const symmetric = [...entry.words].filter((w) => !words.has(w)).length + [...words].filter((w) => !entry.words.has(w)).length;
+    const score: [number, number] = [shared, -symmetric];
+    if (!bestScore || score[0] > bestScore[0] || (score[0] === bestScore[0] && score[1] > bestScore[1])) {
+      best = [entry.spec];
+      bestScore = score;
+    } else if (score[0] === bestScore[0] && score[1] === bestScore[1]) best.push(entry.spec);
+  }
+  return best.length && new Set(best.map((b) => b.tdp_w)).size === 1 ? best[0] : undefined;
+}
+
+/** The CPU of a name as `/proc/cpuinfo` or a user writes it ("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz"), by
+ * Python's rules; a TDP stated in the name ("... (95W)") wins over the table's. */
+export function lookupCpu(name: string): CpuSpec | undefined {
+  if (typeof name !== "string") return undefined;
+  const stated = STATED_WATTS.exec(name);
+  if (!stated || !(Number(stated[1]) >= 1 && Number(stated[1]) <= 1000)) return lookupTable(name);
+  const watts = Number(stated[1]);
+  const row = lookupTable(name.slice(0, stated.index) + name.slice(stated.index + stated[0].length));
+  return {
+    key: normalizeCpuName(name), name: name.split(/\s+/).filter(Boolean).join(" "), tdp_w: watts, cores: row?.cores ?? null,
+    source: "stated in the CPU's name", licence: "", note: null,
+    alternatives: [...(row && row.tdp_w !== watts ? [{ source: row.source, tdp_w: row.tdp_w }] : []), ...(row?.alternatives ?? [])],
+  };
 }
 
 const OTHER_SOURCE = /([A-Z][A-Za-z0-9 .&-]*?) gives (\d+(?:\.\d+)?) W/g;
 /** `{source, tdp_w}` of each other source that gives a CPU another TDP (from the table's note). */
-export function cpuAlternatives(row: CpuRow): { source: string; tdp_w: number }[] {
+export function cpuAlternatives(row: CpuRow | CpuSpec): { source: string; tdp_w: number }[] {
+  if ("alternatives" in row) return row.alternatives;
   return [...(row.note ?? "").matchAll(OTHER_SOURCE)].map((m) => ({ source: m[1], tdp_w: Number(m[2]) }));
 }
 
