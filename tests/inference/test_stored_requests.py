@@ -268,3 +268,13 @@ def test_request_rows_wait_in_the_spool_and_reach_the_store_when_it_is_replayed(
         assert read_request_intervals(other, record.run_id) == rows
     finally:
         other.close()
+
+
+def test_the_results_dict_carries_the_figures_and_not_every_request(tmp_path: Path) -> None:
+    run, _ = serve(tmp_path)
+    assert run.result is not None and run.result.inference is not None
+    data = json.loads(json.dumps(run.result.to_dict()))
+    inference = data["inference"]
+    assert inference["whole"]["requests"] == 13 and inference["kept_requests"] == 13
+    assert "requests" not in inference and inference["window"]["duration_s"] > 0
+    assert inference["whole"]["energy_j"] == pytest.approx(run.result.inference.whole.energy_j)
