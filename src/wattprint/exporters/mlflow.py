@@ -164,7 +164,7 @@ class MlflowSink:
         logged.predictions = len(predictions)
         logged.tags.update(tags)
         if whole:
-            html = html_report(record, *whole, sink=self.name)
+            html = html_report(record, whole[0], whole[1], whole[2], sink=self.name)
             if html is not None:
                 client.log_text(logged.mlflow_run_id, html, f"wattprint/{report_name(record)}")
         if record.status != "running" and logged.started_here:

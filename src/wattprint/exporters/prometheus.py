@@ -113,7 +113,7 @@ class PrometheusSink:
     registry of your own) with a ``/metrics`` endpoint, and attach the sink (``wattprint.sinks.attach``)."""
 
     name = "prometheus"
-    settings_keys = ("prometheus_port", "prometheus_addr")
+    settings_keys: tuple[str, ...] = ("prometheus_port", "prometheus_addr")
     """The settings :meth:`from_settings` reads (two sinks made from the same values are the same exporter)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:

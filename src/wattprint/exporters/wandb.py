@@ -173,7 +173,7 @@ class WandbSink:
         import tempfile
         from pathlib import Path
 
-        html = html_report(record, *whole, sink=self.name)
+        html = html_report(record, whole[0], whole[1], whole[2], sink=self.name)
         if html is None:
             return
         name = report_name(record)
