@@ -407,6 +407,7 @@ def content_from_records(
     components: Sequence[ComponentRecord] = (),
     intervals: Sequence[IntervalRecord] = (),
     tasks: Sequence[TaskRecord] = (),
+    requests: Sequence[RequestIntervalRecord] = (),
 ) -> RunContent:
-    """A :class:`RunContent` from records already read."""
-    return RunContent(run, tuple(components), tuple(intervals), tuple(tasks))
+    """A :class:`RunContent` from records already read (``requests``: the run's request sums, if it served any)."""
+    return RunContent(run, tuple(components), tuple(intervals), tuple(tasks), tuple(requests))
