@@ -203,3 +203,30 @@ def test_an_oversized_report_is_refused_before_it_is_read(tmp_path: Path) -> Non
                              ).json()["items"][0]["run_id"] == "018f00000001" + "00000001" + "0" * 12
     finally:
         store.close()
+
+
+def test_codecarbon_calls_over_postgresql(team_server_pg: TeamServer) -> None:
+    endpoint = team_server_pg.url + "/codecarbon"
+    admin = {"x-api-token": team_server_pg.admin_token or ""}
+    made = httpx.post(f"{endpoint}/projects", headers=admin, json={"name": "pg_%", "description": ""})
+    assert made.status_code == 201, made.text
+    experiment = httpx.post(f"{endpoint}/experiments", headers=admin,
+                            json={"name": "resnet", "description": "", "project_id": made.json()["id"]}).json()
+    listed = httpx.get(f"{endpoint}/projects/{made.json()['id']}/experiments", headers=admin).json()
+    assert [e["id"] for e in listed] == [experiment["id"]]
+    run = httpx.post(f"{endpoint}/runs", headers=admin, json={
+        "timestamp": "2026-12-03T10:00:01.900+00:00", "experiment_id": experiment["id"], "gpu_count": 1,
+        "gpu_model": "1 x NVIDIA A100"})
+    assert run.status_code == 201, run.text
+    cc_id = run.json()["id"]
+    for stamp in ("2026-12-03T10:00:02+00:00", "2026-12-03T10:00:02+00:00", "2026-12-03T10:00:04+00:00"):
+        sent = httpx.post(f"{endpoint}/emissions", headers=admin, json=report(cc_id, stamp, gpu_energy=4e-5,
+                                                                              energy_consumed=7e-5))
+        assert sent.status_code == 201, sent.text
+    document = httpx.get(f"{team_server_pg.url}/api/v1/runs/{uuid.UUID(cc_id).hex}", headers=team_server_pg.auth(),
+                         timeout=30).json()
+    assert document["run"]["project"] == "pg_%" and document["run"]["name"] == "resnet"
+    assert document["run"]["energy_j"] == pytest.approx(2 * 7e-5 * 3.6e6)
+    assert {c["component"]: c["energy_j"] for c in document["components"]} == pytest.approx(
+        {"cpu": 2 * 2e-5 * 3.6e6, "gpu": 2 * 4e-5 * 3.6e6, "ram": 2 * 1e-5 * 3.6e6})
+    assert len(document["intervals"]) == 6 and document["run"]["duration_s"] == pytest.approx(3.7)
