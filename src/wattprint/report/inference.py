@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wattprint.core.formatting import format_duration, format_emissions, format_number
+from wattprint.core.formatting import format_emissions, format_number
+from wattprint.run.request_text import seconds_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def _cells(f: InferenceFigures | None) -> list[str]:
     u = f.uncertainty_rel
     spread = f" (±{f.percentile_resolution_rel:.0%} bin)" if f.percentile_resolution_rel else ""
     return [
-        f"{f.requests:,} in {format_duration(f.duration_s)}"
+        f"{f.requests:,} in {seconds_text(f.duration_s)}"
         + (f", {format_number(f.requests_per_s)}/s" if f.requests_per_s else ""),
         f"{_j(f.j_per_request_mean, u)}; p50 {_j(f.j_per_request_p50)}, p95 {_j(f.j_per_request_p95)}{spread}",
         f"{_j(f.j_per_output_token, u)}" + (f" ({format_number(f.output_tokens_per_j)} tokens/J)"
@@ -102,7 +103,7 @@ def window_sentence(result: InferenceResult) -> str:
         text = (f"Steady state: {format_number(window.start_s)} s to {format_number(window.end_s)} s from the "
                 f"start{level} (warm-up and drain left out; rule: {window.rule}).")
     share = result.idle_energy_j / result.measured_energy_j if result.measured_energy_j > 0 else 0.0
-    return (f"{text} Idle (no request in flight): {_j(result.idle_energy_j)} over {format_duration(result.idle_s)}"
+    return (f"{text} Idle (no request in flight): {_j(result.idle_energy_j)} over {seconds_text(result.idle_s)}"
             f" ({share:.0%} of the run's energy), not spread over the requests. Each request's share is of the "
             "measured energy; shares add up to it.")
 

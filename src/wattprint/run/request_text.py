@@ -9,6 +9,11 @@ if TYPE_CHECKING:
     from wattprint.run.request_figures import InferenceFigures, InferenceResult
 
 
+def seconds_text(seconds: float) -> str:
+    """A duration that stays readable below a second (``0.0224 s``), as H:MM:SS from a minute."""
+    return f"{format_number(max(0.0, seconds))} s" if seconds < 60 else format_duration(seconds)
+
+
 def _j(value: float | None) -> str:
     return "—" if value is None else f"{format_number(value)} J"
 
@@ -23,7 +28,7 @@ def _rows(figures: InferenceFigures) -> list[tuple[str, str]]:
     spread = (f" (percentiles to a histogram bin, ±{figures.percentile_resolution_rel:.0%})"
               if figures.percentile_resolution_rel else "")
     rows = [
-        ("requests", f"{figures.requests} in {format_duration(figures.duration_s)}"
+        ("requests", f"{figures.requests} in {seconds_text(figures.duration_s)}"
                      + (f" ({format_number(figures.requests_per_s)}/s)" if figures.requests_per_s else "")),
         ("J per request", f"mean {_j(figures.j_per_request_mean)}{u}, p50 {_j(figures.j_per_request_p50)}, "
                           f"p95 {_j(figures.j_per_request_p95)}{spread}"),
@@ -68,7 +73,7 @@ def inference_text(result: InferenceResult) -> str:
             lines.append(f"  {name:<{width}}{found.requests} requests, mean {_j(found.j_per_request_mean)}, "
                          f"p95 {_j(found.j_per_request_p95)}")
     share = result.idle_energy_j / result.measured_energy_j if result.measured_energy_j > 0 else 0.0
-    lines.append(f"Idle (no request in flight): {_j(result.idle_energy_j)} over {format_duration(result.idle_s)} "
+    lines.append(f"Idle (no request in flight): {_j(result.idle_energy_j)} over {seconds_text(result.idle_s)} "
                  f"({share:.0%} of the measured energy), not spread over requests")
     if result.dropped_requests:
         lines.append(f"Figures over the latest {len(result.requests):,} requests; {result.dropped_requests:,} earlier "
