@@ -10,16 +10,17 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fakes.server import TeamServer, serve_app
-from tests.server.test_access import Team, make_tokens, seeded_store
+from tests.fakes.pg import make_components, make_run, run_id
+from tests.fakes.server import TeamServer, serve_app, sqlite_url
 from wattprint.server import create_app
-from wattprint.server.tokens import create_token
-from wattprint.store import open_store
+from wattprint.server.tokens import bootstrap, create_token
+from wattprint.store import open_store, queries
 
 TRACKER = """
 import time
@@ -38,6 +39,32 @@ for _ in range(2):  # two reports, each over CodeCarbon's one-second floor: a fl
         tracker.flush()
 tracker.stop()
 """
+@dataclass
+class Team:
+    url: str
+    tokens: dict[str, str]
+
+
+def seeded_store(path: Path):  # noqa: ANN201 - a RunStore
+    """A store with one run of project alpha and one of beta."""
+    store = open_store(sqlite_url(path))
+    for rid, project in ((run_id(1, 1), "alpha"), (run_id(2, 1), "beta")):
+        store.save(make_run(rid, project=project, updated_at=1_760_000_100.0), make_components())
+    return store
+
+
+def make_tokens(store) -> dict[str, str]:  # noqa: ANN001
+    """Every kind of caller: admin, read, ingest for alpha and for beta, a revoked and a forged token."""
+    tokens = {"admin": bootstrap(store) or ""}
+    tokens["read"] = create_token(store, "read")[1]
+    tokens["alpha"] = create_token(store, "ingest", "alpha")[1]
+    tokens["beta"] = create_token(store, "ingest", "beta")[1]
+    revoked_row, tokens["revoked"] = create_token(store, "ingest", "alpha")
+    queries.revoke_token(store, revoked_row.token_id, 1.0)
+    tokens["forged"] = tokens["alpha"][:-4] + "AAAA"
+    return tokens
+
+
 LOCAL_ONLY = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1",
               "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": "127.0.0.1"}
 """No network but the server's: CodeCarbon's own look-ups fail fast."""
