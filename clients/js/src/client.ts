@@ -37,6 +37,28 @@ function query(params: Record<string, unknown> | undefined): string {
   return text ? `?${text}` : "";
 }
 
+/** One device's figures over a run: each interval bucket's span (seconds from the start), energy and average power. */
+export interface DeviceSeries {
+  component: string;
+  device: string;
+  method: string;
+  points: { start_offset_s: number; end_offset_s: number; energy_j: number; avg_power_w: number; uncertainty_rel: number }[];
+}
+
+/** The series of a run document: its intervals grouped by device, in time order. */
+export function seriesOf(document: RunDocument): DeviceSeries[] {
+  const byDevice = new Map<string, DeviceSeries>();
+  const intervals = [...(document.intervals ?? [])].sort((a, b) => a.start_offset_s - b.start_offset_s);
+  for (const i of intervals) {
+    const key = `${i.component}\u0000${i.device}`;
+    const series = byDevice.get(key) ?? { component: i.component, device: i.device, method: i.method, points: [] };
+    series.points.push({ start_offset_s: i.start_offset_s, end_offset_s: i.end_offset_s, energy_j: i.energy_j,
+      avg_power_w: i.avg_power_w, uncertainty_rel: i.uncertainty_rel });
+    byDevice.set(key, series);
+  }
+  return [...byDevice.values()];
+}
+
 /** The server's API v1; every method answers the server's JSON or throws a `ProblemError` / `NetworkError`. */
 export class WattprintClient {
   readonly url: string;
@@ -141,6 +163,11 @@ export class WattprintClient {
   /** `GET /runs/{run_id}`: one run with its components, intervals and tasks (a unique prefix of 4+ hex digits works). */
   run(runId: string): Promise<RunDocument> {
     return this.request("GET", `/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** A run's power and energy over time, per device, from its interval buckets (for charts). */
+  async series(runId: string): Promise<DeviceSeries[]> {
+    return seriesOf(await this.run(runId));
   }
 
   /** `GET /runs/{run_id}/reprice`: the run's measured IT energy priced at other locations (every cloud region without any). */

@@ -33,6 +33,9 @@ describe("WattprintClient", { skip }, () => {
     assert.deepEqual(doc.intervals.map((i) => [i.bucket, i.device, i.energy_j]), [[0, "package-0", 102], [1, "package-0", 50]]);
     assert.equal(doc.tasks.length, 1);
     assert.equal((await client.run(ids[2].slice(0, 10))).run.run_id, ids[2]);
+    const series = await client.series(ids[2]);
+    assert.deepEqual(series.map((s) => [s.component, s.device, s.points.map((p) => [p.start_offset_s, p.energy_j])]),
+      [["cpu", "package-0", [[0, 102], [10, 50]]]]);
 
     const page = await client.listRuns({ project, sort: "started_at", limit: 3 });
     assert.deepEqual(page.items.map((r) => r.run_id), ids.slice(0, 3));
