@@ -212,6 +212,9 @@ def test_tokens_reports_sent_twice_and_bad_reports(remote: Team) -> None:
     check = httpx.get(remote.url + "/auth/check", headers={"x-api-token": remote.tokens["alpha"]}).json()
     assert check["project"] == "alpha" and check["scope"] == "ingest"
     assert post(remote, "/projects", "alpha", {"name": "beta", "description": ""}).status_code == 403
+    created = post(remote, "/organizations", "alpha", {"name": "my lab", "description": ""})
+    assert created.status_code == 201 and created.json()["id"] == org["id"]
+    assert post(remote, "/organizations", "read", {"name": "my lab", "description": ""}).status_code == 403
 
 
 

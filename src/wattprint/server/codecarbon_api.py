@@ -171,6 +171,20 @@ def organizations(who: Principal = Depends(cc_principal)) -> JSONResponse:  # no
     return JSONResponse([ORGANIZATION])
 
 
+class OrganizationCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+
+
+@router.post("/organizations", summary="CodeCarbon: create an organisation", status_code=201)
+def create_organization(body: OrganizationCreate, who: Principal = Depends(cc_principal)) -> JSONResponse:  # noqa: B008
+    """This server is one organisation: ``codecarbon config`` creating one gets that one (its projects are this
+    server's projects, whatever the name asked for)."""
+    if who.scope == "read":
+        check_write(who, None)
+    return JSONResponse(ORGANIZATION, status_code=201)
+
+
 @router.get("/organizations/{organization_id}", summary="CodeCarbon: read the organisation")
 def organization(organization_id: str, who: Principal = Depends(cc_principal)) -> JSONResponse:  # noqa: B008
     if organization_id != ORGANIZATION_ID:
