@@ -51,7 +51,8 @@ def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, floa
 def test_a_run_is_logged_into_the_active_mlflow_run(tracking: str, tracked: Callable[..., RunResult],
                                                      tmp_path: Path) -> None:
     with mlflow.start_run(run_name="training") as active:
-        sink = sinks.attach(MlflowSink())  # made where the MLflow run is active, though it logs from another thread
+        # made where the MLflow run is active, though it logs from another thread; closing waits for the report
+        sink = sinks.attach(MlflowSink(close_timeout_s=60))
         try:
             result = tracked(epochs=3)
         finally:

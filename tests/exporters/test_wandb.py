@@ -47,7 +47,7 @@ def column(history: list[dict[str, object]], key: str) -> list[object]:
 
 def test_a_run_the_sink_starts_holds_energy_epochs_predictions_and_how(
         tmp_path: Path, no_rapl: str, nvml: FakeNvml) -> None:
-    sink = sinks.attach(WandbSink(project="energy", dir=str(tmp_path)))
+    sink = sinks.attach(WandbSink(project="energy", dir=str(tmp_path), close_timeout_s=60))  # waits for the report
     try:
         with wattprint.Tracker(nvml=nvml, powercap_root=no_rapl, store="off", flush_interval_s=0.1, interval_s=0.05,
                                location="FR", project="exp", name="train", total_epochs=3) as run:

@@ -25,6 +25,8 @@ __all__ = ["Experiment", "ExperimentLogging", "active_experiments", "lightning_e
 
 SAVE_WAIT_S = 30.0
 """How long the end of training waits for the run's final save before the exporters are detached."""
+SEND_WAIT_S = 30.0
+"""How long the end of training waits for the exporters to send the run's final figures and its report."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def _sink(experiment: Experiment) -> Any:
     if experiment.kind == "mlflow":
         from wattprint.exporters.mlflow import MlflowSink
 
-        return MlflowSink(tracking_uri=experiment.tracking_uri, only_followed=True)
+        return MlflowSink(tracking_uri=experiment.tracking_uri, only_followed=True, close_timeout_s=SEND_WAIT_S)
     from wattprint.exporters.wandb import WandbSink
 
-    return WandbSink(only_followed=True)
+    return WandbSink(only_followed=True, close_timeout_s=SEND_WAIT_S)
