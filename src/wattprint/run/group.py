@@ -77,6 +77,8 @@ class GroupPart:
         self.notes: list[str] = []
         self._lock: IO[bytes] | None = None
         self._gpus: frozenset[str] | None = None
+        self._cache: tuple[Mapping[str, SensorMeta], int, dict[str, SensorMeta], list[int] | None] | None = None
+        """The last snapshot layout seen (its meta, slot count) and what this part keeps of it."""
         if attribution == "process":
             leads = record.local_rank in (0, None)
             self.shared = False
@@ -160,11 +162,17 @@ class GroupPart:
             return snap
         from wattprint.measure.meter import Snapshot
 
-        meta = snap.meta
-        kept = {key: m for key, m in meta.items() if self.keeps(m, meta)}
-        if len(kept) == len(meta):
+        meta, count = snap.meta, len(snap.values)
+        cached = self._cache
+        if cached is not None and cached[0] is meta and cached[1] == count:
+            kept, indices = cached[2], cached[3]
+        else:  # the meter's sensors or slots changed (rarely): work out what this part keeps again
+            kept = {key: m for key, m in meta.items() if self.keeps(m, meta)}
+            indices = None if len(kept) == len(meta) else [
+                i for i, (key, _) in enumerate(snap.slots[:count]) if key in kept]
+            self._cache = (meta, count, kept, indices)
+        if indices is None:
             return snap
-        indices = [i for i, (key, _) in enumerate(snap.slots[:len(snap.values)]) if key in kept]
         return Snapshot(snap.t_monotonic, snap.wall_time, tuple(snap.values[i] for i in indices),
                         [snap.slots[i] for i in indices], kept)
 
