@@ -157,3 +157,40 @@ def test_the_top_control_groups_by_their_share_of_cpu_time(tmp_path: Path, no_ra
     assert busy["ram"].power_w > 0  # a share of the memory in use
     others = [u for u in reading.units if u.name != "/system.slice/busy.service" and u.component == "cpu"]
     assert all(u.power_w == 0 for u in others)
+
+
+def test_the_agent_over_opentelemetry(tmp_path: Path) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from wattprint.run.agent_metrics import otlp
+
+    root, package, dram = rapl_tree(tmp_path)
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    with CounterDriver({package: PACKAGE_W, dram: DRAM_W}, max_range_uj=262_143_328_850):
+        agent = Agent(interval_s=0.5, powercap_root=root, gpus=False, location="FR").start()
+        exporter = otlp(agent, provider)
+        try:
+            time.sleep(0.6)
+            reading = agent.step()
+            data = reader.get_metrics_data()
+        finally:
+            exporter.close()
+            agent.close()
+            provider.shutdown()
+    points: dict[str, dict[tuple[tuple[str, object], ...], float]] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                for point in metric.data.data_points:
+                    points.setdefault(metric.name, {})[tuple(sorted(point.attributes.items()))] = point.value
+    package_key = (("hw.id", "package-0"), ("hw.type", "cpu"), ("wattprint.component", "cpu"),
+                   ("wattprint.method", "counter"))
+    (device,) = [d for d in reading.devices if d.device == "package-0"]
+    assert points["hw.energy"][package_key] == pytest.approx(device.energy_j, rel=1e-9)
+    assert points["hw.power"][package_key] == pytest.approx(device.power_w, rel=1e-9)
+    ((_, host_j),) = points["hw.host.energy"].items()
+    assert host_j == pytest.approx(reading.energy_j, rel=1e-9)
+    assert reading.emissions_g is not None
+    assert points["wattprint.emissions"][()] == pytest.approx(reading.emissions_g, rel=1e-9)

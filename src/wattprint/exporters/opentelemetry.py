@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 from urllib.parse import unquote
 
 from wattprint import sinks
@@ -68,6 +69,12 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
+class FiguresSource(Protocol):
+    """Whatever gives the figures to observe, at each collection."""
+
+    def figures(self) -> Figures: ...
+
+
 def _metrics_url(endpoint: str) -> str:
     endpoint = endpoint.rstrip("/")
     return endpoint if endpoint.endswith("/v1/metrics") else endpoint + "/v1/metrics"
@@ -80,7 +87,8 @@ class OpenTelemetrySink:
     ``meter_provider``: the SDK provider to make the instruments with (yours, with its readers and exporters);
     without one, the sink makes its own, exporting over OTLP/HTTP every ``export_interval_s`` to ``endpoint``
     with ``headers`` (by default the ``otlp_endpoint`` and ``otlp_headers`` settings), and shuts it down (a last
-    export) when closed.
+    export) when closed. ``source``: what the instruments observe instead of the runs written to the sink (an
+    object with a ``figures()`` method, as the machine agent's readings are).
     """
 
     name = "opentelemetry"
@@ -93,8 +101,10 @@ class OpenTelemetrySink:
 
     def __init__(self, meter_provider: MeterProvider | None = None, *, endpoint: str | None = None,
                  headers: Mapping[str, str] | None = None, export_interval_s: float = DEFAULT_EXPORT_INTERVAL_S,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, source: FiguresSource | None = None) -> None:
         self.totals = Totals()
+        self.source: FiguresSource = source if source is not None else self.totals
+        """What the instruments observe: the runs' totals by default (the machine agent gives its readings)."""
         self._given = meter_provider
         self._provider: Any = meter_provider
         if meter_provider is None:
@@ -164,21 +174,21 @@ class OpenTelemetrySink:
 
     def _device_energy(self, options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(d.energy_j, self._device_attributes(d.component, d.device, d.method))
-                for d in self.totals.figures().devices]
+                for d in self.source.figures().devices]
 
     def _device_power(self, options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(d.power_w, self._device_attributes(d.component, d.device, d.method))
-                for d in self.totals.figures().devices if d.power_w is not None]
+                for d in self.source.figures().devices if d.power_w is not None]
 
     def _host_energy(self, options: CallbackOptions) -> Iterable[Observation]:
-        figures = self.totals.figures()
+        figures = self.source.figures()
         return [Observation(figures.energy_j, self._host_attributes(figures))] if figures.devices else []
 
     def _host_power(self, options: CallbackOptions) -> Iterable[Observation]:
-        figures = self.totals.figures()
+        figures = self.source.figures()
         powers = [d.power_w for d in figures.devices if d.power_w is not None]
         return [Observation(sum(powers), self._host_attributes(figures))] if powers else []
 
     def _emissions(self, options: CallbackOptions) -> Iterable[Observation]:
-        figures = self.totals.figures()
+        figures = self.source.figures()
         return [] if figures.emissions_g is None else [Observation(figures.emissions_g)]

@@ -1,5 +1,6 @@
 """What the machine agent shows: Prometheus metric families read at scrape time from its latest reading (served
-on ``/metrics``), and the JSON line of a reading for scripts (``wattprint agent --json``). Names follow
+on ``/metrics``), the same over OTLP (the OpenTelemetry exporter's instruments observing the reading), and the
+JSON line of a reading for scripts (``wattprint agent --json``). Names follow
 Prometheus's conventions (base units, ``_total`` counters); process trees and control groups are labelled only
 for the top N the agent was asked for, so the series stay few."""
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
     from wattprint.run.agent import Agent, Reading
 
-__all__ = ["AGENT_METRICS", "AgentServer", "families", "reading_json", "serve"]
+__all__ = ["AGENT_METRICS", "AgentServer", "ReadingFigures", "families", "otlp", "reading_json", "serve"]
 
 AGENT_METRICS = {
     "wattprint_machine_energy_joules_total": "Energy of each device of the machine since the agent started (J).",
@@ -123,6 +124,39 @@ def serve(agent: Agent, port: int, addr: str = "127.0.0.1") -> AgentServer:
     registry.register(AgentCollector())
     server, thread = prometheus_client.start_http_server(port, addr=addr, registry=registry)
     return AgentServer(server, thread)
+
+
+class ReadingFigures:
+    """The agent's latest reading as the figures the OpenTelemetry exporter observes (``hw.energy``, ``hw.power``
+    per device, ``hw.host.*`` for the machine, ``wattprint.emissions``)."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    def figures(self) -> Any:
+        from wattprint.exporters.totals import DeviceFigures, Figures
+
+        reading = self.agent.latest()
+        if reading is None:
+            return Figures((), 0.0, None, None, None, None, None, None, 0, 0)
+        return Figures(
+            devices=tuple(DeviceFigures(d.component, d.device, d.method, d.energy_j, d.uncertainty_rel, d.power_w)
+                          for d in reading.devices),
+            energy_j=reading.energy_j, emissions_g=reading.emissions_g,
+            emissions_uncertainty_rel=reading.emissions_uncertainty_rel,
+            intensity_g_per_kwh=reading.intensity_g_per_kwh, intensity_zone=reading.intensity_zone,
+            intensity_source=reading.intensity_source, hostname=reading.hostname, runs_running=0, runs_ended=0)
+
+
+def otlp(agent: Agent, meter_provider: Any = None, *, settings: Any = None) -> Any:
+    """An OpenTelemetry exporter of the agent's readings, opened: OTLP/HTTP to the ``otlp_endpoint`` setting every
+    ``agent.interval_s`` (or instruments on ``meter_provider``); ``close()`` exports a last time."""
+    from wattprint.exporters.opentelemetry import OpenTelemetrySink
+
+    sink = OpenTelemetrySink(meter_provider, export_interval_s=agent.interval_s, settings=settings,
+                             source=ReadingFigures(agent))
+    sink.open()
+    return sink
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:

@@ -16,6 +16,7 @@ EXAMPLES = """examples:
   wattprint agent --addr 0.0.0.0 --top 10           # the 10 process trees drawing most, for a remote Prometheus
   wattprint agent --top 5 --cgroups                 # the 5 control groups (containers, services) drawing most
   wattprint agent --json --count 1 --interval 2     # one reading after 2 s, as JSON, and exit
+  WATTPRINT_OTLP_ENDPOINT=http://collector:4318 wattprint agent --otlp    # OTLP too (hw.energy, hw.power, ...)
 
 Ctrl-C or SIGTERM ends it (exit status 0). With --json each reading is a JSON line on standard output, and
 /metrics is served only when --port is given. docs/exporters.md lists the metrics."""
@@ -42,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--location", help="where the machine is, for emissions: FR, US-CA, gcp:europe-west1, ...")
     parser.add_argument("--cpu-tdp-w", type=float, metavar="W",
                         help="maximum power of all the CPUs, in watts, when the TDP table does not know them")
+    parser.add_argument("--otlp", action="store_true",
+                        help="also send the readings over OTLP/HTTP to the otlp_endpoint setting "
+                             "(WATTPRINT_OTLP_ENDPOINT)")
     parser.add_argument("--json", action="store_true", help="print each reading as a JSON line on standard output")
 
 
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from wattprint.cli.common import given
     from wattprint.run.agent import DEFAULT_INTERVAL_S, Agent
-    from wattprint.run.agent_metrics import reading_json, serve
+    from wattprint.run.agent_metrics import otlp, reading_json, serve
 
     if args.port is not None and not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, got {args.port}")
@@ -74,9 +78,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         stop.set()
 
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
-    server = None
+    server = exporter = None
     agent.start()
     try:
+        if args.otlp:
+            try:
+                exporter = otlp(agent, settings=agent.tracker.settings)
+            except ImportError as error:
+                print(f"wattprint: error: --otlp: {error}", file=sys.stderr)
+                return 1
         if not args.json or args.port is not None:
             port = DEFAULT_PORT if args.port is None else args.port
             try:
@@ -98,5 +108,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             signal.signal(number, handler)
         if server is not None:
             server.close()
+        if exporter is not None:
+            exporter.close()  # a last export
         agent.close()
     return 0
