@@ -54,7 +54,8 @@ def test_the_signature_names_the_groups() -> None:
         ("total_epoch", "(did you mean 'total_epochs'?)"),
         ("nvm", "(did you mean 'nvml'?)"),
         ("zzz", "unknown keyword argument 'zzz'; it takes the settings keys (https://"),
-        ("zzz", "configuration.md) and pid, total_epochs, total_steps, predict_every_steps, hyperparameters, nvml"),
+        ("zzz", "configuration.md) and pid, total_epochs, total_steps, predict_every_steps, hyperparameters, tags, "
+                "group, nvml"),
         ("log_level", "log_level applies to the whole process, not one tracker: set log_level in wattprint.toml"),
     ],
 )
