@@ -210,6 +210,7 @@ class Agent:
         self.proc_root = proc_root
         self.cgroup_root = cgroup_root
         self.tracker = Tracker(None, "agent", attribution="machine", store="off", **settings)
+        self.tracker.exported = False  # the agent's readings are no run: the exporters setting never sees them
         self._lock = threading.Lock()
         self._latest: Reading | None = None
         self._previous: RunResult | None = None
