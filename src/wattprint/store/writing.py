@@ -146,7 +146,8 @@ SELECT_REVISIONS = "SELECT version_num FROM alembic_version"
 @functools.lru_cache(maxsize=64)
 def _select_updated(count: int) -> str:
     marks = ", ".join(f":r{i}" for i in range(count))
-    return f'SELECT "run_id", "updated_at" FROM "runs" WHERE "run_id" IN ({marks})'
+    tagged = 'EXISTS (SELECT 1 FROM "run_tags" WHERE "run_tags"."run_id" = "runs"."run_id")'
+    return f'SELECT "run_id", "updated_at", {tagged} FROM "runs" WHERE "run_id" IN ({marks})'
 
 
 # -- the algorithm -----------------------------------------------------------------------------------------------
@@ -160,10 +161,12 @@ def prepare(items: Iterable[Item | RequestItem]) -> list[Prepared]:
             for item in items]
 
 
-def _stored(db: Database, ids: Sequence[str]) -> dict[str, float]:
-    """The stored ``updated_at`` of those of ``ids`` that are stored."""
+def _stored(db: Database, ids: Sequence[str], tagged: set[str] | None = None) -> dict[str, float]:
+    """The stored ``updated_at`` of those of ``ids`` that are stored; ``tagged`` receives those with tag rows."""
     found = db.query(_select_updated(len(ids)), {f"r{i}": run_id for i, run_id in enumerate(ids)})
-    return {str(run_id): float(updated_at) for run_id, updated_at in found}
+    if tagged is not None:
+        tagged.update(str(run_id) for run_id, _, has_tags in found if has_tags)
+    return {str(run_id): float(updated_at) for run_id, updated_at, _ in found}
 
 
 def _project_id(db: Database, project: str | None, known: dict[str, int]) -> int | None:
@@ -188,7 +191,8 @@ def write(db: Database, batch: Sequence[Prepared], projects: dict[str, int], *, 
     for run, run_row, *_ in batch:
         run_row["project_id"] = _project_id(db, run.project, projects)
     execute_rows(db, RUN_UPSERT, [run_row for _, run_row, *_ in batch])
-    stored = _stored(db, ids)  # each run's newest state now: the one just given unless the store had a newer one
+    tagged: set[str] = set()
+    stored = _stored(db, ids, tagged)  # each run's newest state: the one just given unless the store had a newer one
     if stored_out is not None:
         stored_out.update(stored)
     replaced: list[Row] = []
@@ -205,15 +209,17 @@ def write(db: Database, batch: Sequence[Prepared], projects: dict[str, int], *, 
         rows[REQUEST_UPSERT if newer else REQUEST_FILL] += req_rows
     if replaced:
         db.execute(COMPONENT_DELETE, replaced)
-    _write_tags(db, [run for run, run_row, *_ in batch if replaces(stored.get(run.run_id), run_row["updated_at"])])
+    _write_tags(db, [run for run, run_row, *_ in batch if replaces(stored.get(run.run_id), run_row["updated_at"])],
+                tagged)
     for statement, values in rows.items():
         execute_rows(db, statement, values)
     return [run_id for run_id in ids if run_id in before]
 
 
-def _write_tags(db: Database, runs: Sequence[RunRecord]) -> None:
-    """Replace the ``run_tags`` rows of the runs whose state was just stored (a run without tags has none)."""
-    deleted = [{"run_id": run.run_id} for run in runs]
+def _write_tags(db: Database, runs: Sequence[RunRecord], tagged: set[str]) -> None:
+    """Replace the ``run_tags`` rows of the runs whose state was just stored (a run without tags has none);
+    ``tagged``: the runs that have tag rows now (no statement for an untagged run staying untagged)."""
+    deleted = [{"run_id": run.run_id} for run in runs if run.run_id in tagged]
     if deleted:
         db.execute(TAG_DELETE, deleted)
     execute_rows(db, TAG_INSERT, [row for run in runs for row in tag_rows(run)])
