@@ -40,6 +40,8 @@ def test_every_reference_resolves_and_every_route_is_documented(team_server: Tea
         "/api/v1/projects/{name}/report": {"get"}, "/api/v1/runs/{run_id}/paper": {"get"},
         "/api/v1/runs/{run_id}/summary": {"get"}, "/api/v1/compare": {"get"}, "/api/v1/badge.svg": {"get"},
         "/api/v1/badges": {"get"},
+        # run groups (server/api_groups.py)
+        "/api/v1/groups/{group_id}": {"get"}, "/api/v1/groups/{group_id}/report": {"get"},
     }
     assert {path: set(operations) for path, operations in paths.items()} == expected
     put = paths["/api/v1/runs/{run_id}"]["put"]

@@ -3,6 +3,8 @@ they print exactly what they print from a store."""
 
 from __future__ import annotations
 
+from typing import Any
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wattprint.api.records import (
@@ -86,6 +88,22 @@ class RemoteRuns:
     def projects(self) -> list[str]:
         """Names of every project on the server, sorted."""
         return sorted(str(item["name"]) for item in self.client.projects() if item.get("name") is not None)
+
+    def group(self, group_id: str) -> dict[str, Any]:
+        """A run group's JSON (``GET /groups/{id}``, as ``wattprint show GROUP --json`` prints it); LookupError when
+        the server has no part of it."""
+        from urllib.parse import quote
+
+        from wattprint.client.http import ServerRefused
+
+        try:
+            found: dict[str, Any] = self.client._request(  # noqa: SLF001 - the client's one way to ask the API
+                "GET", f"/groups/{quote(group_id.strip(), safe='')}", what=f"run group {group_id}")
+        except ServerRefused as error:
+            if error.status == 404:
+                raise LookupError(f"no run group {group_id!r} on the server {self.url}") from error
+            raise
+        return found
 
     def close(self) -> None:
         self.client.close()

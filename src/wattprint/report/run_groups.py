@@ -29,7 +29,11 @@ def group_json(totals: GroupTotals, sacct: Any = None) -> dict[str, Any]:
         "duration_s": totals.duration_s,
         "energy_j": totals.energy_j,
         "energy_kwh": totals.energy_j / J_PER_KWH,
+        "method": _method(totals),
+        "energy_uncertainty_rel": _weighted(totals, "energy_uncertainty_rel"),
         "emissions_g": totals.emissions_g,
+        "emissions_uncertainty_rel": None if totals.emissions_g is None else _weighted(
+            totals, "emissions_uncertainty_rel"),
         "world_size": totals.world_size,
         "attempts": totals.attempts,
         "components": dict(totals.components),
@@ -47,38 +51,59 @@ def group_json(totals: GroupTotals, sacct: Any = None) -> dict[str, Any]:
     return found
 
 
+def _method(totals: GroupTotals) -> str | None:
+    """The least direct method among the devices counted (None for a group with no device yet)."""
+    from wattprint.core.methods import METHODS, weakest_method
+
+    known = [d.method.split("+")[0] for d in totals.devices if d.method.split("+")[0] in METHODS]
+    return weakest_method(known) if known else None
+
+
+def _weighted(totals: GroupTotals, name: str) -> float | None:
+    """A part's relative uncertainty ``name`` weighted by the energy it adds, taken as correlated (a bound)."""
+    weights = [(p.counted_j, getattr(p.run, name)) for p in totals.parts if getattr(p.run, name) is not None]
+    total = sum(weight for weight, _ in weights)
+    return sum(weight * rel for weight, rel in weights) / total if total > 0 else None
+
+
 def group_text(totals: GroupTotals, sacct: Any = None) -> str:
     """What ``wattprint show GROUP`` prints: the totals, then per node, per part and per device."""
-    emissions = "" if totals.emissions_g is None else f"   {format_emissions(totals.emissions_g)}"
-    attempts = f", {totals.attempts} attempts" if totals.attempts > 1 else ""
+    return group_json_text(group_json(totals), None if sacct is None else sacct.lines(totals.energy_j))
+
+
+def group_json_text(data: dict[str, Any], extra_lines: Sequence[str] | None = None) -> str:
+    """The text of a group from its JSON (``group_json``, or a team server's ``GET /api/v1/groups/{id}``), with
+    ``extra_lines`` (SLURM's own figure) before its notes."""
+    nodes, parts = data["nodes"], data["parts"]
+    emissions = "" if data["emissions_g"] is None else f"   {format_emissions(data['emissions_g'])}"
+    attempts = f", {data['attempts']} attempts" if data["attempts"] > 1 else ""
     lines = [
-        f"run group {totals.group_id} ({totals.launcher}; {len(totals.parts)} parts on {len(totals.nodes)} "
-        f"node{'s' if len(totals.nodes) != 1 else ''}{attempts})   {totals.status}",
-        f"  project {totals.project or '-'}   name {totals.name or '-'}   started "
-        f"{(iso8601(totals.started_at) or '')[:19].replace('T', ' ')} UTC",
-        f"  {format_duration(totals.duration_s)} (wall time, first start to last end)   "
-        f"{format_energy(totals.energy_j)}{emissions}",
+        f"run group {data['group_id']} ({data['launcher']}; {len(parts)} parts on {len(nodes)} "
+        f"node{'s' if len(nodes) != 1 else ''}{attempts})   {data['status']}",
+        f"  project {data['project'] or '-'}   name {data['name'] or '-'}   started "
+        f"{(data['started_at'] or '')[:19].replace('T', ' ')} UTC",
+        f"  {format_duration(data['duration_s'])} (wall time, first start to last end)   "
+        f"{format_energy(data['energy_j'])}{emissions}",
         "  each device counted once: the node's CPU and RAM from its leader, each rank's own GPUs from its part",
         f"  {'node':<6} {'host':<20} {'parts':>5} {'energy':>12}  leader",
     ]
-    for node in totals.nodes:
-        lines.append(f"  {node.node:<6} {shorten(node.hostname, 20):<20} {node.parts:>5} "
-                     f"{format_energy(node.energy_j):>12}  {(node.leader or 'none')[:12]}")
+    for node in nodes:
+        lines.append(f"  {node['node']:<6} {shorten(node['hostname'], 20):<20} {node['parts']:>5} "
+                     f"{format_energy(node['energy_j']):>12}  {(node['leader_run_id'] or 'none')[:12]}")
     lines.append(f"  {'rank':>4} {'node':<6} {'attempt':>7} {'part':<12} {'status':<8} {'duration':>9} "
                  f"{'energy':>12}")
-    for part in totals.parts:
-        rank = "?" if part.group.rank is None else str(part.group.rank)
-        lead = "  (leader)" if part.group.measures_host else ""
-        lines.append(f"  {rank:>4} {part.node:<6} {part.group.attempt:>7} {part.run.run_id[:12]:<12} "
-                     f"{part.run.status:<8} {format_duration(part.run.duration_s):>9} "
-                     f"{format_energy(part.counted_j):>12}{lead}")
+    for part in parts:
+        rank = "?" if part["rank"] is None else str(part["rank"])
+        lead = "  (leader)" if part["measures_host"] else ""
+        lines.append(f"  {rank:>4} {part['node']:<6} {part['attempt']:>7} {part['run_id'][:12]:<12} "
+                     f"{part['status']:<8} {format_duration(part['duration_s']):>9} "
+                     f"{format_energy(part['energy_j']):>12}{lead}")
     lines.append(f"  {'node':<6} {'component':<10} {'device':<12} {'energy':>12}  method")
-    for device in totals.devices:
-        lines.append(f"  {device.node:<6} {device.component:<10} {device.device:<12} "
-                     f"{format_energy(device.energy_j):>12}  {device.method}")
-    if sacct is not None:
-        lines += sacct.lines(totals.energy_j)
-    lines += [f"  note: {note}" for note in totals.notes]
+    for device in data["devices"]:
+        lines.append(f"  {device['node']:<6} {device['component']:<10} {device['device']:<12} "
+                     f"{format_energy(device['energy_j']):>12}  {device['method']}")
+    lines += list(extra_lines or ())
+    lines += [f"  note: {note}" for note in data["notes"]]
     return "\n".join(lines)
 
 

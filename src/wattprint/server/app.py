@@ -64,7 +64,7 @@ def openapi_document() -> dict[str, Any]:
 
 def build_app() -> FastAPI:
     """The routes and error handlers, without a store (``create_app`` gives it one)."""
-    from wattprint.server import api_calculator, api_projects, api_runs, api_tokens, codecarbon_api
+    from wattprint.server import api_calculator, api_groups, api_projects, api_runs, api_tokens, codecarbon_api
 
     app = FastAPI(
         title="wattprint team server",
@@ -84,7 +84,7 @@ def build_app() -> FastAPI:
 
         return JSONResponse({"status": "ok", "version": __version__, "schema_version": WIRE_VERSION})
 
-    for module in (api_runs, api_projects, api_calculator, api_tokens, codecarbon_api):
+    for module in (api_runs, api_groups, api_projects, api_calculator, api_tokens, codecarbon_api):
         app.include_router(module.router)
     from wattprint.server import api_reports, badges, dashboard
 

@@ -65,6 +65,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one run group
+         * @description A distributed run's totals, each device counted once, with its nodes, parts (ranks), devices and attempts.
+         */
+        get: operations["get_group"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run group's report
+         * @description The group's report: totals, per node, per rank and per device.
+         */
+        get: operations["group_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects": {
         parameters: {
             query?: never;
@@ -1415,6 +1455,130 @@ export interface operations {
                         items: components["schemas"]["RunRecord"][];
                         next_cursor: string | null;
                     };
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the group's id (a part's extra.group.group_id) */
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        group_id: string;
+                        launcher: string;
+                        project: string | null;
+                        name: string | null;
+                        status: string;
+                        started_at: string;
+                        ended_at: string;
+                        /** @description wall time, the first part's start to the last part's end */
+                        duration_s: number;
+                        energy_j: number;
+                        energy_kwh: number;
+                        /** @description the least direct method among the devices counted */
+                        method: string | null;
+                        /** @description the parts' weighted by the energy each adds */
+                        energy_uncertainty_rel: number | null;
+                        emissions_g: number | null;
+                        emissions_uncertainty_rel: number | null;
+                        world_size: number | null;
+                        attempts: number;
+                        components: {
+                            [key: string]: number;
+                        };
+                        nodes: {
+                            node: string;
+                            hostname: string;
+                            parts: number;
+                            energy_j: number;
+                            leader_run_id: string | null;
+                        }[];
+                        parts: {
+                            run_id: string;
+                            rank: number | null;
+                            local_rank: number | null;
+                            node: string;
+                            attempt: number;
+                            measures_host: boolean;
+                            status: string;
+                            duration_s: number;
+                            /** @description what this part adds to the group (each device once) */
+                            energy_j: number;
+                        }[];
+                        devices: {
+                            node: string;
+                            component: string;
+                            device: string;
+                            energy_j: number;
+                            method: string;
+                            /** @description parts that sent this device; it is counted once */
+                            reported_by: number;
+                        }[];
+                        notes: string[];
+                    };
+                };
+            };
+            /** @description an error (RFC 9457) naming the fields at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    group_report: {
+        parameters: {
+            query?: {
+                /** @description one of md, html, latex */
+                format?: string;
+                /** @description as a file to save (Content-Disposition) */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description the group's id */
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report's text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/markdown": string;
+                    "text/html": string;
+                    "application/x-tex": string;
                 };
             };
             /** @description an error (RFC 9457) naming the fields at fault and the fix */

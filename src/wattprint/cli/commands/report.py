@@ -14,13 +14,14 @@ EXAMPLES = """examples:
   wattprint report last --format model-card --training-type fine-tuning
   wattprint report last --update README.md             # merge co2_eq_emissions into a model card's front matter
   wattprint report --project mnist --format html -o mnist.html
-  wattprint report last --server http://team:8000 -o report.html   # a run on a team server"""
+  wattprint report last --server http://team:8000 -o report.html   # a run on a team server
+  wattprint report torchrun-5f1c0e9a2b7d4e31 -o group.html   # a run group: per node, rank and device"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from wattprint.cli.common import LazyChoices  # the choices are read from the registry only when checked
 
-    parser.add_argument("run", nargs="?", help="a run id, a unique prefix of one, or 'last'")
+    parser.add_argument("run", nargs="?", help="a run id, a unique prefix of one, 'last', or a run group's id")
     parser.add_argument("--project", help="report every run of this project instead of one run")
     parser.add_argument("--format", choices=LazyChoices("wattprint.report.formats:names"), default=None,
                         metavar="FORMAT",
@@ -66,8 +67,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         store = open_store(args)
     try:
-        text = render_report(store, fmt, run=args.run, project=args.project, training_type=args.training_type,
-                      chart=not args.no_chart, update=args.update)
+        try:
+            text = render_report(store, fmt, run=args.run, project=args.project, training_type=args.training_type,
+                                 chart=not args.no_chart, update=args.update)
+        except LookupError as failure:
+            if args.run is None or args.update:
+                raise
+            text = _group_report(store, args, fmt, failure)
     finally:
         store.close()
     if args.update:
@@ -76,3 +82,22 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return 0
     write_output(text, args.output, what=report_what(fmt, run=args.run, project=args.project))
     return 0
+
+
+def _group_report(store: object, args: argparse.Namespace, fmt: str, failure: LookupError) -> str:
+    """The report of the run group ``args.run`` names (docs/distributed.md), when no run has that id."""
+    from wattprint.report.group_report import render_group
+
+    try:
+        if args.server:
+            data = store.group(args.run)  # type: ignore[attr-defined]  # a RemoteRuns
+        else:
+            from wattprint.report.run_groups import group_json
+            from wattprint.store.groups import group_totals
+
+            data = group_json(group_totals(store, args.run))  # type: ignore[arg-type]  # a RunStore
+    except LookupError:
+        where = "on the server" if args.server else "in the store"
+        raise LookupError(f"{failure.args[0] if failure.args else failure}; nor is {args.run!r} a run group {where} "
+                          "(wattprint runs lists both)") from failure
+    return render_group(data, fmt, chart=not args.no_chart)

@@ -34,11 +34,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             record = store.run(args.run)
         except LookupError as failure:
-            if args.server:
-                raise
             if not _show_group(store, args):
+                where = "on the server" if args.server else "in the store"
                 raise LookupError(f"{failure.args[0] if failure.args else failure}; nor is {args.run!r} a run group "
-                                  "in the store (wattprint runs lists both)") from failure
+                                  f"{where} (wattprint runs lists both)") from failure
             return 0
         components, tasks = store.components(record.run_id), store.tasks(record.run_id)
         inference = stored_inference(record, read_requests(store, record.run_id))  # docs/inference.md
@@ -56,12 +55,23 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _show_group(store: Any, args: argparse.Namespace) -> bool:
-    """Print the run group ``args.run`` names (docs/distributed.md); False when the store holds no such group."""
+    """Print the run group ``args.run`` names (docs/distributed.md); False when the store (or the server) holds no
+    such group."""
     from wattprint.cli.common import print_json
-    from wattprint.report.run_groups import group_json, group_text
+    from wattprint.report.run_groups import group_json, group_json_text, group_text
     from wattprint.report.slurm import sacct_energy
     from wattprint.store.groups import group_totals
 
+    if args.server:  # the server's JSON is group_json's; SLURM's own figure is read where the job ran, not here
+        try:
+            data = store.group(args.run)
+        except LookupError:
+            return False
+        if args.json:
+            print_json(data)
+        else:
+            print(group_json_text(data))
+        return True
     try:
         totals = group_totals(store, args.run)
     except LookupError:
