@@ -59,7 +59,11 @@ def test_the_group_is_the_json_of_show(served: Served) -> None:
     group = answer.json()
     assert group["components"]["cpu"] == pytest.approx(65.0, rel=0.01)  # each node's CPU once, not once per rank
     assert [(n["node"], n["parts"]) for n in group["nodes"]] == [("0", 2), ("1", 2)]
-    assert [n["energy_j"] for n in group["nodes"]] == [pytest.approx(25.0, rel=0.01), pytest.approx(40.0, rel=0.01)]
+    cpu = {d["node"]: d["energy_j"] for d in group["devices"] if d["component"] == "cpu"}
+    assert cpu == {"0": pytest.approx(25.0, rel=0.01), "1": pytest.approx(40.0, rel=0.01)}
+    for node in group["nodes"]:  # the node's CPU and its (modelled) RAM, each once
+        assert node["energy_j"] == pytest.approx(sum(d["energy_j"] for d in group["devices"]
+                                                     if d["node"] == node["node"]))
     assert [p["rank"] for p in group["parts"]] == [0, 1, 2, 3]
     assert [p["run_id"] for p in group["parts"]] == served.run_ids
     methods = {d["component"]: d["method"] for d in group["devices"]}

@@ -187,4 +187,5 @@ def run_summary(request: Request, run_id: str = Path(description="a run id, or a
         "methods": [{"component": c, "method": m, "uncertainty_rel": u} for c, m, u in content.methods()],
         "power_steps": [{**asdict(s), "total_power_w": s.total_power_w} for s in steps],
         "power_note": note,
+        "group": None if content.details.group is None else asdict(content.details.group),  # a part's run group
     })

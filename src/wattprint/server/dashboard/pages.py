@@ -64,6 +64,11 @@ def run(run_id: str = Path()) -> HTMLResponse:
     return render("run", f"Run {run_id[:12]}", run_id=run_id)
 
 
+@router.get("/groups/{group_id}", response_class=HTMLResponse)
+def group(group_id: str = Path()) -> HTMLResponse:
+    return render("group", f"Run group {group_id}", group_id=group_id)
+
+
 @router.get("/compare", response_class=HTMLResponse)
 def compare() -> HTMLResponse:
     return render("compare", "Compare runs")

@@ -69,10 +69,13 @@
   const selected = new Set();
   const state = { sort: "started_at", desc: true };
   const tags = (r) => ((r.extra && r.extra.tags) || []);
+  const group = (r) => (r.extra && r.extra.group) || null; // a part of a distributed run: its row links the group
   const columns = [
     { key: "select", label: "", cell: (r) => el("input", { type: "checkbox", "aria-label": "select " + r.run_id, checked: selected.has(r.run_id),
       onchange: (e) => { e.target.checked ? selected.add(r.run_id) : selected.delete(r.run_id); updateCompare(); } }) },
-    { key: "name", label: "run", cell: (r) => [WP.runLink(r), tags(r).length ? el("span", { class: "hint", text: " " + tags(r).join(", ") }) : null] },
+    { key: "name", label: "run", cell: (r) => [WP.runLink(r), tags(r).length ? el("span", { class: "hint", text: " " + tags(r).join(", ") }) : null,
+      group(r) ? el("div", { class: "hint" }, `rank ${group(r).rank ?? "?"} of run group `, el("a", { class: "group-link",
+        href: "/groups/" + encodeURIComponent(group(r).group_id), text: group(r).group_id })) : null] },
     { key: "status", label: "status", cell: (r) => status(r.status) },
     { key: "started_at", label: "started", cell: (r) => el("span", { class: "when", text: when(r.started_at) }) },
     { key: "username", label: "user", cell: (r) => r.username },
@@ -96,7 +99,7 @@
     const want = { status: document.getElementById("filter-status").value, username: document.getElementById("filter-user").value,
       hostname: document.getElementById("filter-host").value };
     const found = runs.filter((r) => Object.entries(want).every(([k, v]) => !v || r[k] === v) && words.every((w) =>
-      [r.name, r.run_id, r.username, r.hostname, r.command, r.location, r.status, ...tags(r)].some((f) => f && String(f).toLowerCase().includes(w))));
+      [r.name, r.run_id, r.username, r.hostname, r.command, r.location, r.status, group(r) && group(r).group_id, ...tags(r)].some((f) => f && String(f).toLowerCase().includes(w))));
     const key = state.sort, sign = state.desc ? -1 : 1;
     return found.sort((a, b) => {
       const x = a[key], y = b[key];

@@ -15,7 +15,9 @@
     document.getElementById("title").textContent = s.name || "Run " + s.run_id.slice(0, 12);
     fill("crumbs", el("a", { href: "/", text: "Projects" }), " / ", WP.projectLink(s.project), " /");
     fill("meta", status(s.status), ` ${s.run_id} · started ${s.started_at ? s.started_at.replace("T", " ").replace("Z", " UTC") : "–"} · ${s.user}@${s.host}`,
-      s.command ? el("code", { text: " " + s.command }) : null, s.tags.length ? ` · tags: ${s.tags.join(", ")}` : "");
+      s.command ? el("code", { text: " " + s.command }) : null, s.tags.length ? ` · tags: ${s.tags.join(", ")}` : "",
+      s.group ? [" · ", el("a", { id: "group-link", href: "/groups/" + encodeURIComponent(s.group.group_id),
+        text: `part of run group ${s.group.group_id}` }), ` (rank ${s.group.rank ?? "?"}${s.group.world_size ? " of " + s.group.world_size : ""}; the group's totals count each device once)`] : null);
     const avg = s.duration_s > 0 ? s.energy_j / s.duration_s : null;
     const methods = s.methods.map((m) => [method(m.method), ` ${m.component}${pm(m.uncertainty_rel)} `]);
     fill("figures",
