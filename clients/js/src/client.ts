@@ -209,6 +209,18 @@ export class WattprintClient {
     return this.request("POST", "/compare-regions", input);
   }
 
+  // -- run groups (distributed runs) --------------------------------------------------------------------------
+
+  /** `GET /groups/{group_id}`: a run group (a distributed run's ranks and nodes) with its totals. */
+  group(groupId: string): Promise<JsonObject> {
+    return this.request("GET", `/groups/${encodeURIComponent(groupId)}`);
+  }
+
+  /** `GET /groups/{group_id}/report`: a run group's report as text. */
+  groupReport(groupId: string, options: { format?: string } = {}): Promise<string> {
+    return this.request("GET", `/groups/${encodeURIComponent(groupId)}/report${query({ ...options, download: false })}`, undefined, "text");
+  }
+
   // -- reports (the dashboard's API) -------------------------------------------------------------------------
 
   /** `GET /report-formats`: the report formats the server can write. */

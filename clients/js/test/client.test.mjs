@@ -103,6 +103,8 @@ describe("WattprintClient", { skip }, () => {
       assert.deepEqual(error.errors.map((e) => e.field), ["intervals[0].bucket"]);
       return true;
     });
+    await assert.rejects(client.group("0".repeat(32)), (error) => error instanceof ProblemError && error.status === 404);
+    await assert.rejects(client.groupReport("0".repeat(32)), (error) => error instanceof ProblemError && error.status === 404);
     await assert.rejects(client.estimate({ gpu: "no such gpu at all", hours: 1 }), (error) => error.status === 422 && /gpu/.test(error.problem.detail));
     assert.throws(() => client.putRun({ run: { run_id: "nope" } }), ArgumentError);
     assert.throws(() => new WattprintClient({ url: "127.0.0.1:8000" }), /url must be the server's base URL/);
