@@ -75,6 +75,17 @@ def test_the_group_is_the_json_of_show(served: Served) -> None:
     assert json.loads(local.stdout) == group  # one definition: the store's reading is the server's
 
 
+def test_the_runs_of_a_group(served: Served) -> None:
+    listed = httpx.get(f"{served.server.url}/api/v1/runs", params={"group": "job-7001", "sort": "started_at"},
+                       headers=served.server.auth(), timeout=30)
+    assert listed.status_code == 200, listed.text
+    assert sorted(r["run_id"] for r in listed.json()["items"]) == sorted(served.run_ids)
+    assert {r["extra"]["group"]["group_id"] for r in listed.json()["items"]} == {"job-7001"}
+    other = httpx.get(f"{served.server.url}/api/v1/runs", params={"group": "job-7001"},
+                      headers=served.server.auth(_token(served, "ingest", "other")), timeout=30)
+    assert other.status_code == 200 and other.json()["items"] == []  # an ingest token lists its project only
+
+
 def test_who_may_read_a_group(served: Served) -> None:
     url = f"{served.server.url}/api/v1/groups/job-7001"
     mine = httpx.get(url, headers=served.server.auth(_token(served, "ingest", "cluster")), timeout=30)

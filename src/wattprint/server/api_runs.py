@@ -118,6 +118,7 @@ def list_runs(
     since: str | None = Query(None, description="runs started at or after: unix seconds or ISO 8601"),
     until: str | None = Query(None, description="runs started before: unix seconds or ISO 8601"),
     tag: list[str] = Query([], description="only runs with this tag; repeat it for runs with every one given"),  # noqa: B008
+    group: str | None = Query(None, description="only the parts of this run group (GET /api/v1/groups/{group_id})"),
     sort: str = Query("-started_at", description="started_at, updated_at, energy_j or duration_s; - descending"),
     limit: int = Query(50, ge=1, le=MAX_LIMIT, description="runs per page"),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
@@ -129,7 +130,8 @@ def list_runs(
             project = who.project
         check_read(who, project)
     errors = [FieldError(f"query.{name}", "must not contain NUL characters") for name, value in
-              (("project", project), ("user", user), ("host", host)) if value is not None and "\x00" in value]
+              (("project", project), ("user", user), ("host", host), ("group", group))
+              if value is not None and "\x00" in value]
     errors += [FieldError(f"query.tag[{i}]", "must not contain NUL characters") for i, value in enumerate(tag)
                if "\x00" in value]
     if status is not None and status not in STATUSES:
@@ -141,7 +143,7 @@ def list_runs(
         raise invalid(errors)
     where = queries.RunFilter(project=project, user=user, host=host, status=status,
                               since=parse_time(since, "since"), until=parse_time(until, "until"),
-                              tags=tuple(tag))
+                              tags=tuple(tag), group=group)
     after = _decode_cursor(cursor, sort) if cursor else None
     runs = queries.find_runs(state(request).store, where, sort=sort, limit=limit + 1, after=after)
     next_cursor = None

@@ -103,6 +103,8 @@ class RunFilter:
     until: float | None = None
     tags: tuple[str, ...] = ()
     """Runs with every one of these tags."""
+    group: str | None = None
+    """The parts of this run group (``extra.group.group_id``, through the index of migration 0004)."""
 
 
 def find_runs(
@@ -123,6 +125,10 @@ def find_runs(
     runs = schema.runs
     column = runs.c[name]
     query = _run_select().where(*_conditions(where))
+    if where.group is not None:
+        from wattprint.store.groups import group_id_column
+
+        query = query.where(group_id_column(store) == where.group)
     if after is not None:
         value, run_id = after
         if descending:

@@ -1432,6 +1432,8 @@ export interface operations {
                 until?: string | null;
                 /** @description only runs with this tag; repeat it for runs with every one given */
                 tag?: string[];
+                /** @description only the parts of this run group (GET /api/v1/groups/{group_id}) */
+                group?: string | null;
                 /** @description started_at, updated_at, energy_j or duration_s; - descending */
                 sort?: string;
                 /** @description runs per page */
