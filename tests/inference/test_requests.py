@@ -14,6 +14,7 @@ import wattprint
 from tests.fakes.sysfs import CounterDriver, set_energy, write_zone
 from wattprint.core.errors import ConfigError, TrackerStateError
 from wattprint.inference import summarize
+from wattprint.run.requests import request_edges
 
 
 def rapl_tree(root: Path) -> tuple[str, Path, Path]:
@@ -38,9 +39,10 @@ def busy(seconds: float) -> None:
         pass
 
 
-def test_counter_energy_set_between_edges_is_shared_exactly_and_idle_kept_apart(tmp_path: Path) -> None:
+def test_counter_energy_set_between_exact_edges_is_shared_exactly_and_idle_kept_apart(tmp_path: Path) -> None:
     root, package, dram = rapl_tree(tmp_path)
     with wattprint.Tracker(powercap_root=root, gpus=False, store="off") as run:
+        request_edges(run, "meter")  # the counters jump between edges: each edge reads them
         set_energy(package, 1_000_000)  # 1 J before any request: idle
         a = run.request(endpoint="/generate").start()
         set_energy(package, 5_000_000)  # 4 J, A alone
@@ -56,6 +58,8 @@ def test_counter_energy_set_between_edges_is_shared_exactly_and_idle_kept_apart(
     assert a.energy.energy_j == pytest.approx(4 + 4 + 2 + 1)
     assert b.energy.energy_j == pytest.approx(4)
     assert a.energy.method == "counter" and a.energy.sharing == "time" and a.energy.endpoint == "/generate"
+    assert a.energy.edges == "meter" and a.energy.interpolation_uncertainty_rel == 0.0
+    assert b.energy.uncertainty_rel == pytest.approx(0.05)  # the package counter's own, nothing added
     result = summarize(run)
     assert result is not None
     assert result.idle_energy_j == pytest.approx(4.0)

@@ -25,7 +25,7 @@ from wattprint.run.request_buckets import (
     merge,
 )
 from wattprint.run.request_figures import from_intervals, percentile
-from wattprint.run.requests import RequestEnergy
+from wattprint.run.requests import RequestEnergy, request_edges
 from wattprint.store import open_store
 from wattprint.store.requests import read_request_intervals
 
@@ -48,6 +48,7 @@ def serve(tmp_path: Path) -> tuple[wattprint.Tracker, Path]:
         set_energy(package, energy)
 
     with run:
+        request_edges(run, "meter")  # the counter jumps between edges: each edge reads it
         add(2)  # idle
         for i in range(6):
             a = run.request(tokens_in=10, endpoint="POST /generate").start()

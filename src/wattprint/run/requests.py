@@ -1,12 +1,18 @@
 """Requests served inside a run: ``with run.request(tokens_in=n) as req: ...; req.tokens_out = m``.
 
-Every request start, end and first token is an edge read from the meter. Between two edges the set of active
-requests is fixed, and that interval's measured energy is shared among them: by work (tokens, or items)
-processed where every active request states it, otherwise equally (by time). Intervals with no active request
-are idle. The shares of an interval add up to its energy, so requests plus idle add up to the run's energy.
+An edge (a request's start, first token or end) records only a time on the meter's clock, so a request window
+costs a few microseconds. The ledger reads the meter at most once per ``interval_s`` (at an edge that finds the
+last reading older than that, when figures are asked for, and at the run's stop), and takes each device's
+cumulative energy as linear in time between two readings: an edge's energy is interpolated, and the pieces of a
+reading interval still add up to what was measured in it. Between two edges the set of active requests is fixed,
+and that interval's energy is shared among them: by work (tokens, or items) processed where every active request
+states it, otherwise equally (by time). Intervals with no active request are idle, so requests plus idle add up
+to the run's energy. ``exact=True`` (or ``request_edges(run, "meter")``) reads the meter at a request's edges
+instead, at the cost of a reading per edge.
 
 An interval is shared once every request active in it has ended (its token count is only known then), so a
-request's energy is settled when the last request overlapping it ends; only those intervals are held.
+request's energy is settled when the last request overlapping it ends and a reading after that has been taken;
+only those intervals are held.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import threading
 import weakref
 from collections import deque
 from dataclasses import dataclass
+from time import monotonic
 
-from wattprint.core.errors import ConfigError, TrackerStateError
+from wattprint.core.errors import ConfigError, TrackerStateError, check_name
+from wattprint.core.methods import weakest_method
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +46,18 @@ MAX_KEPT_REQUESTS = 100_000
 SHARING = (TOKENS, ITEMS, TIME, MIXED)
 """How a request's share of the intervals it was active in was decided (``mixed``: differently in different
 intervals, e.g. while a request of unknown size overlapped it)."""
+
+INTERPOLATED = "interpolated"
+METER = "meter"
+EDGES = (INTERPOLATED, METER)
+"""How a request's edges were placed in the measured energy: ``interpolated`` (a time, the energy taken as linear
+between the meter's readings) or ``meter`` (a meter reading at each edge)."""
+
+INTERPOLATION_SPREAD_REL = 0.25
+"""How far the power within one reading interval is taken to stray from the interval's average (relative), for
+the uncertainty of interpolated edges; where successive readings differ by more, that difference is used."""
+
+_OPEN, _FIRST, _CLOSE, _SNAP = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,11 @@ class RequestEnergy:
     time_to_first_token_s: float | None = None
     prefill_energy_j: float | None = None
     decode_energy_j: float | None = None
+    edges: str = INTERPOLATED
+    """``interpolated`` or ``meter`` (see ``EDGES``)."""
+    interpolation_uncertainty_rel: float = 0.0
+    """The part of ``uncertainty_rel`` that interpolating the edges adds (power varying within a reading
+    interval; 0 for ``meter`` edges). ``uncertainty_rel`` combines it with the sensors' in quadrature."""
 
     @property
     def end_s(self) -> float:
@@ -111,8 +136,8 @@ class RequestLog:
 
 
 def _check_count(argument: str, value: object) -> int | None:
-    if value is None:
-        return None
+    if value is None or (type(value) is int and value >= 0):  # the common case, checked first
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{argument} must be a whole number of {argument.split('_')[0]} (or None), got "
                           f"{type(value).__name__} {value!r}")
@@ -122,26 +147,41 @@ def _check_count(argument: str, value: object) -> int | None:
 
 
 class _Span:
-    """A request's edges, sizes and its energy per meter slot (total, and before its first token)."""
+    """A request's edges, sizes and its energy per meter slot (total, and before its first token).
 
-    __slots__ = ("index", "endpoint", "tokens_in", "tokens_out", "items", "start_t", "start_wall", "first_t",
-                 "end_t", "energy", "prefill", "pending", "bases", "result")
+    ``closed``/``marked``/``index`` are set at the edges (under the ledger's lock); the times, the energy and
+    the rest by the ledger as it processes the edges."""
+
+    __slots__ = ("index", "endpoint", "tokens_in", "tokens_out", "items", "exact", "closed", "marked", "start_t",
+                 "start_wall", "first_t", "end_t", "energy", "prefill", "pending", "bases", "result", "seg",
+                 "seg_j", "seg_dt", "interp_j")
+
+    # set when the ledger processes the request's start:
+    start_wall: float
+    energy: list[float]
+    prefill: list[float]
+    pending: int
+    bases: set[str]
+    seg: tuple[float, float] | None
+    """The reading interval (its width and power spread) the request last received energy from."""
+    seg_j: float
+    seg_dt: float
+    interp_j: float
+    """What interpolating its edges cannot know of its energy, in joules (combined into its uncertainty)."""
 
     def __init__(self, endpoint: str | None, tokens_in: int | None, tokens_out: int | None,
-                 items: int | None) -> None:
+                 items: int | None, exact: bool = False) -> None:
         self.index = 0
         self.endpoint = endpoint
         self.tokens_in = tokens_in
         self.tokens_out = tokens_out
         self.items = items
+        self.exact = exact
+        self.closed = False
+        self.marked = False
         self.start_t = 0.0
-        self.start_wall = 0.0
         self.first_t: float | None = None
         self.end_t: float | None = None
-        self.energy: list[float] = []
-        self.prefill: list[float] = []
-        self.pending = 0
-        self.bases: set[str] = set()
         self.result: RequestEnergy | None = None
 
     def work(self, t0: float, t1: float) -> tuple[str, float] | None:
@@ -154,6 +194,14 @@ class _Span:
         if self.tokens_in is not None or self.tokens_out is not None:
             return _rate(TOKENS, (self.tokens_in or 0) + (self.tokens_out or 0), self.end_t - self.start_t, t1 - t0)
         return _rate(ITEMS, self.items, self.end_t - self.start_t, t1 - t0)
+
+    def flush_segment(self) -> None:
+        """Add what interpolation could not know of the energy received in the last reading interval: the
+        interval's power spread times the energy, scaled by the part of the interval the request did not cover."""
+        seg = self.seg
+        if seg is not None and seg[0] > 0:
+            self.interp_j += self.seg_j * seg[1] * max(0.0, 1.0 - self.seg_dt / seg[0])
+        self.seg = None
 
 
 def _rate(unit: str, amount: int | None, phase_s: float, dt: float) -> tuple[str, float] | None:
@@ -169,170 +217,434 @@ def _add(into: list[float], values: tuple[float, ...] | list[float], share: floa
         into[i] += value * share
 
 
-class RequestLedger:
-    """The edges of one run's requests, the intervals between them, and the shares settled so far."""
+def _lock_tracker(tracker: TrackerBase) -> bool:
+    """Take the tracker's lock (before the ledger's: the order its stop takes them in). A thread other than the
+    main one gives up once the tracker is being stopped at a signal or has stopped (False)."""
+    lock = tracker._lock
+    if threading.current_thread() is threading.main_thread():
+        lock.acquire()
+        return True
+    sub = tracker._sub
+    while not lock.acquire(timeout=0.05):
+        if sub is None or sub.closing or tracker._sub is not sub:
+            return False
+    return True
 
-    def __init__(self, run_id: str, start: Snapshot) -> None:
+
+class RequestLedger:
+    """The edges of one run's requests, the intervals between them, and the shares settled so far.
+
+    Two locks: ``lock`` orders the edges and the meter's readings in time (held for an append, or a reading);
+    the settling lock guards the processing of them (intervals, shares), so edges never wait for settling.
+    """
+
+    def __init__(self, run_id: str, start: Snapshot, *, interval_s: float = 1.0, exact: bool = False) -> None:
         from wattprint.run.request_buckets import RequestBuckets
 
         self.run_id = run_id
+        self.interval_s = interval_s
+        """The meter is read at an edge once the last reading is this old (the tracker's ``interval_s``)."""
+        self.exact = exact
+        """Every request's edges read the meter (``request_edges(run, "meter")``)."""
         self.buckets = RequestBuckets()
         """The settled requests and idle time summed per time bucket and endpoint: what the store keeps."""
         self.lock = threading.Lock()
+        self._settling = threading.Lock()
+        self._entries: list[tuple[float, int, object]] = []
+        """Edges ``(t, op, span)`` and readings ``(t, _SNAP, snapshot)`` in time order, not yet processed."""
+        self._snap_t = start.t_monotonic
+        self._count = 0
+        self.final = False
+        """The run's final reading has been recorded: later edges add nothing."""
+        # -- the processed state (under the settling lock) --
         self._start = start
         self._last = start
+        self._held: list[tuple[float, int, _Span]] = []
+        """Edges after the last processed reading, waiting for the next one to place their energy."""
+        self._power_w: float | None = None
         self._active: dict[int, _Span] = {}
-        self._pending: deque[tuple[float, float, tuple[float, ...], tuple[_Span, ...]]] = deque()
+        self._pending: deque[tuple[float, float, tuple[float, ...], tuple[_Span, ...], tuple[float, float]]] = (
+            deque())
         self._idle: list[float] = []
         self._idle_s = 0.0
         self._settled: deque[RequestEnergy] = deque()
         self._dropped = 0
         self._dropped_j = 0.0
-        self._count = 0
-        self.final = False
+        self._finished = False
+        self._slot_info: tuple[object, int, list[tuple[str, float, str]]] | None = None
 
-    # -- edges (called with ``lock`` held, the snapshot read under it so that edges arrive in time order) --------
+    # -- edges -------------------------------------------------------------------------------------------------
+
+    def record(self, op: int, spans: tuple[_Span, ...]) -> bool:
+        """Record an edge of ``spans`` now (a time only); True when a meter reading is due. Nothing after the
+        run's final reading (an ``_OPEN`` then is refused)."""
+        with self.lock:
+            if self.final:
+                if op == _OPEN:
+                    raise TrackerStateError("the tracker is not running")
+                return False
+            t = monotonic()
+            if op == _OPEN:
+                for span in spans:
+                    self._count += 1
+                    span.index = self._count
+            entries = self._entries
+            for span in spans:
+                entries.append((t, op, span))
+            return t - self._snap_t >= self.interval_s
+
+    def record_exact(self, tracker: TrackerBase, op: int, spans: tuple[_Span, ...]) -> None:
+        """Record an edge of ``spans`` at a meter reading taken now (``exact``)."""
+        if not _lock_tracker(tracker):
+            return
+        try:
+            with self.lock:
+                if self.final or tracker.run_id != self.run_id:
+                    if op == _OPEN:
+                        raise TrackerStateError("the tracker is not running")
+                    return
+                snap = tracker._edge()
+                t = snap.t_monotonic
+                if op == _OPEN:
+                    for span in spans:
+                        self._count += 1
+                        span.index = self._count
+                self._entries.append((t, _SNAP, snap))
+                self._snap_t = t
+                for span in spans:
+                    self._entries.append((t, op, span))
+        finally:
+            tracker._lock.release()
+
+    def refresh(self, tracker: TrackerBase, *, force: bool = False) -> None:
+        """Read the meter when a reading is due (or ``force``) and settle what the readings make known. Trouble
+        reading is logged and left for the next edge (the run's final reading settles everything)."""
+        if _lock_tracker(tracker):
+            try:
+                with self.lock:
+                    if (not self.final and tracker._sub is not None and tracker.run_id == self.run_id
+                            and (force or monotonic() - self._snap_t >= self.interval_s)):
+                        snap = tracker._edge()
+                        self._entries.append((snap.t_monotonic, _SNAP, snap))
+                        self._snap_t = snap.t_monotonic
+            except Exception:  # noqa: BLE001 - a reading that fails here is taken again later
+                from wattprint import _log
+
+                _log.debug("wattprint: a reading for the requests failed", exc_info=True)
+            finally:
+                tracker._lock.release()
+        self.drain()
+
+    def drain(self) -> None:
+        """Process the edges and readings recorded so far, settling what they make known."""
+        with self._settling:
+            with self.lock:
+                batch, self._entries = self._entries, []
+            if batch:
+                self._process(batch)
+
+    # -- the interface of exact edges (one reading each), as tests and exact requests use it -------------------
 
     def advance(self, snap: Snapshot) -> None:
-        """Close the interval from the last edge to ``snap`` with the requests active now."""
+        """Record a reading: the energy up to it is placed (and idle time closed) once processed."""
+        with self.lock:
+            if self.final:
+                return
+            self._entries.append((snap.t_monotonic, _SNAP, snap))
+            self._snap_t = snap.t_monotonic
+        self.drain()
+
+    def _at(self, snap: Snapshot, op: int, spans: list[_Span]) -> None:
+        with self.lock:
+            if self.final:
+                return
+            t = snap.t_monotonic
+            self._entries.append((t, _SNAP, snap))
+            self._snap_t = t
+            for span in spans:
+                if op == _OPEN:
+                    self._count += 1
+                    span.index = self._count
+                elif op == _CLOSE:
+                    span.closed = True
+                self._entries.append((t, op, span))
+        self.drain()
+
+    def open(self, snap: Snapshot, span: _Span) -> None:
+        self._at(snap, _OPEN, [span])
+
+    def mark_first(self, snap: Snapshot, span: _Span) -> None:
+        span.marked = True
+        self._at(snap, _FIRST, [span])
+
+    def close(self, snap: Snapshot, span: _Span) -> None:
+        self._at(snap, _CLOSE, [span])
+
+    def close_many(self, snap: Snapshot, spans: list[_Span]) -> None:
+        self._at(snap, _CLOSE, spans)
+
+    def finish(self, final: Snapshot) -> None:
+        """The run stopped at ``final``: requests still open end there, and every interval is shared."""
+        with self.lock:
+            if not self.final:
+                self.final = True
+                self._entries.append((final.t_monotonic, _SNAP, final))
+                self._snap_t = final.t_monotonic
+        with self._settling:
+            with self.lock:
+                batch, self._entries = self._entries, []
+            if batch:
+                self._process(batch)
+            if self._finished:
+                return
+            self._finished = True
+            end = self._last.t_monotonic
+            for span in list(self._active.values()):
+                span.end_t = max(end, span.start_t)
+                span.closed = True
+                if span.pending == 0:
+                    self._keep(span)
+            self._active.clear()
+            self._settle()
+            from wattprint.run.steady import steady_window
+
+            window = steady_window((r.start_s, r.end_s) for r in self._settled)
+            if window is not None:
+                self.buckets.steady(self._settled, window)
+
+    # -- processing (under the settling lock) -------------------------------------------------------------------
+
+    def _process(self, batch: list[tuple[float, int, object]]) -> None:
+        held = self._held
+        for entry in batch:
+            if entry[1] == _SNAP:
+                self._segment(entry[2])  # type: ignore[arg-type]
+            else:
+                held.append(entry)  # type: ignore[arg-type]
+        held = self._held
+        at = self._last.t_monotonic
+        done = 0
+        for t, op, span in held:  # edges at the last reading itself (exact ones): placed without waiting
+            if t > at:
+                break
+            self._apply(op, span, at)
+            done += 1
+        if done:
+            del held[:done]
+        self._settle()
+
+    def _segment(self, snap: Snapshot) -> None:
+        """Place the held edges between the last reading and ``snap``, the energy linear in time between them."""
         last = self._last
-        if snap.t_monotonic < last.t_monotonic:
-            return  # the run's final reading came first: later edges add nothing
-        before = last.values
-        deltas = tuple(v - (before[i] if i < len(before) else 0.0) for i, v in enumerate(snap.values))
         t0, t1 = last.t_monotonic, snap.t_monotonic
+        if t1 < t0:
+            return  # a reading older than one processed (cannot place it): the next one covers its energy
+        values = snap.values
+        before = last.values
+        if len(before) < len(values):
+            before = before + (0.0,) * (len(values) - len(before))
+        width = t1 - t0
+        total = sum(values) - sum(before)
+        spread = INTERPOLATION_SPREAD_REL
+        power = total / width if width > 0 else None
+        if power is not None:
+            previous = self._power_w
+            if previous is not None and max(power, previous) > 0:
+                spread = max(spread, min(1.0, abs(power - previous) / max(power, previous)))
+            self._power_w = power
+        seg = (width, spread)
+        at_t, at_values = t0, before
+        for t, op, span in self._held:
+            if t > t1:
+                t = t1  # recorded after the run's final reading: placed at it
+            if t > at_t:
+                f = (t - t0) / width
+                point = tuple(b + (v - b) * f for b, v in zip(before, values, strict=True))
+                self._interval(at_t, t, at_values, point, seg)
+                at_t, at_values = t, point
+            self._apply(op, span, at_t)
+        if t1 > at_t or at_values is not values:
+            self._interval(at_t, t1, at_values, values, seg)
+        self._held.clear()
         self._last = snap
+
+    def _apply(self, op: int, span: _Span, t: float) -> None:
+        if op == _OPEN:
+            span.start_t = t
+            span.start_wall = self._start.wall_time + (t - self._start.t_monotonic)
+            span.energy = []
+            span.prefill = []
+            span.pending = 0
+            span.bases = set()
+            span.seg = None
+            span.seg_j = span.seg_dt = span.interp_j = 0.0
+            self._active[id(span)] = span
+        elif op == _FIRST:
+            if span.first_t is None and span.end_t is None and id(span) in self._active:
+                span.first_t = t
+        elif self._active.pop(id(span), None) is not None:
+            span.end_t = max(t, span.start_t)
+            if span.pending == 0:  # no interval of any length: nothing to share, settled now
+                self._keep(span)
+
+    def _interval(self, t0: float, t1: float, v0: tuple[float, ...], v1: tuple[float, ...],
+                  seg: tuple[float, float]) -> None:
+        """Close the interval [t0, t1] (cumulative energies ``v0`` to ``v1``) with the requests active now."""
+        deltas = tuple(b - a for a, b in zip(v0, v1, strict=True))
         if not self._active:
             _add(self._idle, deltas, 1.0)
             self._idle_s += t1 - t0
             self.buckets.idle(t1 - self._start.t_monotonic, deltas, t1 - t0)
             return
+        if t1 <= t0 and not any(deltas):
+            return  # an instant without energy: nothing to share
         active = tuple(self._active.values())
         for span in active:
             span.pending += 1
-        self._pending.append((t0, t1, deltas, active))
-
-    def open(self, snap: Snapshot, span: _Span) -> None:
-        self.advance(snap)
-        self._count += 1
-        span.index = self._count
-        span.start_t = snap.t_monotonic
-        span.start_wall = self._start.wall_time + (snap.t_monotonic - self._start.t_monotonic)
-        self._active[id(span)] = span
-
-    def mark_first(self, snap: Snapshot, span: _Span) -> None:
-        self.advance(snap)
-        span.first_t = snap.t_monotonic
-
-    def close(self, snap: Snapshot, span: _Span) -> None:
-        self.close_many(snap, [span])
-
-    def close_many(self, snap: Snapshot, spans: list[_Span]) -> None:
-        self.advance(snap)
-        for span in spans:
-            span.end_t = max(snap.t_monotonic, span.start_t)
-            self._active.pop(id(span), None)
-        self._settle()
-
-    def finish(self, final: Snapshot) -> None:
-        """The run stopped at ``final``: requests still open end there, and every interval is shared."""
-        if self.final:
-            return
-        self.advance(final)
-        for span in list(self._active.values()):
-            span.end_t = final.t_monotonic
-        self._active.clear()
-        self._settle()
-        self.final = True
-        from wattprint.run.steady import steady_window
-
-        window = steady_window((r.start_s, r.end_s) for r in self._settled)
-        if window is not None:
-            self.buckets.steady(self._settled, window)
+        self._pending.append((t0, t1, deltas, active, seg))
 
     # -- sharing ---------------------------------------------------------------------------------------------
 
     def _settle(self) -> None:
         pending = self._pending
         while pending and all(span.end_t is not None for span in pending[0][3]):
-            t0, t1, deltas, active = pending.popleft()
-            self._share(t0, t1, deltas, active)
+            t0, t1, deltas, active, seg = pending.popleft()
+            self._share(t0, t1, deltas, active, seg)
             for span in active:
                 span.pending -= 1
                 if span.pending == 0 and span.end_t is not None:
-                    span.result = self._settle_span(span)
-                    self.buckets.add(span.result)
-                    if len(self._settled) >= MAX_KEPT_REQUESTS:
-                        oldest = self._settled.popleft()
-                        self._dropped += 1
-                        self._dropped_j += oldest.energy_j
-                    self._settled.append(span.result)
+                    self._keep(span)
+
+    def _keep(self, span: _Span) -> None:
+        span.result = self._settle_span(span)
+        self.buckets.add(span.result)
+        if len(self._settled) >= MAX_KEPT_REQUESTS:
+            oldest = self._settled.popleft()
+            self._dropped += 1
+            self._dropped_j += oldest.energy_j
+        self._settled.append(span.result)
 
     @staticmethod
-    def _share(t0: float, t1: float, deltas: tuple[float, ...], active: tuple[_Span, ...]) -> None:
-        works = [span.work(t0, t1) for span in active]
-        units = {work[0] for work in works if work is not None}
-        total = sum(work[1] for work in works if work is not None)
-        if None in works or len(units) != 1 or total <= 0:
-            shares, basis = [1.0 / len(active)] * len(active), TIME
+    def _share(t0: float, t1: float, deltas: tuple[float, ...], active: tuple[_Span, ...],
+               seg: tuple[float, float]) -> None:
+        if len(active) == 1:
+            shares, basis = [1.0], None
         else:
-            shares, basis = [work[1] / total for work in works if work is not None], units.pop()
+            works = [span.work(t0, t1) for span in active]
+            units = {work[0] for work in works if work is not None}
+            total = sum(work[1] for work in works if work is not None)
+            if None in works or len(units) != 1 or total <= 0:
+                shares, basis = [1.0 / len(active)] * len(active), TIME
+            else:
+                shares, basis = [work[1] / total for work in works if work is not None], units.pop()
+        dt = t1 - t0
+        energy = sum(deltas)
         for span, share in zip(active, shares, strict=True):
-            if t1 > t0:  # an instant says nothing about how its (no) energy was shared
-                span.bases.add(basis)
+            if dt > 0:  # an instant says nothing about how its (no) energy was shared
+                if basis is None:  # alone: shared by nothing, named by what the request stated
+                    work = span.work(t0, t1)
+                    span.bases.add(TIME if work is None else work[0])
+                else:
+                    span.bases.add(basis)
             _add(span.energy, deltas, share)
             if span.first_t is not None and t1 <= span.first_t:
                 _add(span.prefill, deltas, share)
+            if span.seg is not seg:
+                span.flush_segment()
+                span.seg = seg
+                span.seg_j = span.seg_dt = 0.0
+            span.seg_j += energy * share
+            span.seg_dt += dt
 
     def _settle_span(self, span: _Span) -> RequestEnergy:
         assert span.end_t is not None
+        span.flush_segment()
         duration = span.end_t - span.start_t
         energy = sum(span.energy)
-        method, uncertainty = _method(self._last, span.energy)
+        method, uncertainty = self._method(span.energy)
+        interpolation = span.interp_j / energy if energy > 0 else 0.0
+        if interpolation:
+            uncertainty = math.hypot(uncertainty, interpolation)
         prefill = decode = ttft = None
         if span.first_t is not None:
             prefill = sum(span.prefill)
             decode = energy - prefill
             ttft = span.first_t - span.start_t
+        bases = span.bases
         return RequestEnergy(
             request_id=str(span.index), started_at=span.start_wall, start_s=span.start_t - self._start.t_monotonic,
             duration_s=duration, energy_j=energy, method=method, uncertainty_rel=uncertainty,
-            sharing=span.bases.pop() if len(span.bases) == 1 else (MIXED if span.bases else TIME),
+            sharing=next(iter(bases)) if len(bases) == 1 else (MIXED if bases else TIME),
             endpoint=span.endpoint, tokens_in=span.tokens_in, tokens_out=span.tokens_out, items=span.items,
             time_to_first_token_s=ttft, prefill_energy_j=prefill, decode_energy_j=decode,
+            edges=METER if span.exact else INTERPOLATED, interpolation_uncertainty_rel=interpolation,
         )
+
+    def _method(self, energy: list[float]) -> tuple[str, float]:
+        """``_method`` with the slots' component, uncertainty and method looked up once per meter layout."""
+        snap = self._last
+        cached = self._slot_info
+        if cached is None or cached[0] is not snap.meta or cached[1] != len(snap.slots):
+            info = [(snap.meta[key].component, snap.meta[key].uncertainty_by_method[method], method)
+                    for key, method in snap.slots]
+            cached = self._slot_info = (snap.meta, len(snap.slots), info)
+        info = cached[2]
+        by_component: dict[str, float] = {}
+        used: list[str] = []
+        total = 0.0
+        for index, value in enumerate(energy):
+            component, rel, method = info[index]
+            by_component[component] = by_component.get(component, 0.0) + value * rel
+            total += value
+            if value > 0:
+                used.append(method)
+        if not used:
+            used = [method for _, _, method in info[: len(energy)]] or ["model"]
+        uncertainty = math.sqrt(sum(a * a for a in by_component.values())) / total if total > 0 else 0.0
+        return weakest_method(used), uncertainty
 
     def records(self, *, changed_only: bool) -> list[RequestIntervalRecord]:
         """The stored sums of the requests (per time bucket and endpoint): those changed since the last call, or
         all."""
-        last = self._last
-        return self.buckets.records(changed_only=changed_only, method_of=lambda slots: _method(last, slots))
+        with self._settling:
+            last = self._last
+            return self.buckets.records(changed_only=changed_only, method_of=lambda slots: _method(last, slots))
 
     def log(self) -> RequestLog:
-        """What is settled so far."""
-        measured = sum(self._last.values) - sum(self._start.values)
-        unsettled = sum(sum(deltas) for _, _, deltas, _ in self._pending)
-        return RequestLog(
-            run_id=self.run_id,
-            requests=tuple(sorted(self._settled, key=lambda r: (r.start_s, int(r.request_id)))),
-            idle_energy_j=sum(self._idle),
-            idle_s=self._idle_s,
-            measured_energy_j=measured,
-            measured_s=self._last.t_monotonic - self._start.t_monotonic,
-            unsettled_energy_j=unsettled,
-            dropped_requests=self._dropped,
-            dropped_energy_j=self._dropped_j,
-            open_requests=len(self._active),
-            final=self.final,
-        )
+        """What is settled so far (up to the last reading processed)."""
+        with self._settling:
+            measured = sum(self._last.values) - sum(self._start.values)
+            unsettled = sum(sum(entry[2]) for entry in self._pending)
+            return RequestLog(
+                run_id=self.run_id,
+                requests=tuple(sorted(self._settled, key=lambda r: (r.start_s, int(r.request_id)))),
+                idle_energy_j=sum(self._idle),
+                idle_s=self._idle_s,
+                measured_energy_j=measured,
+                measured_s=self._last.t_monotonic - self._start.t_monotonic,
+                unsettled_energy_j=unsettled,
+                dropped_requests=self._dropped,
+                dropped_energy_j=self._dropped_j,
+                open_requests=len(self._active) + sum(1 for e in self._held if e[1] == _OPEN)
+                - sum(1 for e in self._held if e[1] == _CLOSE),
+                final=self._finished,
+            )
+
+    def provisional(self, span: _Span) -> tuple[float, str, float]:
+        """``Request.provisional``: the span's settled energy plus equal shares of its pending intervals."""
+        with self._settling:
+            energy: list[float] = list(span.energy) if span.index and hasattr(span, "energy") else []
+            for _, _, deltas, active, _ in self._pending:
+                if span in active:
+                    _add(energy, deltas, 1.0 / len(active))
+            method, uncertainty = self._method(energy)
+        return sum(energy), method, uncertainty
 
 
 def _method(snap: Snapshot, energy: list[float]) -> tuple[str, float]:
     """The method and relative uncertainty of energy held per meter slot, combined as a window's are: slots of
     one component share their error source (absolute uncertainties add), components are independent (they add
     in quadrature); the method is the least direct one that contributed energy."""
-    from wattprint.core.methods import weakest_method
-
     by_component: dict[str, float] = {}
     used: list[str] = []
     for index, value in enumerate(energy):
@@ -351,6 +663,24 @@ def _method(snap: Snapshot, energy: list[float]) -> tuple[str, float]:
 
 _ledgers: weakref.WeakKeyDictionary[TrackerBase, RequestLedger] = weakref.WeakKeyDictionary()
 _ledgers_lock = threading.Lock()
+_meter_edges: weakref.WeakSet[TrackerBase] = weakref.WeakSet()
+
+
+def request_edges(tracker: TrackerBase, edges: str) -> None:
+    """How the requests of ``tracker``'s runs place their edges: ``"interpolated"`` (the default: a time at
+    each edge, the meter read at most once per ``interval_s``) or ``"meter"`` (a meter reading at every edge,
+    as ``run.request(..., exact=True)``; exact edges at the cost of a reading each). Applies from the next run,
+    and to the current one."""
+    if edges not in EDGES:
+        raise ConfigError(f"request_edges() takes edges='interpolated' or 'meter', got {edges!r}")
+    with _ledgers_lock:
+        if edges == METER:
+            _meter_edges.add(tracker)
+        else:
+            _meter_edges.discard(tracker)
+        ledger = _ledgers.get(tracker)
+        if ledger is not None and ledger.run_id == tracker.run_id:
+            ledger.exact = edges == METER
 
 
 def _ledger(tracker: TrackerBase) -> RequestLedger:
@@ -360,9 +690,25 @@ def _ledger(tracker: TrackerBase) -> RequestLedger:
         if ledger is None or ledger.run_id != tracker.run_id:
             if tracker._start is None or tracker.run_id is None:
                 raise TrackerStateError("the tracker is not running")
-            ledger = RequestLedger(tracker.run_id, tracker._start)
+            ledger = RequestLedger(tracker.run_id, tracker._start, interval_s=tracker.settings.interval_s,
+                                   exact=tracker in _meter_edges)
             _ledgers[tracker] = ledger
         return ledger
+
+
+def _current(tracker: TrackerBase) -> RequestLedger | None:
+    """The ledger of the tracker's current (or last) run brought up to date: finished once the run has stopped,
+    else read now and settled. None when the run served no requests."""
+    with _ledgers_lock:
+        ledger = _ledgers.get(tracker)
+    if ledger is None or ledger.run_id != tracker.run_id:
+        return None
+    final = tracker._final
+    if not tracker.running and final is not None:
+        ledger.finish(final)
+    else:
+        ledger.refresh(tracker, force=True)
+    return ledger
 
 
 def request_records(tracker: TrackerBase, run_id: str, *, changed_only: bool) -> list[RequestIntervalRecord]:
@@ -372,10 +718,9 @@ def request_records(tracker: TrackerBase, run_id: str, *, changed_only: bool) ->
         ledger = _ledgers.get(tracker)
     if ledger is None or ledger.run_id != run_id:
         return []
-    with ledger.lock:
-        if ledger.run_id == tracker.run_id and not tracker.running and tracker._final is not None:
-            ledger.finish(tracker._final)
-        return ledger.records(changed_only=changed_only)
+    if ledger.run_id == tracker.run_id:
+        _current(tracker)
+    return ledger.records(changed_only=changed_only)
 
 
 def with_inference(tracker: TrackerBase, result: RunResult) -> RunResult:
@@ -401,16 +746,10 @@ def with_inference(tracker: TrackerBase, result: RunResult) -> RunResult:
 
 
 def request_log(tracker: TrackerBase) -> RequestLog | None:
-    """The tracker's current (or last) run's requests so far; None when it served none."""
-    with _ledgers_lock:
-        ledger = _ledgers.get(tracker)
-    if ledger is None or ledger.run_id != tracker.run_id:
-        return None
-    with ledger.lock:
-        final = tracker._final
-        if not tracker.running and final is not None:
-            ledger.finish(final)
-        return ledger.log()
+    """The tracker's current (or last) run's requests so far (a reading is taken now while it runs); None when
+    it served none."""
+    ledger = _current(tracker)
+    return None if ledger is None else ledger.log()
 
 
 class Request:
@@ -418,28 +757,30 @@ class Request:
 
     Set ``tokens_in``, ``tokens_out`` or ``items`` any time before it ends; call ``first_token()`` when the first
     output token is ready to measure prefill and decode apart. ``energy`` is the settled share once the request
-    and every request overlapping it have ended (None before).
+    and every request overlapping it have ended (None before). ``exact=True`` reads the meter at each of its
+    edges instead of interpolating between the meter's readings (docs/inference.md: the cost and the gain).
     """
 
     __slots__ = ("_tracker", "_ledger", "_span")
 
     def __init__(self, tracker: TrackerBase, *, tokens_in: int | None = None, tokens_out: int | None = None,
-                 items: int | None = None, endpoint: str | None = None) -> None:
-        if not tracker.running:
+                 items: int | None = None, endpoint: str | None = None, exact: bool = False) -> None:
+        if tracker._sub is None:
             raise TrackerStateError(
                 "run.request() needs a running tracker: call run.start() first or use "
                 "`with wattprint.track(...) as run:`"
             )
-        from wattprint.core.errors import check_name
-
+        if exact is not True and exact is not False:
+            raise ConfigError(f"exact must be True or False, got {exact!r}")
         self._tracker = tracker
         self._ledger: RequestLedger | None = None
-        self._span = _Span(check_name("endpoint", endpoint), _check_count("tokens_in", tokens_in),
-                           _check_count("tokens_out", tokens_out), _check_count("items", items))
+        self._span = _Span(None if endpoint is None else check_name("endpoint", endpoint),
+                           _check_count("tokens_in", tokens_in), _check_count("tokens_out", tokens_out),
+                           _check_count("items", items), exact)
 
     def _set(self, name: str, value: object) -> None:
         checked = _check_count(name, value)
-        if self._span.end_t is not None:
+        if self._span.closed:
             raise TrackerStateError(f"{name} must be set before the request ends (inside its `with` block)")
         setattr(self._span, name, checked)
 
@@ -450,10 +791,8 @@ class Request:
 
     @endpoint.setter
     def endpoint(self, value: str | None) -> None:
-        from wattprint.core.errors import check_name
-
         checked = check_name("endpoint", value)
-        if self._span.end_t is not None:
+        if self._span.closed:
             raise TrackerStateError("endpoint must be set before the request ends (inside its `with` block)")
         self._span.endpoint = checked
 
@@ -485,37 +824,40 @@ class Request:
         self._set("items", value)
 
     @property
+    def exact(self) -> bool:
+        """Whether the request's edges read the meter (``exact=True`` or ``request_edges(run, "meter")``)."""
+        return self._span.exact
+
+    @property
     def ended(self) -> bool:
         """Whether the request has ended (by ``stop()``, or by the run's stop)."""
-        return self._span.end_t is not None
+        return self._span.closed
 
     def provisional(self) -> tuple[float, str, float]:
         """A figure for a request still in flight (a response header): ``(energy_j, method, uncertainty_rel)`` of
         the energy measured since it started, shared equally among the requests in flight in each interval.
 
         Only an indication: the settled share (``energy``) may differ, since it shares by work where sizes are
-        known and counts the request's time after this call. It adds an edge (a meter read), as ``first_token``.
+        known and counts the request's time after this call. It reads the meter (as an exact edge does).
         """
-        ledger, span = self._ledger, self._span
+        ledger = self._ledger
         if ledger is None:
             raise TrackerStateError("provisional() needs a started request: use `with run.request(...) as req:`")
-        with ledger.lock:
-            if span.end_t is None and not ledger.final:
-                ledger.advance(self._tracker._edge_or_final())
-            energy: list[float] = list(span.energy)
-            for _, _, deltas, active in ledger._pending:
-                if span in active:
-                    _add(energy, deltas, 1.0 / len(active))
-            method, uncertainty = _method(ledger._last, energy)
-        return sum(energy), method, uncertainty
+        if not self._span.closed:
+            ledger.refresh(self._tracker, force=True)
+        return ledger.provisional(self._span)
 
     def start(self) -> Request:
         if self._ledger is not None:
             raise TrackerStateError("this request was already started; create a new one with run.request()")
         ledger = _ledger(self._tracker)
-        with ledger.lock:
-            ledger.open(self._tracker._edge(), self._span)
-            self._ledger = ledger
+        span = self._span
+        if span.exact or ledger.exact:
+            span.exact = True
+            ledger.record_exact(self._tracker, _OPEN, (span,))
+        elif ledger.record(_OPEN, (span,)):
+            ledger.refresh(self._tracker)
+        self._ledger = ledger
         return self
 
     def first_token(self) -> None:
@@ -523,23 +865,39 @@ class Request:
         ledger, span = self._ledger, self._span
         if ledger is None:
             raise TrackerStateError("first_token() needs a started request: use `with run.request(...) as req:`")
-        with ledger.lock:
-            if span.first_t is None and span.end_t is None and not ledger.final:
-                ledger.mark_first(self._tracker._edge_or_final(), span)
+        if span.marked or span.closed:
+            return
+        span.marked = True
+        if span.exact:
+            ledger.record_exact(self._tracker, _FIRST, (span,))
+        elif ledger.record(_FIRST, (span,)):
+            ledger.refresh(self._tracker)
 
     def stop(self) -> None:
         """End the request (a second call does nothing; one the run's stop ended keeps that end)."""
         ledger, span = self._ledger, self._span
         if ledger is None:
             raise TrackerStateError("this request was never started")
-        with ledger.lock:
-            if span.end_t is None and not ledger.final and ledger.run_id == self._tracker.run_id:
-                ledger.close(self._tracker._edge_or_final(), span)
+        if span.closed:
+            return
+        span.closed = True
+        if span.exact:
+            ledger.record_exact(self._tracker, _CLOSE, (span,))
+        elif ledger.record(_CLOSE, (span,)):
+            ledger.refresh(self._tracker)
 
     @property
     def energy(self) -> RequestEnergy | None:
-        """The request's settled energy share (None until it and every request overlapping it have ended)."""
-        return self._span.result
+        """The request's settled energy share (None until it and every request overlapping it have ended). Asked
+        for while the run goes on, it takes a meter reading to settle what it can."""
+        span = self._span
+        if span.result is None and span.closed and self._ledger is not None:
+            tracker = self._tracker
+            if self._ledger.run_id == tracker.run_id:
+                _current(tracker)
+            else:
+                self._ledger.drain()
+        return span.result
 
     def __enter__(self) -> Request:
         return self.start()
@@ -566,6 +924,15 @@ def _together(requests: list[Request], what: str) -> tuple[RequestLedger, Tracke
     return _ledger(tracker), tracker
 
 
+def _batch_edge(ledger: RequestLedger, tracker: TrackerBase, op: int, spans: tuple[_Span, ...]) -> None:
+    if any(span.exact for span in spans) or (op == _OPEN and ledger.exact):
+        for span in spans:
+            span.exact = True
+        ledger.record_exact(tracker, op, spans)
+    elif ledger.record(op, spans):
+        ledger.refresh(tracker)
+
+
 def start_batch(requests: list[Request]) -> None:
     """Start requests served together (one batch) at one edge, so that none counts as having arrived first."""
     found = _together(requests, "start_batch()")
@@ -574,11 +941,9 @@ def start_batch(requests: list[Request]) -> None:
     ledger, tracker = found
     if any(r._ledger is not None for r in requests):
         raise TrackerStateError("a request of the batch was already started; create new ones with run.request()")
-    with ledger.lock:
-        snap = tracker._edge()
-        for request in requests:
-            ledger.open(snap, request._span)
-            request._ledger = ledger
+    _batch_edge(ledger, tracker, _OPEN, tuple(r._span for r in requests))
+    for request in requests:
+        request._ledger = ledger
 
 
 def first_token_batch(requests: list[Request]) -> None:
@@ -587,13 +952,11 @@ def first_token_batch(requests: list[Request]) -> None:
     if found is None:
         return
     ledger, tracker = found
-    with ledger.lock:
-        spans = [r._span for r in requests if r._ledger is ledger and r._span.first_t is None and r._span.end_t is None]
-        if spans and not ledger.final:
-            snap = tracker._edge_or_final()
-            ledger.advance(snap)
-            for span in spans:
-                span.first_t = snap.t_monotonic
+    spans = tuple(r._span for r in requests if r._ledger is ledger and not r._span.marked and not r._span.closed)
+    for span in spans:
+        span.marked = True
+    if spans:
+        _batch_edge(ledger, tracker, _FIRST, spans)
 
 
 def stop_batch(requests: list[Request]) -> None:
@@ -602,7 +965,8 @@ def stop_batch(requests: list[Request]) -> None:
     if found is None:
         return
     ledger, tracker = found
-    with ledger.lock:
-        spans = [r._span for r in requests if r._ledger is ledger and r._span.end_t is None]
-        if spans and not ledger.final and ledger.run_id == tracker.run_id:
-            ledger.close_many(tracker._edge_or_final(), spans)
+    spans = tuple(r._span for r in requests if r._ledger is ledger and not r._span.closed)
+    for span in spans:
+        span.closed = True
+    if spans:
+        _batch_edge(ledger, tracker, _CLOSE, spans)
