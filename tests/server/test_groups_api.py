@@ -130,3 +130,21 @@ def test_show_and_report_a_group_from_the_server(served: Served, tmp_path: Path)
     assert "<h2>Per node</h2>" in page and "data:image/png;base64," in page  # the per-node chart
     card = _cli(["report", "job-7001", "--format", "model-card"], served.env)
     assert card.returncode != 0 and "--format md, html or latex" in card.stderr
+
+
+def test_ranks_pushed_to_a_server_on_postgresql(team_server_pg: TeamServer, tmp_path: Path) -> None:
+    """The parts reach the server as a job's ranks send them (``wattprint push`` from the ranks' store); the server
+    sums them in PostgreSQL (the group id index's SQL of that database) as the local store does."""
+    store = tmp_path / "ranks.sqlite"
+    run_ids = write_group(tmp_path, str(store))
+    env = {**os.environ, "WATTPRINT_STORE": str(store), "WATTPRINT_GPUS": "false"}
+    remote = ["--server", team_server_pg.url, "--server-token", str(team_server_pg.admin_token)]
+    pushed = _cli(["push", *remote], env)
+    assert pushed.returncode == 0, pushed.stderr
+    group = httpx.get(f"{team_server_pg.url}/api/v1/groups/job-7001", headers=team_server_pg.auth(), timeout=30)
+    assert group.status_code == 200, group.text
+    assert group.json() == json.loads(_cli(["show", "job-7001", "--json"], env).stdout)
+    assert [p["run_id"] for p in group.json()["parts"]] == run_ids
+    listed = httpx.get(f"{team_server_pg.url}/api/v1/runs", params={"group": "job-7001"},
+                       headers=team_server_pg.auth(), timeout=30).json()["items"]
+    assert sorted(r["run_id"] for r in listed) == sorted(run_ids)
