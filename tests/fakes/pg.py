@@ -204,8 +204,15 @@ def check_migrated_from_empty(store: RunStore) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    def declared(item: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
+        # ix_runs_group_id indexes an expression over extra's JSON, written per dialect by migration 0004: the Core
+        # tables cannot declare it, so it is checked by name below instead
+        return not (kind == "index" and name == "ix_runs_group_id")
+
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata) == []
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": declared})
+        assert compare_metadata(context, schema.metadata) == []
+    assert "ix_runs_group_id" in {i["name"] for i in inspector.get_indexes("runs")}
     assert inspector.get_pk_constraint("intervals")["constrained_columns"] == ["run_id", "bucket", "device"]
     assert inspector.get_pk_constraint("tasks")["constrained_columns"] == ["run_id", "seq"]
     indexes = {i["name"] for i in inspector.get_indexes("runs")}
