@@ -126,6 +126,7 @@ def test_show_and_report_a_group_from_the_server(served: Served, tmp_path: Path)
     assert r"\begin{tabular}" in latex and r"job-7001: per rank (part)" in latex
     local = _cli(["report", "job-7001", "-o", str(tmp_path / "group.html")], served.env)
     assert local.returncode == 0, local.stderr
+    assert "HTML report of run group job-7001" in local.stderr
     page = (tmp_path / "group.html").read_text()
     assert "<h2>Per node</h2>" in page and "data:image/png;base64," in page  # the per-node chart
     card = _cli(["report", "job-7001", "--format", "model-card"], served.env)

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from wattprint.report.render import render_report
 
     fmt = _format(args)
+    what: str | None = None
     if (args.run is None) == (args.project is None):
         raise ConfigError("give one run (an id, a prefix or 'last') or --project P, not both and not neither")
     if args.update and fmt != "model-card":
@@ -74,13 +75,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             if args.run is None or args.update:
                 raise
             text = _group_report(store, args, fmt, failure)
+            what = report_what(fmt, run=args.run, project=None).replace(" of run ", " of run group ", 1)
     finally:
         store.close()
     if args.update:
         print(updated_text(args.update), file=sys.stderr)
         if not args.output:
             return 0
-    write_output(text, args.output, what=report_what(fmt, run=args.run, project=args.project))
+    write_output(text, args.output, what=what or report_what(fmt, run=args.run, project=args.project))
     return 0
 
 
