@@ -63,6 +63,10 @@ def test_push_sends_the_request_sums_and_show_server_rebuilds_the_figures(
     assert shown["whole"]["requests"] == 4 and shown["whole"]["tokens_out"] == 40
     assert run.result is not None and run.result.inference is not None
     assert shown["whole"]["energy_j"] == pytest.approx(run.result.inference.whole.energy_j, rel=1e-9)
+    report = httpx.get(f"{team_server.url}/api/v1/runs/{rid}/report", params={"format": "md"},
+                       headers=team_server.auth(), timeout=30)
+    assert report.status_code == 200, report.text
+    assert "## Inference" in report.text  # the server's reports carry the run's request sums too
 
 
 def test_the_server_sink_sends_the_request_sums_of_a_running_tracker(tmp_path: Path,

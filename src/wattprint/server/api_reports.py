@@ -58,9 +58,10 @@ def _rendered(render: Any, *args: Any) -> str:
 
 def _content(store: RunStore, run_id: str) -> Any:
     from wattprint.report.content import content_from_records
+    from wattprint.store.requests import read_request_intervals
 
     return content_from_records(store.run(run_id), store.components(run_id), store.intervals(run_id),
-                                store.tasks(run_id))
+                                store.tasks(run_id), read_request_intervals(store, run_id))
 
 
 @router.get("/report-formats", summary="The report formats", name="report_formats", responses=openapi.ANY_JSON)
