@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from wattprint.api.records import RequestIntervalRecord, RequestRecord
     from wattprint.core.results import RunResult
-    from wattprint.measure.meter import Snapshot
+    from wattprint.measure.meter import Meter, Snapshot
     from wattprint.run.base import TrackerBase
 
 TOKENS = "tokens"
@@ -154,7 +154,7 @@ class _Span:
 
     __slots__ = ("index", "endpoint", "tokens_in", "tokens_out", "items", "exact", "closed", "marked", "start_t",
                  "start_wall", "first_t", "end_t", "energy", "prefill", "pending", "bases", "result", "seg",
-                 "seg_j", "seg_dt", "interp_j")
+                 "seg_frac", "seg_pre", "seg_dt", "interp_j")
 
     # set when the ledger processes the request's start:
     start_wall: float
@@ -162,9 +162,11 @@ class _Span:
     prefill: list[float]
     pending: int
     bases: set[str]
-    seg: tuple[float, float] | None
-    """The reading interval (its width and power spread) the request last received energy from."""
-    seg_j: float
+    seg: _Reading | None
+    """The reading interval the request last received energy from; ``seg_frac`` (``seg_pre`` before its first
+    token) is the part of that interval's energy it received, ``seg_dt`` the time it was active in it."""
+    seg_frac: float
+    seg_pre: float
     seg_dt: float
     interp_j: float
     """What interpolating its edges cannot know of its energy, in joules (combined into its uncertainty)."""
@@ -196,12 +198,23 @@ class _Span:
         return _rate(ITEMS, self.items, self.end_t - self.start_t, t1 - t0)
 
     def flush_segment(self) -> None:
-        """Add what interpolation could not know of the energy received in the last reading interval: the
-        interval's power spread times the energy, scaled by the part of the interval the request did not cover."""
+        """Add the energy received in the last reading interval, per meter slot, and what interpolation could not
+        know of it: the interval's power spread times that energy, scaled by the part of the interval the
+        request did not cover (none when its edges were readings)."""
         seg = self.seg
-        if seg is not None and seg[0] > 0:
-            self.interp_j += self.seg_j * seg[1] * max(0.0, 1.0 - self.seg_dt / seg[0])
+        if seg is None:
+            return
+        width, spread, deltas, total = seg
+        _add(self.energy, deltas, self.seg_frac)
+        if self.seg_pre:
+            _add(self.prefill, deltas, self.seg_pre)
+        if width > 0:
+            self.interp_j += total * self.seg_frac * spread * max(0.0, 1.0 - self.seg_dt / width)
         self.seg = None
+
+
+_Reading = tuple[float, float, tuple[float, ...], float]
+"""A reading interval: its width (s), the spread of power taken within it, its energy per slot, and in all."""
 
 
 def _rate(unit: str, amount: int | None, phase_s: float, dt: float) -> tuple[str, float] | None:
@@ -263,15 +276,35 @@ class RequestLedger:
         """Edges after the last processed reading, waiting for the next one to place their energy."""
         self._power_w: float | None = None
         self._active: dict[int, _Span] = {}
-        self._pending: deque[tuple[float, float, tuple[float, ...], tuple[_Span, ...], tuple[float, float]]] = (
-            deque())
+        self._pending: deque[tuple[float, float, tuple[_Span, ...], _Reading, float]] = deque()
+        """Intervals ``(t0, t1, active requests, reading interval, part of its energy)`` not yet shared."""
         self._idle: list[float] = []
         self._idle_s = 0.0
         self._settled: deque[RequestEnergy] = deque()
         self._dropped = 0
         self._dropped_j = 0.0
         self._finished = False
+        self._idle_parts: dict[float, list[float]] = {}
+        """Idle (part of the reading interval's energy, seconds) per stored bucket, while a reading is placed."""
+        self._bucket_bounds: tuple[float, float] = (0.0, -1.0)
         self._slot_info: tuple[object, int, list[tuple[str, float, str]]] | None = None
+        self._job: tuple[Meter, int] | None = None
+
+    def attach(self, tracker: TrackerBase) -> None:
+        """Settle in the meter's thread once per ``interval_s`` (reading the meter when due), not at the edges."""
+        sub = tracker._sub
+        if sub is None or sub.stale:
+            return
+        ref = weakref.ref(tracker)
+
+        def settle() -> float | None:
+            found = ref()
+            if found is None or self.final or found.run_id != self.run_id or found._sub is None:
+                return None
+            self.refresh(found)
+            return self.interval_s
+
+        self._job = (sub.meter, sub.meter.add_job(settle, name="settle-requests"))
 
     # -- edges -------------------------------------------------------------------------------------------------
 
@@ -316,9 +349,9 @@ class RequestLedger:
         finally:
             tracker._lock.release()
 
-    def refresh(self, tracker: TrackerBase, *, force: bool = False) -> None:
-        """Read the meter when a reading is due (or ``force``) and settle what the readings make known. Trouble
-        reading is logged and left for the next edge (the run's final reading settles everything)."""
+    def refresh(self, tracker: TrackerBase, *, force: bool = False, settle: bool = True) -> None:
+        """Read the meter when a reading is due (or ``force``) and (``settle``) settle what the readings make
+        known. Trouble reading is logged and left for later (the run's final reading settles everything)."""
         if _lock_tracker(tracker):
             try:
                 with self.lock:
@@ -333,7 +366,8 @@ class RequestLedger:
                 _log.debug("wattprint: a reading for the requests failed", exc_info=True)
             finally:
                 tracker._lock.release()
-        self.drain()
+        if settle:
+            self.drain()
 
     def drain(self) -> None:
         """Process the edges and readings recorded so far, settling what they make known."""
@@ -390,6 +424,9 @@ class RequestLedger:
                 self.final = True
                 self._entries.append((final.t_monotonic, _SNAP, final))
                 self._snap_t = final.t_monotonic
+        job, self._job = self._job, None
+        if job is not None:
+            job[0].remove_job(job[1])
         with self._settling:
             with self.lock:
                 batch, self._entries = self._entries, []
@@ -441,32 +478,34 @@ class RequestLedger:
             return  # a reading older than one processed (cannot place it): the next one covers its energy
         values = snap.values
         before = last.values
-        if len(before) < len(values):
-            before = before + (0.0,) * (len(values) - len(before))
+        deltas = tuple(v - (before[i] if i < len(before) else 0.0) for i, v in enumerate(values))
         width = t1 - t0
-        total = sum(values) - sum(before)
+        total = sum(deltas)
         spread = INTERPOLATION_SPREAD_REL
-        power = total / width if width > 0 else None
-        if power is not None:
+        if width > 0:
+            power = total / width
             previous = self._power_w
             if previous is not None and max(power, previous) > 0:
                 spread = max(spread, min(1.0, abs(power - previous) / max(power, previous)))
             self._power_w = power
-        seg = (width, spread)
-        at_t, at_values = t0, before
+        seg: _Reading = (width, spread, deltas, total)
+        self._idle_parts = {}
+        at_t, used = t0, 0.0
         for t, op, span in self._held:
             if t > t1:
                 t = t1  # recorded after the run's final reading: placed at it
             if t > at_t:
-                f = (t - t0) / width
-                point = tuple(b + (v - b) * f for b, v in zip(before, values, strict=True))
-                self._interval(at_t, t, at_values, point, seg)
-                at_t, at_values = t, point
+                part = (t - at_t) / width
+                self._interval(at_t, t, part, seg)
+                at_t, used = t, used + part
             self._apply(op, span, at_t)
-        if t1 > at_t or at_values is not values:
-            self._interval(at_t, t1, at_values, values, seg)
+        self._interval(at_t, t1, max(0.0, 1.0 - used), seg)  # the rest: the parts add up to the whole
         self._held.clear()
         self._last = snap
+        for bucket_end, (part, seconds) in self._idle_parts.items():
+            idle = tuple(d * part for d in deltas)
+            _add(self._idle, idle, 1.0)
+            self.buckets.idle(bucket_end, idle, seconds)
 
     def _apply(self, op: int, span: _Span, t: float) -> None:
         if op == _OPEN:
@@ -477,7 +516,7 @@ class RequestLedger:
             span.pending = 0
             span.bases = set()
             span.seg = None
-            span.seg_j = span.seg_dt = span.interp_j = 0.0
+            span.interp_j = 0.0
             self._active[id(span)] = span
         elif op == _FIRST:
             if span.first_t is None and span.end_t is None and id(span) in self._active:
@@ -487,29 +526,43 @@ class RequestLedger:
             if span.pending == 0:  # no interval of any length: nothing to share, settled now
                 self._keep(span)
 
-    def _interval(self, t0: float, t1: float, v0: tuple[float, ...], v1: tuple[float, ...],
-                  seg: tuple[float, float]) -> None:
-        """Close the interval [t0, t1] (cumulative energies ``v0`` to ``v1``) with the requests active now."""
-        deltas = tuple(b - a for a, b in zip(v0, v1, strict=True))
+    def _interval(self, t0: float, t1: float, part: float, seg: _Reading) -> None:
+        """Close the interval [t0, t1], ``part`` of the reading interval ``seg``, with the requests active now."""
         if not self._active:
-            _add(self._idle, deltas, 1.0)
-            self._idle_s += t1 - t0
-            self.buckets.idle(t1 - self._start.t_monotonic, deltas, t1 - t0)
+            if t1 > t0 or part:
+                self._idle_s += t1 - t0
+                end_s = t1 - self._start.t_monotonic
+                key = self._bucket_end(end_s)
+                found = self._idle_parts.get(key)
+                if found is None:
+                    self._idle_parts[key] = [part, t1 - t0]
+                else:
+                    found[0] += part
+                    found[1] += t1 - t0
             return
-        if t1 <= t0 and not any(deltas):
+        if t1 <= t0 and not part:
             return  # an instant without energy: nothing to share
         active = tuple(self._active.values())
         for span in active:
             span.pending += 1
-        self._pending.append((t0, t1, deltas, active, seg))
+        self._pending.append((t0, t1, active, seg, part))
+
+    def _bucket_end(self, end_s: float) -> float:
+        """A moment in the stored bucket holding ``end_s`` (idle energy is summed per bucket)."""
+        bounds = self._bucket_bounds
+        if not bounds[0] <= end_s < bounds[1]:
+            from wattprint.run.request_buckets import bucket_of, bucket_span
+
+            bounds = self._bucket_bounds = bucket_span(bucket_of(end_s))
+        return bounds[0] if bounds[0] <= end_s else end_s
 
     # -- sharing ---------------------------------------------------------------------------------------------
 
     def _settle(self) -> None:
         pending = self._pending
-        while pending and all(span.end_t is not None for span in pending[0][3]):
-            t0, t1, deltas, active, seg = pending.popleft()
-            self._share(t0, t1, deltas, active, seg)
+        while pending and all(span.end_t is not None for span in pending[0][2]):
+            t0, t1, active, seg, part = pending.popleft()
+            self._share(t0, t1, active, seg, part)
             for span in active:
                 span.pending -= 1
                 if span.pending == 0 and span.end_t is not None:
@@ -525,35 +578,36 @@ class RequestLedger:
         self._settled.append(span.result)
 
     @staticmethod
-    def _share(t0: float, t1: float, deltas: tuple[float, ...], active: tuple[_Span, ...],
-               seg: tuple[float, float]) -> None:
+    def _share(t0: float, t1: float, active: tuple[_Span, ...], seg: _Reading, part: float) -> None:
+        dt = t1 - t0
+        shares: tuple[float, ...]
         if len(active) == 1:
-            shares, basis = [1.0], None
+            span = active[0]
+            shares = (1.0,)
+            if dt > 0:  # alone: shared with nothing, named by what the request stated
+                work = span.work(t0, t1)
+                span.bases.add(TIME if work is None else work[0])
         else:
             works = [span.work(t0, t1) for span in active]
             units = {work[0] for work in works if work is not None}
             total = sum(work[1] for work in works if work is not None)
             if None in works or len(units) != 1 or total <= 0:
-                shares, basis = [1.0 / len(active)] * len(active), TIME
+                shares, basis = (1.0 / len(active),) * len(active), TIME
             else:
-                shares, basis = [work[1] / total for work in works if work is not None], units.pop()
-        dt = t1 - t0
-        energy = sum(deltas)
-        for span, share in zip(active, shares, strict=True):
+                shares = tuple(work[1] / total for work in works if work is not None)
+                basis = units.pop()
             if dt > 0:  # an instant says nothing about how its (no) energy was shared
-                if basis is None:  # alone: shared by nothing, named by what the request stated
-                    work = span.work(t0, t1)
-                    span.bases.add(TIME if work is None else work[0])
-                else:
+                for span in active:
                     span.bases.add(basis)
-            _add(span.energy, deltas, share)
-            if span.first_t is not None and t1 <= span.first_t:
-                _add(span.prefill, deltas, share)
+        for span, share in zip(active, shares, strict=True):
             if span.seg is not seg:
                 span.flush_segment()
                 span.seg = seg
-                span.seg_j = span.seg_dt = 0.0
-            span.seg_j += energy * share
+                span.seg_frac = span.seg_pre = span.seg_dt = 0.0
+            received = part * share
+            span.seg_frac += received
+            if span.first_t is not None and t1 <= span.first_t:
+                span.seg_pre += received
             span.seg_dt += dt
 
     def _settle_span(self, span: _Span) -> RequestEnergy:
@@ -614,7 +668,7 @@ class RequestLedger:
         """What is settled so far (up to the last reading processed)."""
         with self._settling:
             measured = sum(self._last.values) - sum(self._start.values)
-            unsettled = sum(sum(entry[2]) for entry in self._pending)
+            unsettled = sum(entry[3][3] * entry[4] for entry in self._pending)
             return RequestLog(
                 run_id=self.run_id,
                 requests=tuple(sorted(self._settled, key=lambda r: (r.start_s, int(r.request_id)))),
@@ -634,9 +688,11 @@ class RequestLedger:
         """``Request.provisional``: the span's settled energy plus equal shares of its pending intervals."""
         with self._settling:
             energy: list[float] = list(span.energy) if span.index and hasattr(span, "energy") else []
-            for _, _, deltas, active, _ in self._pending:
+            if span.index and hasattr(span, "seg") and span.seg is not None:
+                _add(energy, span.seg[2], span.seg_frac)
+            for _, _, active, seg, part in self._pending:
                 if span in active:
-                    _add(energy, deltas, 1.0 / len(active))
+                    _add(energy, seg[2], part / len(active))
             method, uncertainty = self._method(energy)
         return sum(energy), method, uncertainty
 
@@ -692,6 +748,7 @@ def _ledger(tracker: TrackerBase) -> RequestLedger:
                 raise TrackerStateError("the tracker is not running")
             ledger = RequestLedger(tracker.run_id, tracker._start, interval_s=tracker.settings.interval_s,
                                    exact=tracker in _meter_edges)
+            ledger.attach(tracker)
             _ledgers[tracker] = ledger
         return ledger
 
@@ -856,7 +913,7 @@ class Request:
             span.exact = True
             ledger.record_exact(self._tracker, _OPEN, (span,))
         elif ledger.record(_OPEN, (span,)):
-            ledger.refresh(self._tracker)
+            ledger.refresh(self._tracker, settle=False)
         self._ledger = ledger
         return self
 
@@ -871,7 +928,7 @@ class Request:
         if span.exact:
             ledger.record_exact(self._tracker, _FIRST, (span,))
         elif ledger.record(_FIRST, (span,)):
-            ledger.refresh(self._tracker)
+            ledger.refresh(self._tracker, settle=False)
 
     def stop(self) -> None:
         """End the request (a second call does nothing; one the run's stop ended keeps that end)."""
@@ -884,7 +941,7 @@ class Request:
         if span.exact:
             ledger.record_exact(self._tracker, _CLOSE, (span,))
         elif ledger.record(_CLOSE, (span,)):
-            ledger.refresh(self._tracker)
+            ledger.refresh(self._tracker, settle=False)
 
     @property
     def energy(self) -> RequestEnergy | None:
@@ -930,7 +987,7 @@ def _batch_edge(ledger: RequestLedger, tracker: TrackerBase, op: int, spans: tup
             span.exact = True
         ledger.record_exact(tracker, op, spans)
     elif ledger.record(op, spans):
-        ledger.refresh(tracker)
+        ledger.refresh(tracker, settle=False)
 
 
 def start_batch(requests: list[Request]) -> None:
