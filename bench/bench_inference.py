@@ -4,9 +4,11 @@ without wattprint (goal: no difference beyond noise). Prints figures; asserts no
     python bench/bench_inference.py [--windows 20000] [--rounds 7] [--batches 20] [--batch-size 8] [--device cpu]
 
 The window: ``with run.request(tokens_in=16) as req: req.tokens_out = 32`` in a running tracker (store off, so no
-writer thread competes), timed in chunks of 1,000; each window reads the meter at its two edges (cumulative
-counters, or the power models where the machine has none) and settles its share at its end. A ``task()`` window
-is timed beside it for comparison. The throughput: a GPT-2 of one layer (random weights, built from a small config,
+writer thread competes), timed in chunks of 1,000. Its edges record a time each; the meter is read at an edge at
+most once per ``interval_s`` (0.1 s here, so that readings fall inside the timed chunks) and the meter's thread
+settles the shares meanwhile. Beside it: the edges alone (no reading due), the settling per request (done once
+per ``interval_s`` in the meter's thread), exact edges (a meter reading at each edge, ``request_edges(run,
+"meter")``), and a ``task()`` window. The throughput: a GPT-2 of one layer (random weights, built from a small config,
 nothing downloaded) generating 32 tokens for batches of prompts, in rounds that alternate plain ``generate`` and
 the same calls measured with ``track_generation`` (the tracker started and stopped outside the timed part), so
 that drift on a shared machine falls on both alike. With ``--device cuda`` the model runs on the GPU, the tracker
@@ -29,33 +31,68 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
     return q[0], statistics.median(values), q[2]
 
 
+def _windows(run: object, chunk: int) -> float:
+    """Seconds per window over ``chunk`` windows."""
+    start = time.perf_counter()
+    for _ in range(chunk):
+        with run.request(tokens_in=16) as req:  # type: ignore[attr-defined]
+            req.tokens_out = 32
+    return (time.perf_counter() - start) / chunk
+
+
+def _line(label: str, values: list[float], unit: float = 1e6, suffix: str = "µs") -> str:
+    low, mid, high = quartiles(values)
+    return f"{label}: {mid * unit:.2f} {suffix} ({low * unit:.2f}–{high * unit:.2f})"
+
+
 def window_cost(windows: int, gpus: bool) -> None:
     import wattprint
+    from wattprint.run.requests import _ledger, request_edges
 
     chunk = 1000
-    with wattprint.Tracker(store="off", gpus=gpus) as run:
+    chunks = max(4, windows // chunk)
+    # Interpolated edges (the default) with readings every 0.1 s, so that the timed chunks include the edges
+    # that read the meter and the settling the meter's thread does meanwhile (it takes the interpreter's lock).
+    with wattprint.Tracker(store="off", gpus=gpus, interval_s=0.1) as run:
         methods = sorted({d.method for d in run.snapshot().devices})
-        for _ in range(chunk):  # warm
-            with run.request(tokens_in=16) as req:
-                req.tokens_out = 32
+        _windows(run, chunk)  # warm
         per_request: list[float] = []
+        began = time.perf_counter()
+        while len(per_request) < chunks or time.perf_counter() - began < 2.0:  # 20 or more readings
+            per_request.append(_windows(run, chunk))
+        mean = (time.perf_counter() - began) / (len(per_request) * chunk)
         per_task: list[float] = []
-        for _ in range(max(1, windows // chunk)):
-            start = time.perf_counter()
-            for _ in range(chunk):
-                with run.request(tokens_in=16) as req:
-                    req.tokens_out = 32
-            per_request.append((time.perf_counter() - start) / chunk)
+        for _ in range(chunks):
             start = time.perf_counter()
             for _ in range(chunk // 10):
                 with run.task("t"):
                     pass
             per_task.append((time.perf_counter() - start) / (chunk // 10))
-    low, mid, high = quartiles(per_request)
-    print(f"one request window (enter + exit, settled), sensors {'+'.join(methods)}: "
-          f"{mid * 1e6:.2f} µs ({low * 1e6:.2f}–{high * 1e6:.2f}) over {len(per_request)} chunks of {chunk}")
-    low, mid, high = quartiles(per_task)
-    print(f"one task() window, for comparison: {mid * 1e6:.2f} µs ({low * 1e6:.2f}–{high * 1e6:.2f})")
+    # The same edges alone (no reading due during the chunk), then settling what they recorded, per request.
+    edges: list[float] = []
+    settling: list[float] = []
+    with wattprint.Tracker(store="off", gpus=gpus, interval_s=3600) as run:
+        ledger = _ledger(run)
+        _windows(run, chunk)
+        for _ in range(chunks):
+            edges.append(_windows(run, chunk))
+            start = time.perf_counter()
+            ledger.refresh(run, force=True)  # a reading, and settling the chunk's requests (as the meter's job)
+            settling.append((time.perf_counter() - start) / chunk)
+    # Exact edges: a meter reading at every edge, settled as above.
+    with wattprint.Tracker(store="off", gpus=gpus, interval_s=0.1) as run:
+        request_edges(run, "meter")
+        _windows(run, chunk // 10)
+        exact = [_windows(run, chunk // 10) for _ in range(chunks)]
+    print(f"sensors {'+'.join(methods)}, {chunks} chunks of {chunk} windows "
+          "(`with run.request(tokens_in=16) as req: req.tokens_out = 32`); median (quartiles):")
+    print("  " + _line(f"one request window, interpolated edges (default; readings every 0.1 s, settling in the "
+                       f"meter's thread; {len(per_request)} chunks)", per_request) + f"; mean {mean * 1e6:.2f} µs")
+    print("  " + _line("  of which the edges alone (no reading due)", edges))
+    print("  " + _line("  settling, per request (in the meter's thread, once per interval_s)", settling))
+    print("  " + _line("one request window, exact edges (request_edges(run, 'meter'): a reading at each edge)",
+                       exact))
+    print("  " + _line("one task() window, for comparison", per_task))
 
 
 def throughput(rounds: int, batches: int, batch_size: int, device: str) -> None:

@@ -188,9 +188,15 @@ class RequestBuckets:
         self._dirty: set[tuple[int, str]] = set()
         self._steady: list[RequestIntervalRecord] = []
         self._steady_dirty = False
+        self._bucket = (-1, 0.0, -1.0)
+        """The bucket last used, with its span: requests mostly end in the bucket of the one before."""
 
     def _row(self, end_s: float, endpoint: str) -> _Sum:
-        key = (bucket_of(end_s), endpoint)
+        index, begin, end = self._bucket
+        if not begin <= end_s < end:
+            index = bucket_of(end_s)
+            self._bucket = (index, *bucket_span(index))
+        key = (index, endpoint)
         row = self._rows.get(key)
         if row is None:
             row = self._rows[key] = _Sum()

@@ -154,9 +154,10 @@ class _Span:
 
     __slots__ = ("index", "endpoint", "tokens_in", "tokens_out", "items", "exact", "closed", "marked", "start_t",
                  "start_wall", "first_t", "end_t", "energy", "prefill", "pending", "bases", "result", "seg",
-                 "seg_frac", "seg_pre", "seg_dt", "interp_j")
+                 "seg_frac", "seg_pre", "seg_dt", "interp_j", "only")
 
     # set when the ledger processes the request's start:
+    start_t: float
     start_wall: float
     energy: list[float]
     prefill: list[float]
@@ -170,6 +171,8 @@ class _Span:
     seg_dt: float
     interp_j: float
     """What interpolating its edges cannot know of its energy, in joules (combined into its uncertainty)."""
+    only: _Reading | bool | None
+    """The one reading interval it received energy from (False: several), whose method it then shares."""
 
     def __init__(self, endpoint: str | None, tokens_in: int | None, tokens_out: int | None,
                  items: int | None, exact: bool = False) -> None:
@@ -181,7 +184,6 @@ class _Span:
         self.exact = exact
         self.closed = False
         self.marked = False
-        self.start_t = 0.0
         self.first_t: float | None = None
         self.end_t: float | None = None
         self.result: RequestEnergy | None = None
@@ -204,7 +206,8 @@ class _Span:
         seg = self.seg
         if seg is None:
             return
-        width, spread, deltas, total = seg
+        width, spread, deltas, total, _ = seg
+        self.only = seg if self.only is None else False
         _add(self.energy, deltas, self.seg_frac)
         if self.seg_pre:
             _add(self.prefill, deltas, self.seg_pre)
@@ -213,8 +216,9 @@ class _Span:
         self.seg = None
 
 
-_Reading = tuple[float, float, tuple[float, ...], float]
-"""A reading interval: its width (s), the spread of power taken within it, its energy per slot, and in all."""
+_Reading = tuple[float, float, tuple[float, ...], float, list[tuple[str, float]]]
+"""A reading interval: its width (s), the spread of power taken within it, its energy per slot, and in all, and
+(once worked out) its energy's method and uncertainty, which any part of it shares."""
 
 
 def _rate(unit: str, amount: int | None, phase_s: float, dt: float) -> tuple[str, float] | None:
@@ -307,6 +311,20 @@ class RequestLedger:
         self._job = (sub.meter, sub.meter.add_job(settle, name="settle-requests"))
 
     # -- edges -------------------------------------------------------------------------------------------------
+
+    def record_one(self, op: int, span: _Span) -> bool:
+        """``record`` for one request: the path every request window takes."""
+        with self.lock:
+            if self.final:
+                if op == _OPEN:
+                    raise TrackerStateError("the tracker is not running")
+                return False
+            t = monotonic()
+            if op == _OPEN:
+                self._count += 1
+                span.index = self._count
+            self._entries.append((t, op, span))
+            return t - self._snap_t >= self.interval_s
 
     def record(self, op: int, spans: tuple[_Span, ...]) -> bool:
         """Record an edge of ``spans`` now (a time only); True when a meter reading is due. Nothing after the
@@ -488,7 +506,7 @@ class RequestLedger:
             if previous is not None and max(power, previous) > 0:
                 spread = max(spread, min(1.0, abs(power - previous) / max(power, previous)))
             self._power_w = power
-        seg: _Reading = (width, spread, deltas, total)
+        seg: _Reading = (width, spread, deltas, total, [])
         self._idle_parts = {}
         at_t, used = t0, 0.0
         for t, op, span in self._held:
@@ -516,6 +534,7 @@ class RequestLedger:
             span.pending = 0
             span.bases = set()
             span.seg = None
+            span.only = None
             span.interp_j = 0.0
             self._active[id(span)] = span
         elif op == _FIRST:
@@ -615,7 +634,15 @@ class RequestLedger:
         span.flush_segment()
         duration = span.end_t - span.start_t
         energy = sum(span.energy)
-        method, uncertainty = self._method(span.energy)
+        only = span.only
+        if energy > 0 and only:  # a part of one reading interval: its method and uncertainty
+            assert not isinstance(only, bool)
+            known = only[4]
+            if not known:
+                known.append(self._method(list(only[2])))
+            method, uncertainty = known[0]
+        else:
+            method, uncertainty = self._method(span.energy)
         interpolation = span.interp_j / energy if energy > 0 else 0.0
         if interpolation:
             uncertainty = math.hypot(uncertainty, interpolation)
@@ -741,6 +768,9 @@ def request_edges(tracker: TrackerBase, edges: str) -> None:
 
 def _ledger(tracker: TrackerBase) -> RequestLedger:
     """The running tracker's ledger for its current run (a new one for each run)."""
+    ledger = _ledgers.get(tracker)
+    if ledger is not None and ledger.run_id == tracker.run_id:
+        return ledger  # the common case, without the lock
     with _ledgers_lock:
         ledger = _ledgers.get(tracker)
         if ledger is None or ledger.run_id != tracker.run_id:
@@ -869,7 +899,10 @@ class Request:
 
     @tokens_out.setter
     def tokens_out(self, value: int | None) -> None:
-        self._set("tokens_out", value)
+        span = self._span
+        if value is not None and (type(value) is not int or value < 0) or span.closed:
+            self._set("tokens_out", value)  # says what is wrong
+        span.tokens_out = value
 
     @property
     def items(self) -> int | None:
@@ -912,7 +945,7 @@ class Request:
         if span.exact or ledger.exact:
             span.exact = True
             ledger.record_exact(self._tracker, _OPEN, (span,))
-        elif ledger.record(_OPEN, (span,)):
+        elif ledger.record_one(_OPEN, span):
             ledger.refresh(self._tracker, settle=False)
         self._ledger = ledger
         return self
@@ -927,7 +960,7 @@ class Request:
         span.marked = True
         if span.exact:
             ledger.record_exact(self._tracker, _FIRST, (span,))
-        elif ledger.record(_FIRST, (span,)):
+        elif ledger.record_one(_FIRST, span):
             ledger.refresh(self._tracker, settle=False)
 
     def stop(self) -> None:
@@ -940,7 +973,7 @@ class Request:
         span.closed = True
         if span.exact:
             ledger.record_exact(self._tracker, _CLOSE, (span,))
-        elif ledger.record(_CLOSE, (span,)):
+        elif ledger.record_one(_CLOSE, span):
             ledger.refresh(self._tracker, settle=False)
 
     @property
