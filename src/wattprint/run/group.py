@@ -39,10 +39,12 @@ def check_group(value: object) -> str | GroupRecord | None:
             check_group(value.group_id)
         return value
     if not isinstance(value, str) or not _GROUP_ID.match(value):
+        from wattprint.settings.hints import docs
+
         raise ConfigError(
             f"group must be a group id (1 to 128 letters, digits and . _ : @ + = -, starting with a letter or digit), "
             f"a wattprint.api.records.GroupRecord or None, got {value!r}; every rank of the job must give the same "
-            "one (docs/distributed.md)"
+            f"one ({docs('distributed')})"
         )
     return value
 

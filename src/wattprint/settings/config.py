@@ -223,8 +223,8 @@ KEYS: tuple[Key, ...] = (
         "create`); never printed or logged.", check=_secret_value, allowed="a string (never shown)"),
     # -- distributed runs (issue 19): their keys go here --
     # -- exporters (issue 18): their keys go here --
-    Key("exporters", "str-list", None, "Exporters every run of the process is also sent to (docs/exporters.md); "
-        "each one's options are the keys below.",
+    Key("exporters", "str-list", None, "Exporters every run of the process is also sent to (Prometheus, "
+        "OpenTelemetry, MLflow, W&B, a CSV log); each one's options are the keys below.",
         choices=("prometheus", "prometheus-textfile", "prometheus-pushgateway", "opentelemetry", "mlflow", "wandb",
                  "csv-log"),
         choices_from="wattprint.run.exporters:exporter_choices", default_doc="none"),

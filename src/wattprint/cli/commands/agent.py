@@ -16,10 +16,10 @@ EXAMPLES = """examples:
   wattprint agent --addr 0.0.0.0 --top 10           # the 10 process trees drawing most, for a remote Prometheus
   wattprint agent --top 5 --cgroups                 # the 5 control groups (containers, services) drawing most
   wattprint agent --json --count 1 --interval 2     # one reading after 2 s, as JSON, and exit
-  WATTPRINT_OTLP_ENDPOINT=http://collector:4318 wattprint agent --otlp    # OTLP too (hw.energy, hw.power, ...)
+  wattprint agent --otlp                            # OTLP too, to the otlp_endpoint setting (WATTPRINT_OTLP_ENDPOINT)
 
 Ctrl-C or SIGTERM ends it (exit status 0). With --json each reading is a JSON line on standard output, and
-/metrics is served only when --port is given. docs/exporters.md lists the metrics."""
+/metrics is served only when --port is given. The exporters' documentation (exporters.md) lists the metrics."""
 
 DEFAULT_PORT = 9875
 

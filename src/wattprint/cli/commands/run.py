@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a label for the run, to filter by ('wattprint runs --tag'); repeat for several")
     parser.add_argument("--exporter", action="append", dest="exporters", metavar="NAME", choices=EXPORTER_CHOICES,
                         help="also send the run to this exporter (prometheus, mlflow, wandb, csv-log, ...; its "
-                             "options are settings, docs/exporters.md); repeat for several (default: exporters)")
+                             "options are settings: 'wattprint config'); repeat for several (default: exporters)")
     parser.add_argument("--attribution", choices=("machine", "process", "cgroup"),
                         help="whose energy to count (default: WATTPRINT_ATTRIBUTION or the config, else the "
                              "command's process tree)")
