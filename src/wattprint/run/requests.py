@@ -29,6 +29,7 @@ from wattprint.core.methods import weakest_method
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from wattprint.api.records import RequestIntervalRecord, RequestRecord
@@ -293,13 +294,15 @@ class RequestLedger:
         self._bucket_bounds: tuple[float, float] = (0.0, -1.0)
         self._slot_info: tuple[object, int, list[tuple[str, float, str]]] | None = None
         self._job: tuple[Meter, int] | None = None
+        self.tracker: Callable[[], TrackerBase | None] = _nothing
+        """The tracker whose run this is (a weak reference, set by ``attach``)."""
 
     def attach(self, tracker: TrackerBase) -> None:
         """Settle in the meter's thread once per ``interval_s`` (reading the meter when due), not at the edges."""
+        ref = self.tracker = weakref.ref(tracker)
         sub = tracker._sub
         if sub is None or sub.stale:
             return
-        ref = weakref.ref(tracker)
 
         def settle() -> float | None:
             found = ref()
@@ -747,6 +750,12 @@ def _method(snap: Snapshot, energy: list[float]) -> tuple[str, float]:
 _ledgers: weakref.WeakKeyDictionary[TrackerBase, RequestLedger] = weakref.WeakKeyDictionary()
 _ledgers_lock = threading.Lock()
 _meter_edges: weakref.WeakSet[TrackerBase] = weakref.WeakSet()
+def _nothing() -> None:
+    return None
+
+
+_recent: Callable[[], RequestLedger | None] = _nothing
+"""The ledger last looked up (``_ledger``), weakly: it goes with its tracker."""
 
 
 def request_edges(tracker: TrackerBase, edges: str) -> None:
@@ -768,9 +777,10 @@ def request_edges(tracker: TrackerBase, edges: str) -> None:
 
 def _ledger(tracker: TrackerBase) -> RequestLedger:
     """The running tracker's ledger for its current run (a new one for each run)."""
-    ledger = _ledgers.get(tracker)
-    if ledger is not None and ledger.run_id == tracker.run_id:
-        return ledger  # the common case, without the lock
+    global _recent
+    ledger = _recent()
+    if ledger is not None and ledger.tracker() is tracker and ledger.run_id == tracker.run_id:
+        return ledger  # the common case: the tracker of the last request, found without a lock
     with _ledgers_lock:
         ledger = _ledgers.get(tracker)
         if ledger is None or ledger.run_id != tracker.run_id:
@@ -780,6 +790,7 @@ def _ledger(tracker: TrackerBase) -> RequestLedger:
                                    exact=tracker in _meter_edges)
             ledger.attach(tracker)
             _ledgers[tracker] = ledger
+        _recent = weakref.ref(ledger)
         return ledger
 
 
@@ -852,10 +863,15 @@ class Request:
 
     def __init__(self, tracker: TrackerBase, *, tokens_in: int | None = None, tokens_out: int | None = None,
                  items: int | None = None, endpoint: str | None = None, exact: bool = False) -> None:
-        if tracker._sub is None:
+        sub = tracker._sub
+        if sub is None:
             raise TrackerStateError(
                 "run.request() needs a running tracker: call run.start() first or use "
                 "`with wattprint.track(...) as run:`"
+            )
+        if sub.stale:
+            raise TrackerStateError(
+                "this tracker was started in the parent process; start a new tracker in the forked child"
             )
         if exact is not True and exact is not False:
             raise ConfigError(f"exact must be True or False, got {exact!r}")
