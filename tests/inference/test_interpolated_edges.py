@@ -99,6 +99,13 @@ def test_edges_between_two_readings_share_the_counters_delta_linearly_in_time(tm
     assert sum(r.energy_j for r in final.requests) + final.idle_energy_j == pytest.approx(20.0, rel=1e-9)
     assert final.measured_energy_j == pytest.approx(run.result.energy_j, rel=1e-12)
 
+    # the figures say how the edges were placed, and how much of their uncertainty that accounts for
+    whole = final.whole
+    assert whole.edges == "interpolated"
+    parts = sum(r.energy_j * r.interpolation_uncertainty_rel for r in (ra, rb, rc))
+    assert whole.interpolation_uncertainty_rel == pytest.approx(parts / whole.energy_j, rel=1e-9)
+    assert "edges interpolated" in str(final)
+
 
 def test_overlapping_requests_within_one_reading_interval_share_it_by_time_without_sizes(tmp_path: Path) -> None:
     root, package = package_tree(tmp_path)
@@ -159,7 +166,7 @@ def test_an_edge_reads_the_meter_only_when_a_reading_is_due_or_exact_edges_are_a
     assert result.whole.requests == 305 and result.unsettled_energy_j == 0.0
     total = sum(r.energy_j for r in result.requests) + result.idle_energy_j
     assert total == pytest.approx(run.result.energy_j, rel=1e-9) and total == pytest.approx(7.0)
-    assert {r.edges for r in result.requests} == {"interpolated", "meter"}
+    assert {r.edges for r in result.requests} == {"interpolated", "meter"} and result.whole.edges == "mixed"
     assert all(r.interpolation_uncertainty_rel == 0.0 for r in result.requests if r.edges == "meter")
     with pytest.raises(wattprint.ConfigError, match="request_edges"):
         request_edges(run, "exact")

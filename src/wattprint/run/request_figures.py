@@ -64,6 +64,12 @@ class InferenceFigures:
     percentile_resolution_rel: float = 0.0
     """0 for percentiles of every request; for a stored run's, read from a histogram, how far (relative) the true
     value may be from the one given (``request_buckets.HALF_BIN_REL``, about 0.12)."""
+    edges: str | None = None
+    """How the requests' edges were placed: ``interpolated`` (between the meter's readings), ``meter`` (a reading
+    at each edge) or ``mixed``; None for figures rebuilt from stored sums, which do not keep it."""
+    interpolation_uncertainty_rel: float | None = None
+    """The part of ``uncertainty_rel`` that interpolating the edges accounts for (the requests' own, added
+    linearly as ``uncertainty_rel`` is); already inside ``uncertainty_rel``. None where ``edges`` is."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -160,6 +166,7 @@ def figures(requests: Sequence[RequestEnergy], duration_s: float, *, emissions_g
     absolute = sum(r.energy_j * r.uncertainty_rel for r in requests)
     used = [r.method for r in requests if r.energy_j > 0] or [r.method for r in requests]
     bases = {r.sharing for r in requests}
+    edges = {r.edges for r in requests}
     with_out = [r for r in requests if r.tokens_out is not None]
     tokens_out = sum(r.tokens_out or 0 for r in with_out) if with_out else None
     out_energy = sum(r.energy_j for r in with_out)
@@ -196,6 +203,9 @@ def figures(requests: Sequence[RequestEnergy], duration_s: float, *, emissions_g
         items=items,
         j_per_item=sum(r.energy_j for r in with_items) / items if items else None,
         time_to_first_token_s_mean=sum(ttfts) / len(ttfts) if ttfts else None,
+        edges=edges.pop() if len(edges) == 1 else "mixed",
+        interpolation_uncertainty_rel=(sum(r.energy_j * r.interpolation_uncertainty_rel for r in requests) / energy
+                                       if energy > 0 else 0.0),
     )
 
 

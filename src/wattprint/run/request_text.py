@@ -49,7 +49,12 @@ def _rows(figures: InferenceFigures) -> list[tuple[str, str]]:
         rows.append(("first token", f"after {format_number(figures.time_to_first_token_s_mean)} s on average"))
     if figures.j_per_item is not None:
         rows.append(("items", f"{_j(figures.j_per_item)}{u} per item"))
-    rows.append(("method", f"{figures.method}{u}, shared by {figures.sharing}"))
+    method = f"{figures.method}{u}, shared by {figures.sharing}"
+    if figures.edges is not None:
+        method += f", edges {figures.edges}"
+        if figures.interpolation_uncertainty_rel:
+            method += f" (±{figures.interpolation_uncertainty_rel:.0%} of it from placing them between readings)"
+    rows.append(("method", method))
     return rows
 
 
