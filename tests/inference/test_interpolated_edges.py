@@ -152,7 +152,7 @@ def test_an_edge_reads_the_meter_only_when_a_reading_is_due_or_exact_edges_are_a
                 req.tokens_out = 5
         assert reads.count == before  # 900 edges, no reading
         for _ in range(4):
-            with Request(run, tokens_in=3, exact=True) as exact:
+            with run.request(tokens_in=3, exact=True) as exact:
                 exact.first_token()
         assert reads.count == before + 12  # a reading at each of their edges
         request_edges(run, "meter")  # every request from now on, the integrations' too

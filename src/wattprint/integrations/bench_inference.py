@@ -160,6 +160,11 @@ def bench_inference(model: str, prompts: Sequence[str], *, task: str = "text-gen
             served.serve(cycle[start:start + batch_size])
     result = tracker.result
     assert result is not None
+    if not tracker.wait_saved(60):  # the command prints a run id that 'wattprint show' must find
+        from wattprint._log import warn_once
+
+        warn_once("bench-inference-save", "wattprint: the benchmark's run was not stored within 60 s; it is stored "
+                                          "when the writer catches up")
     if result.inference is None:
         raise ConfigError("the benchmark served no request that could be measured")
     return BenchResult(run=result, inference=result.inference, model=model, task=task, batch_size=batch_size,

@@ -285,11 +285,12 @@ class Tracker(Recording):
         return Window(self, name)
 
     def request(self, tokens_in: int | None = None, *, tokens_out: int | None = None, items: int | None = None,
-                endpoint: str | None = None) -> Request:
-        """A request served in the run, sharing the measured energy with those it overlaps (docs/inference.md)."""
+                endpoint: str | None = None, exact: bool = False) -> Request:
+        """A request served in the run, sharing the measured energy with those it overlaps (docs/inference.md);
+        ``exact``: read the meter at its edges instead of interpolating between readings (costs a reading each)."""
         from wattprint.run.requests import Request
 
-        return Request(self, tokens_in=tokens_in, tokens_out=tokens_out, items=items, endpoint=endpoint)
+        return Request(self, tokens_in=tokens_in, tokens_out=tokens_out, items=items, endpoint=endpoint, exact=exact)
 
     @property
     def tasks(self) -> list[WindowResult]:
