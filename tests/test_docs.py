@@ -38,7 +38,8 @@ def test_quickstart_runs_and_reports_a_method_for_every_component() -> None:
 def test_readme_starts_with_the_two_fresh_machine_commands() -> None:
     blocks = re.findall(r"```(\w*)\n(.*?)```", README, flags=re.DOTALL)
     assert blocks[0][1].strip().endswith("examples/quickstart.py")
-    test_command = "sh scripts/install-test-tools.sh && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+    test_command = ("sh scripts/install-test-tools.sh && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' "
+                    "&& .venv/bin/python -m pytest")
     assert blocks[1][1].strip() == test_command
     ci = (ROOT / ".ci" / "run").read_text()
     assert "test-command" in ci
