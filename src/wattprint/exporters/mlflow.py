@@ -199,36 +199,12 @@ def _task_key(task: TaskRecord) -> tuple[str, int]:
 
 
 def _run_metrics(figures: RunFigures) -> list[tuple[str, float]]:
-    record = figures.run
-    values: list[tuple[str, float]] = [("energy_kwh", record.energy_j / J_PER_KWH), ("duration_s", record.duration_s)]
-    if record.emissions_g is not None:
-        values.append(("emissions_g", record.emissions_g))
-    if figures.power_w is not None:
-        values.append(("power_w", figures.power_w))
-    by_component: dict[str, float] = {}
-    for device in figures.devices:
-        by_component[device.component] = by_component.get(device.component, 0.0) + device.energy_j
-    values += [(f"{component}.energy_kwh", energy_j / J_PER_KWH)
-               for component, energy_j in sorted(by_component.items())]
-    return values
+    return figures.metrics("{component}.energy_kwh")
 
 
 def _run_tags(figures: RunFigures) -> dict[str, str]:
-    """How the figures were obtained, and where the run was priced."""
-    record = figures.run
-    by_component: dict[str, set[str]] = {}
-    for device in figures.devices:
-        by_component.setdefault(device.component, set()).add(device.method)
-    methods = [f"{component}={'+'.join(sorted(found))}" for component, found in sorted(by_component.items())]
-    tags = {"run_id": record.run_id, "status": record.status, "attribution": record.attribution,
-            "energy_uncertainty_rel": f"{record.energy_uncertainty_rel:.4g}"}
-    if methods:
-        tags["method"] = ", ".join(methods)
-    optional = {"location": record.location, "how_located": record.how_located,
-                "intensity_zone": record.intensity_zone,
-                "intensity_source": record.intensity_source, "intensity_g_per_kwh": record.intensity_g_per_kwh,
-                "pue": record.pue, "emissions_uncertainty_rel": record.emissions_uncertainty_rel,
-                "project": record.project}
-    tags.update({key: value if isinstance(value, str) else f"{value:.6g}"
-                 for key, value in optional.items() if value is not None})
+    """How the figures were obtained, and where the run was priced (MLflow tags are strings)."""
+    tags = {"status": figures.run.status}
+    for key, value in figures.described().items():
+        tags[key] = value if isinstance(value, str) else f"{value:.6g}"
     return tags

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from wattprint.core.units import J_PER_KWH
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wattprint.api.prediction import PredictionRecord
@@ -58,6 +60,39 @@ class RunFigures:
     devices: tuple[DeviceFigures, ...]
     power_w: float | None
     prediction: PredictionRecord | None
+
+    def metrics(self, component_key: str) -> list[tuple[str, float]]:
+        """The run's totals so far as (name, value): energy, duration, emissions, power, and the energy of each
+        component it used, named by ``component_key`` (``{component}`` replaced)."""
+        record = self.run
+        values = [("energy_kwh", record.energy_j / J_PER_KWH), ("duration_s", record.duration_s)]
+        if record.emissions_g is not None:
+            values.append(("emissions_g", record.emissions_g))
+        if self.power_w is not None:
+            values.append(("power_w", self.power_w))
+        by_component: dict[str, float] = {}
+        for device in self.devices:
+            by_component[device.component] = by_component.get(device.component, 0.0) + device.energy_j
+        values += [(component_key.format(component=component), energy_j / J_PER_KWH)
+                   for component, energy_j in sorted(by_component.items())]
+        return values
+
+    def described(self) -> dict[str, object]:
+        """How the figures were obtained (``method``: each component's methods) and where and how the run was
+        priced; keys without a value are left out."""
+        record = self.run
+        by_component: dict[str, set[str]] = {}
+        for device in self.devices:
+            by_component.setdefault(device.component, set()).add(device.method)
+        found: dict[str, object] = {
+            "run_id": record.run_id, "attribution": record.attribution,
+            "method": ", ".join(f"{c}={'+'.join(sorted(m))}" for c, m in sorted(by_component.items())),
+            "energy_uncertainty_rel": record.energy_uncertainty_rel, "project": record.project,
+            "location": record.location, "how_located": record.how_located, "intensity_zone": record.intensity_zone,
+            "intensity_source": record.intensity_source, "intensity_g_per_kwh": record.intensity_g_per_kwh,
+            "pue": record.pue, "emissions_uncertainty_rel": record.emissions_uncertainty_rel,
+        }
+        return {key: value for key, value in found.items() if value is not None and value != ""}
 
 
 class _Run:

@@ -212,36 +212,12 @@ class WandbSink:
 
 
 def _run_metrics(figures: RunFigures) -> list[tuple[str, float]]:
-    """The run's totals so far: energy, emissions, power, duration, and energy per component it used."""
-    record = figures.run
-    values: list[tuple[str, float]] = [("energy_kwh", record.energy_j / J_PER_KWH), ("duration_s", record.duration_s)]
-    if record.emissions_g is not None:
-        values.append(("emissions_g", record.emissions_g))
-    if figures.power_w is not None:
-        values.append(("power_w", figures.power_w))
-    by_component: dict[str, float] = {}
-    for device in figures.devices:
-        by_component[device.component] = by_component.get(device.component, 0.0) + device.energy_j
-    values += [(f"component/{component}/energy_kwh", energy_j / J_PER_KWH)
-               for component, energy_j in sorted(by_component.items())]
-    return values
+    """The run's totals so far, a component's energy under ``component/<name>/``."""
+    return figures.metrics("component/{component}/energy_kwh")
 
 
 def _run_config(figures: RunFigures) -> dict[str, object]:
     """How the figures were obtained (per device the run used), and where and how the run was priced."""
-    record = figures.run
-    by_component: dict[str, set[str]] = {}
-    for device in figures.devices:
-        by_component.setdefault(device.component, set()).add(device.method)
-    config: dict[str, object] = {
-        "run_id": record.run_id, "attribution": record.attribution,
-        "method": ", ".join(f"{c}={'+'.join(sorted(m))}" for c, m in sorted(by_component.items())),
-        "devices": [f"{d.device} ({d.component}, {d.method})" for d in figures.devices],
-        "energy_uncertainty_rel": record.energy_uncertainty_rel,
-    }
-    optional = {"project": record.project, "location": record.location, "how_located": record.how_located,
-                "intensity_zone": record.intensity_zone, "intensity_source": record.intensity_source,
-                "intensity_g_per_kwh": record.intensity_g_per_kwh, "pue": record.pue,
-                "emissions_uncertainty_rel": record.emissions_uncertainty_rel}
-    config.update({key: value for key, value in optional.items() if value is not None})
+    config = figures.described()
+    config["devices"] = [f"{d.device} ({d.component}, {d.method})" for d in figures.devices]
     return config
