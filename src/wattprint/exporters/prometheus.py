@@ -260,9 +260,10 @@ class PushgatewaySink:
 
 
 class MetricsServer:
-    """A running ``/metrics`` endpoint and its attached sink; ``close()`` (or leaving ``with``) stops both."""
+    """A running ``/metrics`` endpoint and its attached sink (None: it serves a registry of its own, as the agent's
+    does); ``close()`` (or leaving ``with``) stops both."""
 
-    def __init__(self, sink: PrometheusSink, server: Any, thread: Any) -> None:
+    def __init__(self, sink: PrometheusSink | None, server: Any, thread: Any) -> None:
         self.sink = sink
         self._server = server
         self._thread = thread
@@ -274,7 +275,8 @@ class MetricsServer:
         return f"http://{self.host}:{self.port}/metrics"
 
     def close(self) -> None:
-        sinks.detach(self.sink)
+        if self.sink is not None:
+            sinks.detach(self.sink)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5.0)

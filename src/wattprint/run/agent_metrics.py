@@ -13,9 +13,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from wattprint.exporters.prometheus import MetricsServer
     from wattprint.run.agent import Agent, Reading
 
-__all__ = ["AGENT_METRICS", "AgentServer", "ReadingFigures", "families", "otlp", "reading_json", "serve"]
+__all__ = ["AGENT_METRICS", "ReadingFigures", "families", "otlp", "reading_json", "serve"]
 
 AGENT_METRICS = {
     "wattprint_machine_energy_joules_total": "Energy of each device of the machine since the agent started (J).",
@@ -82,25 +83,7 @@ def families(reading: Reading | None) -> list[Any]:
     return found
 
 
-class AgentServer:
-    """The agent's ``/metrics`` endpoint; ``close()`` stops it."""
-
-    def __init__(self, server: Any, thread: Any) -> None:
-        self._server = server
-        self._thread = thread
-        self.host, self.port = server.server_address[:2]
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/metrics"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5.0)
-
-
-def serve(agent: Agent, port: int, addr: str = "127.0.0.1") -> AgentServer:
+def serve(agent: Agent, port: int, addr: str = "127.0.0.1") -> MetricsServer:
     """Serve the agent's figures on ``addr:port`` (``port=0``: a free one) from a background thread."""
     try:
         import prometheus_client
@@ -123,7 +106,9 @@ def serve(agent: Agent, port: int, addr: str = "127.0.0.1") -> AgentServer:
     registry = CollectorRegistry()
     registry.register(AgentCollector())
     server, thread = prometheus_client.start_http_server(port, addr=addr, registry=registry)
-    return AgentServer(server, thread)
+    from wattprint.exporters.prometheus import MetricsServer
+
+    return MetricsServer(None, server, thread)  # the exporter's endpoint, serving the agent's own registry
 
 
 class ReadingFigures:
