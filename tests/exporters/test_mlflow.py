@@ -3,7 +3,6 @@ run, and into runs the sink starts and ends itself; epochs, predictions and how 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from mlflow.tracking import MlflowClient
 
 import wattprint
 from tests.fakes.fake_nvml import FakeNvml
+from tests.fakes.mlflow_store import history, tracking_store
 from wattprint import sinks
 from wattprint.core.results import RunResult
 from wattprint.core.units import J_PER_KWH
@@ -23,17 +23,8 @@ from wattprint.exporters.mlflow import MlflowSink
 
 @pytest.fixture(scope="module")
 def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One SQLite tracking store for the module (MLflow takes seconds to create its tables), made in its own
-    directory: MLflow keeps the artifacts (the reports) beside the working directory of the store's first use."""
-    directory = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{directory / 'mlflow.sqlite'}"
-    here = os.getcwd()
-    os.chdir(directory)
-    try:
-        MlflowClient(uri).search_experiments()
-    finally:
-        os.chdir(here)
-    return uri
+    """One SQLite tracking store for the module."""
+    return tracking_store(tmp_path_factory.mktemp("mlflow"))
 
 
 @pytest.fixture
@@ -42,10 +33,6 @@ def tracking(store_uri: str) -> Iterator[str]:
     mlflow.set_tracking_uri(store_uri)
     yield store_uri
     mlflow.set_tracking_uri(previous)
-
-
-def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, float]]:
-    return [(m.step, m.value) for m in sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)]
 
 
 def test_a_run_is_logged_into_the_active_mlflow_run(tracking: str, tracked: Callable[..., RunResult],

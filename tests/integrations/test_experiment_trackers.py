@@ -6,7 +6,6 @@ callback's stay out."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,29 +13,15 @@ from typing import Any
 import pytest
 
 import wattprint
+from tests.fakes.mlflow_store import history, tracking_store
 from tests.fakes.wandb_log import read_run
 from wattprint.core.units import J_PER_KWH
 
 
 @pytest.fixture(scope="module")
 def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One SQLite tracking store for the module (MLflow takes seconds to create its tables), made in its own
-    directory: MLflow keeps the artifacts (the reports) beside the working directory of the store's first use."""
-    from mlflow.tracking import MlflowClient
-
-    directory = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{directory / 'mlflow.sqlite'}"
-    here = os.getcwd()
-    os.chdir(directory)
-    try:
-        MlflowClient(uri).search_experiments()
-    finally:
-        os.chdir(here)
-    return uri
-
-
-def history(client: Any, run_id: str, key: str) -> list[tuple[int, float]]:
-    return [(m.step, m.value) for m in sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)]
+    """One SQLite tracking store for the module."""
+    return tracking_store(tmp_path_factory.mktemp("mlflow"))
 
 
 def lightning_fit(tmp_path: Path, logger: Any, max_epochs: int, **callback_kwargs: object) -> Any:
