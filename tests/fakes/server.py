@@ -26,6 +26,10 @@ import pytest
 from tests.fakes.pg import free_port
 from tests.fakes.wait import wait_for
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wattprint.store.runstore import RunStore
+
 _TOKEN = re.compile(r"\bwp_[0-9a-f]{12}_[A-Za-z0-9_-]{32,}")
 START_TIMEOUT_S = 60.0
 
@@ -174,3 +178,19 @@ def server_cli(*args: str, store_url: str, env: dict[str, str] | None = None) ->
     command = _server_command()
     return subprocess.run([*command, "--store", store_url, *args], capture_output=True, text=True, timeout=120,
                           env=env if env is not None else dict(os.environ))
+
+
+def caller_tokens(store: RunStore) -> dict[str, str]:
+    """A token of every kind of caller, made on ``store``: admin, read, ingest for projects alpha and beta, a
+    revoked and a forged one."""
+    from wattprint.server.tokens import bootstrap, create_token
+    from wattprint.store import queries
+
+    tokens = {"admin": bootstrap(store) or ""}
+    tokens["read"] = create_token(store, "read")[1]
+    tokens["alpha"] = create_token(store, "ingest", "alpha")[1]
+    tokens["beta"] = create_token(store, "ingest", "beta")[1]
+    revoked_row, tokens["revoked"] = create_token(store, "ingest", "alpha")
+    queries.revoke_token(store, revoked_row.token_id, 1.0)
+    tokens["forged"] = tokens["alpha"][:-4] + "AAAA"
+    return tokens

@@ -13,12 +13,11 @@ import httpx
 import pytest
 
 from tests.fakes.pg import make_components, make_intervals, make_run, run_id
-from tests.fakes.server import TeamServer, serve_app, server_cli, sqlite_url
+from tests.fakes.server import TeamServer, caller_tokens, serve_app, server_cli, sqlite_url
 from tests.fakes.wait import wait_for
 from wattprint.api.codec import to_dict
 from wattprint.api.records import RunDocument
 from wattprint.server import create_app
-from wattprint.server.tokens import bootstrap, create_token
 from wattprint.store import open_store
 
 ALPHA, BETA = run_id(1, 1), run_id(2, 1)
@@ -43,24 +42,11 @@ def seeded_store(path: Path):  # noqa: ANN201 - a RunStore
     return store
 
 
-def make_tokens(store) -> dict[str, str]:  # noqa: ANN001
-    tokens = {"admin": bootstrap(store) or ""}
-    tokens["read"] = create_token(store, "read")[1]
-    tokens["alpha"] = create_token(store, "ingest", "alpha")[1]
-    tokens["beta"] = create_token(store, "ingest", "beta")[1]
-    revoked_row, tokens["revoked"] = create_token(store, "ingest", "alpha")
-    from wattprint.store import queries
-
-    queries.revoke_token(store, revoked_row.token_id, 1.0)
-    tokens["forged"] = tokens["alpha"][:-4] + "AAAA"
-    return tokens
-
-
 @pytest.fixture
 def remote(tmp_path: Path) -> Iterator[Team]:
     """The application as bound to a non-loopback address (192.0.2.10), served on 127.0.0.1."""
     store = seeded_store(tmp_path / "team.sqlite")
-    tokens = make_tokens(store)
+    tokens = caller_tokens(store)
     try:
         with serve_app(create_app(store, host="192.0.2.10")) as url:
             yield Team(url, tokens)
@@ -71,7 +57,7 @@ def remote(tmp_path: Path) -> Iterator[Team]:
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[Team]:
     store = seeded_store(tmp_path / "local.sqlite")
-    tokens = make_tokens(store)
+    tokens = caller_tokens(store)
     try:
         with serve_app(create_app(store, host="127.0.0.1")) as url:
             yield Team(url, tokens)

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from tests.fakes.pg import make_components, make_run, run_id
-from tests.fakes.server import TeamServer, serve_app, sqlite_url
+from tests.fakes.server import TeamServer, caller_tokens, serve_app, sqlite_url
 from wattprint.server import create_app
-from wattprint.server.tokens import bootstrap, create_token
-from wattprint.store import open_store, queries
+from wattprint.server.tokens import create_token
+from wattprint.store import open_store
 
 TRACKER = """
 import time
@@ -51,18 +51,6 @@ def seeded_store(path: Path):  # noqa: ANN201 - a RunStore
     for rid, project in ((run_id(1, 1), "alpha"), (run_id(2, 1), "beta")):
         store.save(make_run(rid, project=project, updated_at=1_760_000_100.0), make_components())
     return store
-
-
-def make_tokens(store) -> dict[str, str]:  # noqa: ANN001
-    """Every kind of caller: admin, read, ingest for alpha and for beta, a revoked and a forged token."""
-    tokens = {"admin": bootstrap(store) or ""}
-    tokens["read"] = create_token(store, "read")[1]
-    tokens["alpha"] = create_token(store, "ingest", "alpha")[1]
-    tokens["beta"] = create_token(store, "ingest", "beta")[1]
-    revoked_row, tokens["revoked"] = create_token(store, "ingest", "alpha")
-    queries.revoke_token(store, revoked_row.token_id, 1.0)
-    tokens["forged"] = tokens["alpha"][:-4] + "AAAA"
-    return tokens
 
 
 LOCAL_ONLY = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1",
@@ -144,7 +132,7 @@ def test_the_real_codecarbon_tracker_sends_its_run(tmp_path: Path, team_server: 
 def remote(tmp_path: Path) -> Iterator[Team]:
     """The application as bound to a non-loopback address, served on 127.0.0.1."""
     store = seeded_store(tmp_path / "team.sqlite")
-    tokens = make_tokens(store)
+    tokens = caller_tokens(store)
     try:
         with serve_app(create_app(store, host="192.0.2.10")) as url:
             yield Team(url + "/codecarbon", tokens)
@@ -220,7 +208,7 @@ def test_tokens_reports_sent_twice_and_bad_reports(remote: Team) -> None:
 
 def test_an_oversized_report_is_refused_before_it_is_read(tmp_path: Path) -> None:
     store = seeded_store(tmp_path / "small.sqlite")
-    tokens = make_tokens(store)
+    tokens = caller_tokens(store)
     try:
         with serve_app(create_app(store, host="192.0.2.10", max_body_mb=0.01)) as url:
             body = {"experiment_id": str(uuid.uuid4()), "cpu_model": "x" * 20_000}
