@@ -6,54 +6,22 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakes.peers import CODECARBON, produce
 from tests.fakes.server import TeamServer
 from tests.js.jsenv import build, require_node, run_js
 from wattprint.api.codec import to_dict
 from wattprint.importers import read_runs
 
-OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
-           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": ""}
-CODECARBON = """
-import time
-from codecarbon import OfflineEmissionsTracker
-
-def busy(seconds):
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        sum(range(1000))
-
-first = OfflineEmissionsTracker(country_iso_code="FRA", output_dir={out!r}, save_to_file=True,
-                                measure_power_secs=0.3, log_level="error", allow_multiple_runs=True)
-first.start()
-busy(0.4)
-first.flush()
-busy(0.3)
-first.stop()
-second = OfflineEmissionsTracker(country_iso_code="USA", region="california", output_dir={out!r},
-                                 save_to_file=True, measure_power_secs=0.3, log_level="error",
-                                 allow_multiple_runs=True, pue=1.5, project_name="cc-project")
-second.start()
-busy(0.3)
-second.stop()
-"""
-
 
 @pytest.fixture(scope="module")
 def emissions_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("codecarbon-js")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATTPRINT_")}
-    env.update(OFFLINE)
-    done = subprocess.run([sys.executable, "-c", CODECARBON.format(out=str(out))], cwd=out, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    produce(CODECARBON, out)
     return out / "emissions.csv"
 
 
