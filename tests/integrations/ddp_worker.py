@@ -60,7 +60,10 @@ def main() -> None:
     dist.barrier()  # every joule is in before any part stops
     run.stop()
     saved = run.wait_saved(60)
-    print(json.dumps({"rank": rank, "run_id": run.run_id, "steps": done, "saved": saved}), flush=True)
+    # one write of the whole line: the ranks share torchrun's stdout, and print's two writes (text, newline) can
+    # interleave with another rank's
+    line = json.dumps({"rank": rank, "run_id": run.run_id, "steps": done, "saved": saved}) + "\n"
+    os.write(sys.stdout.fileno(), line.encode())
     dist.destroy_process_group()
 
 

@@ -50,7 +50,7 @@ def _torchrun(args: list[str], store: str, powercap: str, mode: str = "plain", s
 def _finish(process: subprocess.Popen[str]) -> list[dict[str, object]]:
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-4000:]
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]  # each rank writes one line
 
 
 def _one_group(store_url: str) -> str:
