@@ -51,14 +51,14 @@ class WattprintCallback(CallbackMixin, Callback):
             self.training.set_total_steps(_total_batches(trainer, finite_count(trainer.max_epochs)))
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if _agreed(trainer, self.training.step()):
+        if _agreed(trainer, self.training.tracker, self.training.step()):
             trainer.should_stop = True
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         if not self.training.running:
-            _agreed(trainer, False)  # every rank joins the same collectives
+            _agreed(trainer, None, False)  # every rank joins the same collectives
             return
-        stop = _agreed(trainer, self.training.epoch_end())
+        stop = _agreed(trainer, self.training.tracker, self.training.epoch_end())
         metrics = self.training.metrics() if trainer.is_global_zero else {}  # a part's figures: rank 0's logged
         if metrics:
             pl_module.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=False, logger=True,
@@ -107,8 +107,11 @@ def _experiments(trainer: Any) -> list[Any]:
     return lightning_experiments(trainer) if trainer.is_global_zero else []
 
 
-def _agreed(trainer: Any, stop: bool) -> bool:
-    """``stop`` on every rank when any rank's budget says stop (Lightning's own reduction; one process: as is)."""
+def _agreed(trainer: Any, tracker: Any, stop: bool) -> bool:
+    """``stop`` on every rank when any rank's budget says stop, or the group's spending or predicted total
+    exceeds the budget (one all_reduce over the strategy's process group; one process: as is)."""
     if getattr(trainer, "world_size", 1) <= 1:
         return stop
-    return bool(trainer.strategy.reduce_boolean_decision(stop, all=False))
+    from wattprint.integrations.distributed import group_decision
+
+    return group_decision(tracker, stop)

@@ -51,11 +51,11 @@ class WattprintCallback(CallbackMixin, TrainerCallback):
         )
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if _agreed(args, self.training.step()):
+        if _agreed(args, self.training.tracker, self.training.step()):
             control.should_training_stop = True
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if _agreed(args, self.training.epoch_end()):
+        if _agreed(args, self.training.tracker, self.training.epoch_end()):
             control.should_training_stop = True
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -101,10 +101,11 @@ def _experiments(args: Any, state: Any) -> list[Any]:
     return transformers_experiments(args) if state.is_world_process_zero else []
 
 
-def _agreed(args: Any, stop: bool) -> bool:
-    """``stop`` on every rank when any rank's budget says stop (one process: as is)."""
+def _agreed(args: Any, tracker: Any, stop: bool) -> bool:
+    """``stop`` on every rank when any rank's budget says stop, or the group's spending or predicted total
+    exceeds the budget (one all_reduce; one process: as is)."""
     if int(getattr(args, "world_size", 1) or 1) <= 1:
         return stop
-    from wattprint.integrations.distributed import any_rank
+    from wattprint.integrations.distributed import group_decision
 
-    return any_rank(stop)
+    return group_decision(tracker, stop)
