@@ -117,7 +117,12 @@ def test_show_and_report_a_group_from_the_server(served: Served, tmp_path: Path)
     assert "run group job-7001 (torchrun; 4 parts on 2 nodes)" in text.stdout and "(leader)" in text.stdout
     assert text.stdout == _cli(["show", "job-7001"], served.env).stdout  # SLURM's figure aside, the same text
     shown = json.loads(_cli(["show", "job-7001", "--json", *remote], served.env).stdout)
-    assert shown["energy_j"] == pytest.approx(65.0, rel=0.01)
+    assert shown["components"]["cpu"] == pytest.approx(65.0, rel=0.01)  # the counters moved 25 J and 40 J
+    assert shown["energy_j"] == pytest.approx(sum(d["energy_j"] for d in shown["devices"]), rel=1e-9)
+    listing = _cli(["runs", *remote], served.env)
+    assert listing.returncode == 0, listing.stderr
+    assert "×4 parts" in listing.stdout and "group job-7001" in listing.stdout  # the parts folded into one line
+    assert listing.stdout == _cli(["runs"], served.env).stdout  # as the local store lists them
     missing = _cli(["show", "no-such-job", *remote], served.env)
     assert missing.returncode != 0 and "nor is 'no-such-job' a run group on the server" in missing.stderr
     wrote = _cli(["report", "job-7001", *remote, "-o", str(tmp_path / "group.tex")], served.env)

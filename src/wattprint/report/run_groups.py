@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from wattprint.core.formatting import format_duration, format_emissions, format_energy, shorten
@@ -120,24 +121,52 @@ def part_line(run: RunRecord) -> str | None:
             f"wattprint show {group.group_id}")
 
 
-def runs_with_groups(runs: Sequence[RunRecord], totals: dict[str, GroupTotals]) -> str:
+@dataclass(frozen=True)
+class GroupLine:
+    """What a listing of runs shows of a run group: one line in place of its parts."""
+
+    group_id: str
+    name: str | None
+    project: str | None
+    status: str
+    started_at: float
+    duration_s: float
+    energy_j: float
+    parts: int
+
+    @classmethod
+    def of_totals(cls, totals: GroupTotals) -> GroupLine:
+        return cls(totals.group_id, totals.name, totals.project, totals.status, totals.started_at,
+                   totals.duration_s, totals.energy_j, len(totals.parts))
+
+    @classmethod
+    def of_json(cls, found: dict[str, Any]) -> GroupLine:
+        """From ``group_json`` (a team server's ``GET /groups/{id}``)."""
+        from datetime import datetime
+
+        return cls(found["group_id"], found.get("name"), found.get("project"), found["status"],
+                   datetime.fromisoformat(found["started_at"]).timestamp(), found["duration_s"], found["energy_j"],
+                   len(found.get("parts") or ()))
+
+
+def runs_with_groups(runs: Sequence[RunRecord], groups: dict[str, GroupLine]) -> str:
     """``runs_table`` with each run group's parts folded into one line, where its newest part is, naming its parts
-    count; ``totals`` holds every group the runs are parts of."""
+    count; ``groups`` holds every group the runs are parts of."""
     if not runs:
         return runs_table(runs)
     lines = [runs_table(runs[:1]).splitlines()[0]]
     shown: set[str] = set()
     for run in runs:
         group = run.details.group
-        if group is None or group.group_id not in totals:
+        if group is None or group.group_id not in groups:
             lines.append(runs_table([run]).splitlines()[1])
             continue
         if group.group_id in shown:
             continue
         shown.add(group.group_id)
-        found = totals[group.group_id]
+        found = groups[group.group_id]
         started = (iso8601(found.started_at) or "")[:19].replace("T", " ")
-        label = f"{shorten(found.name or '-', 10)} ×{len(found.parts)} parts"
+        label = f"{shorten(found.name or '-', 10)} ×{found.parts} parts"
         lines.append(f"{found.group_id[:12]:<12}  {started:<19}  {shorten(found.project or '-', 14):<14} "
                      f"{shorten(label, 18):<18} {found.status:<8} {format_duration(found.duration_s):>9} "
                      f"{format_energy(found.energy_j):>11}  group {found.group_id}")

@@ -106,12 +106,17 @@ def _table(store: Any, runs: list[Any], args: argparse.Namespace) -> str:
     from wattprint.report.summary import runs_table
 
     ids = {run.details.group.group_id for run in runs if run.details.group is not None}
-    if not ids or args.server:
+    if not ids:
         return runs_table(runs)
-    from wattprint.report.run_groups import runs_with_groups
-    from wattprint.store.groups import group_totals
+    from wattprint.report.run_groups import GroupLine, runs_with_groups
 
-    return runs_with_groups(runs, {group_id: group_totals(store, group_id) for group_id in ids})
+    if args.server:
+        groups = {group_id: GroupLine.of_json(store.group(group_id)) for group_id in ids}
+    else:
+        from wattprint.store.groups import group_totals
+
+        groups = {group_id: GroupLine.of_totals(group_totals(store, group_id)) for group_id in ids}
+    return runs_with_groups(runs, groups)
 
 
 def _with_group(found: dict[str, Any], run: Any) -> dict[str, Any]:
