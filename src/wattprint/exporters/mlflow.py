@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from wattprint import sinks
 from wattprint.core.units import J_PER_KWH
 from wattprint.exporters import missing
-from wattprint.exporters._report import RunHistory, html_report, report_name
+from wattprint.exporters._experiment import ExperimentSink
+from wattprint.exporters._report import html_report, report_name
 from wattprint.exporters._sender import Sender
-from wattprint.exporters.totals import RunFigures, Totals
+from wattprint.exporters.totals import RunFigures
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
     from wattprint.api.records import RunRecord, TaskRecord
     from wattprint.settings.typed import Settings
-    from wattprint.sinks.payload import Payload
 
 __all__ = ["PREFIX", "MlflowSink"]
 
@@ -49,7 +49,7 @@ class _Logged:
 
 
 @sinks.register
-class MlflowSink:
+class MlflowSink(ExperimentSink):
     """A sink that logs every run of the process into MLflow (``pip install 'wattprint[mlflow]'``).
 
     ``run_id``: the MLflow run to log into (default: the active one where the sink is made, else one started per
@@ -77,22 +77,12 @@ class MlflowSink:
             import mlflow
         except ImportError as error:
             raise ImportError(missing("mlflow", "mlflow", "the MLflow exporter")) from error
+        super().__init__(close_timeout_s=close_timeout_s, only_followed=only_followed, report=report)
         active = mlflow.active_run()  # MLflow keeps the active run per thread: read it here, not in the writer's
         self.run_id = run_id if run_id is not None else (active.info.run_id if active is not None else None)
         self.tracking_uri = tracking_uri or mlflow.get_tracking_uri()
         self.experiment = experiment
-        self.totals = Totals()
-        self.close_timeout_s = close_timeout_s
         self._client: Any = None
-        self._sender: Sender | None = None
-        self._runs: dict[str, _Logged] = {}
-        self._followed: dict[str, str] = {}
-        self.only_followed = only_followed
-        """Log only the runs :meth:`follow` names (a framework callback's), not every run of the process."""
-        self._only: set[str] = set()
-        self.report = report
-        """Log each run's HTML report as an artifact when it ends (``wattprint/wattprint-<name>-<id>.html``)."""
-        self._history = RunHistory()
 
     def follow(self, run_id: str, mlflow_run_id: str | None = None) -> None:
         """Log wattprint run ``run_id`` into ``mlflow_run_id``, by default the MLflow run active in the calling
@@ -102,39 +92,28 @@ class MlflowSink:
 
             active = mlflow.active_run()
             mlflow_run_id = active.info.run_id if active is not None else None
-        if mlflow_run_id is not None:
-            self._followed[run_id] = mlflow_run_id
-        self._only.add(run_id)
+        self._follow(run_id, mlflow_run_id)
 
     def open(self) -> None:
         from mlflow.tracking import MlflowClient
 
         self._client = MlflowClient(tracking_uri=self.tracking_uri)
-        self._sender = Sender(self.name)
+        super().open()
 
     def close(self) -> None:
         """Send what is queued (waiting at most ``close_timeout_s``), then let go of the client."""
-        if self._sender is not None:
-            self._sender.drain(self.close_timeout_s)
-        self._client = self._sender = None
+        super().close()
+        self._client = None
 
     def mlflow_run_id(self, run_id: str) -> str | None:
         """The MLflow run that wattprint run ``run_id`` is logged into (None before its first payload is sent)."""
         logged = self._runs.get(run_id)
         return logged.mlflow_run_id if logged is not None else None
 
-    def write(self, payload: Payload) -> None:
-        """Fold the payload in, and queue its logging: MLflow is called from the sink's own thread, so a slow or
-        unreachable tracking server never holds up the store and the other sinks."""
-        if self.only_followed and payload.run.run_id not in self._only:
-            return
-        figures = self.totals.add(payload)
-        tasks = list(payload.tasks)
-        whole = self._history.add(payload) if self.report else None
-        components = payload.components
-        client, sender = self._client, self._sender
-        assert client is not None and sender is not None, "the writer opens a sink before writing to it"
-        sender.submit(lambda: self._log(client, figures, tasks, whole and (components, *whole)))
+    def _queue(self, sender: Sender, figures: RunFigures, tasks: list[TaskRecord], whole: Any) -> None:
+        client = self._client
+        assert client is not None, "the writer opens a sink before writing to it"
+        sender.submit(lambda: self._log(client, figures, tasks, whole))
 
     def _log(self, client: Any, figures: RunFigures, tasks: list[TaskRecord], whole: Any = None) -> None:
         from mlflow.entities import Metric, RunTag

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from wattprint import sinks
 from wattprint.core.units import J_PER_KWH
 from wattprint.exporters import missing
-from wattprint.exporters._report import RunHistory, html_report, report_name
+from wattprint.exporters._experiment import ExperimentSink
+from wattprint.exporters._report import html_report, report_name
 from wattprint.exporters._sender import Sender
-from wattprint.exporters.totals import RunFigures, Totals
+from wattprint.exporters.totals import RunFigures
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     from wattprint.api.records import TaskRecord
     from wattprint.settings.typed import Settings
-    from wattprint.sinks.payload import Payload
 
 __all__ = ["PREFIX", "WandbSink"]
 
@@ -61,7 +61,7 @@ def _wandb() -> Any:
 
 
 @sinks.register
-class WandbSink:
+class WandbSink(ExperimentSink):
     """A sink that logs every run of the process into Weights & Biases (``pip install 'wattprint[wandb]'``).
 
     ``run``: the W&B run to log into (default: ``wandb.run`` where the sink is made). Without one, a W&B run is
@@ -85,57 +85,26 @@ class WandbSink:
     def __init__(self, run: Any = None, *, project: str | None = None, entity: str | None = None,
                  mode: str | None = None, dir: str | None = None, close_timeout_s: float = 10.0,
                  only_followed: bool = False, report: bool = True) -> None:
+        super().__init__(close_timeout_s=close_timeout_s, only_followed=only_followed, report=report)
         wandb = _wandb()
         self.run = run if run is not None else wandb.run
         self.project = project
         self.entity = entity
         self.mode = mode
         self.dir = dir
-        self.close_timeout_s = close_timeout_s
-        self.totals = Totals()
-        self._sender: Sender | None = None
-        self._runs: dict[str, _Logged] = {}
-        self._followed: dict[str, Any] = {}
-        self.only_followed = only_followed
-        """Log only the runs :meth:`follow` names (a framework callback's), not every run of the process."""
-        self._only: set[str] = set()
-        self.report = report
-        """Log each run's HTML report as an artifact (type ``report``) when it ends."""
-        self._history = RunHistory()
 
     def follow(self, run_id: str, wandb_run: Any = None) -> None:
         """Log wattprint run ``run_id`` into ``wandb_run``, by default the active ``wandb.run`` now (where its
         tracker starts); with neither, the sink's own choice stands."""
-        wandb_run = wandb_run if wandb_run is not None else _wandb().run
-        if wandb_run is not None:
-            self._followed[run_id] = wandb_run
-        self._only.add(run_id)
+        self._follow(run_id, wandb_run if wandb_run is not None else _wandb().run)
 
     def wandb_run(self, run_id: str) -> Any:
         """The W&B run that wattprint run ``run_id`` is logged into (None before its first payload is sent)."""
         logged = self._runs.get(run_id)
         return logged.run if logged is not None else None
 
-    def open(self) -> None:
-        self._sender = Sender(self.name)
-
-    def close(self) -> None:
-        """Send what is queued (waiting at most ``close_timeout_s``)."""
-        if self._sender is not None:
-            self._sender.drain(self.close_timeout_s)
-        self._sender = None
-
-    def write(self, payload: Payload) -> None:
-        """Fold the payload in and queue its logging (W&B is called from the sink's own thread)."""
-        if self.only_followed and payload.run.run_id not in self._only:
-            return
-        figures = self.totals.add(payload)
-        tasks = list(payload.tasks)
-        whole = self._history.add(payload) if self.report else None
-        components = payload.components
-        sender = self._sender
-        assert sender is not None, "the writer opens a sink before writing to it"
-        sender.submit(lambda: self._log(figures, tasks, whole and (components, *whole)))
+    def _queue(self, sender: Sender, figures: RunFigures, tasks: list[TaskRecord], whole: Any) -> None:
+        sender.submit(lambda: self._log(figures, tasks, whole))
 
     def _log(self, figures: RunFigures, tasks: list[TaskRecord], whole: Any = None) -> None:
         record = figures.run
