@@ -101,3 +101,23 @@ def test_the_spool_replays_into_postgres(pg_url: str, tmp_path: Path) -> None:
         assert replay_spool(tmp_path, opened) == 1
         assert replay_spool(tmp_path, opened) == 0
         assert opened.runs() == [run]
+
+
+def test_a_statement_failing_in_the_pipeline_rolls_the_whole_save_back(store) -> None:  # noqa: ANN001
+    """Statements after the last read are sent without waiting (pipeline mode): one that fails still fails the
+    save, as a StoreError naming the database's reason, and nothing of it is written."""
+    from tests.fakes.pg import count, make_intervals
+    from wattprint.store.writing import INTERVAL_UPSERT, execute_rows, prepare, write
+
+    rid = run_id(7, 1)
+    with pytest.raises(StoreError, match="duplicate key|ON CONFLICT DO UPDATE command cannot affect row a second"):
+        with store._transaction() as db:
+            write(db, prepare([(make_run(rid), (), make_intervals(2), ())]), {})
+            row = {"run_id": rid, "bucket": 0, "device": "package-0", "component": "cpu", "start_offset_s": 0.0,
+                   "end_offset_s": 10.0, "energy_j": 1.0, "avg_power_w": 0.1, "method": "counter",
+                   "uncertainty_rel": 0.05, "emissions_g": None, "intensity_g_per_kwh": None}
+            execute_rows(db, INTERVAL_UPSERT, [row, dict(row)])  # one key twice: PostgreSQL refuses the statement
+    assert count(store, "SELECT count(*) FROM runs") == 0
+    assert count(store, "SELECT count(*) FROM intervals") == 0
+    store.save(make_run(rid), intervals=make_intervals(2))  # the connection went back to the pool usable
+    assert count(store, "SELECT count(*) FROM intervals WHERE run_id = :r", r=rid) == 6

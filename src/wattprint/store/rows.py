@@ -105,11 +105,17 @@ def component_row(run_id: str, position: int, record: ComponentRecord) -> dict[s
 
 
 def interval_row(run_id: str, record: IntervalRecord) -> dict[str, Any]:
-    """``interval_to_dict`` read field by field: every field is a plain value, and a long run has many intervals."""
-    row: dict[str, Any] = {"run_id": run_id}
-    for name in INTERVAL_FIELDS:
-        row[name] = getattr(record, name)
+    """``interval_to_dict`` with the run's id: every field is a plain value, so the record's own attribute
+    dictionary is the row (a long run has many intervals); field by field for anything else."""
+    row: dict[str, Any] = {"run_id": run_id, **getattr(record, "__dict__", {})}
+    if len(row) != _INTERVAL_ROW_LENGTH:
+        row = {"run_id": run_id}
+        for name in INTERVAL_FIELDS:
+            row[name] = getattr(record, name)
     return row
+
+
+_INTERVAL_ROW_LENGTH = len(INTERVAL_FIELDS) + 1
 
 
 def task_row(run_id: str, record: TaskRecord) -> dict[str, Any]:

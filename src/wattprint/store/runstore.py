@@ -41,6 +41,10 @@ from wattprint.store.records import (
 from wattprint.store.urls import mask_password, resolve_store_url
 from wattprint.store.writing import RunWriter, revisions
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wattprint.store.writing import Database
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 REVISIONS = ("0001", "0002", "0003", "0004", "0005")
@@ -112,9 +116,20 @@ class RunStore(RunWriter):
     # -- writing (``save`` and ``save_many`` are RunWriter's, the same for every store) -------------------------
 
     @contextmanager
-    def _transaction(self, lock_timeout_s: float | None = None) -> Iterator[AlchemyDatabase]:
+    def _transaction(self, lock_timeout_s: float | None = None) -> Iterator[Database]:
         with self._write(lock_timeout_s) as conn:
-            yield AlchemyDatabase(conn)
+            if self._dialect != "postgresql":
+                yield AlchemyDatabase(conn)
+                return
+            from wattprint.store.postgres import PostgresDatabase
+
+            db = PostgresDatabase(conn)
+            try:
+                yield db
+            except BaseException as error:
+                db.abandon(error)
+                raise
+            db.finish()
 
     @contextmanager
     def _write(self, lock_timeout_s: float | None = None) -> Iterator[Connection]:
@@ -302,10 +317,11 @@ class RunStore(RunWriter):
 class AlchemyDatabase:
     """A SQLAlchemy connection as the save algorithm's :class:`~wattprint.store.writing.Database`."""
 
-    __slots__ = ("connection",)
+    __slots__ = ("connection", "dialect")
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.dialect = connection.dialect.name
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.connection.execute(_text(sql), params or {})]
@@ -446,7 +462,7 @@ def _postgres_engine(url: str) -> Engine:
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
     try:
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=4)
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10)
     except ImportError as error:
         raise StoreError(
             f"the PostgreSQL store {display} needs the psycopg driver, which is not installed ({error}); "

@@ -90,6 +90,7 @@ class SqliteDatabase:
     """A ``sqlite3`` connection as the save algorithm's :class:`~wattprint.store.writing.Database`."""
 
     __slots__ = ("connection",)
+    dialect = "sqlite"
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
