@@ -15,7 +15,7 @@ from wattprint.api.records import STATUSES, RunDocument
 from wattprint.core.codec import to_dict
 from wattprint.server import openapi
 from wattprint.server.access import ServerState, check_read, check_write, principal, state
-from wattprint.server.documents import parse_json, read_document
+from wattprint.server.documents import read_document
 from wattprint.server.problems import FieldError, Problem, invalid, not_found
 from wattprint.server.tokens import Principal
 from wattprint.store import queries
@@ -53,7 +53,7 @@ async def put_run(request: Request, run_id: str = Path(description="the run's id
                   who: Principal = Depends(principal)) -> JSONResponse:  # noqa: B008
     """Store a run document: idempotent, and an older state never replaces a newer one; one transaction."""
     server = state(request)
-    document = read_document(parse_json(await read_body(request, server)), run_id)
+    document = read_document(await read_body(request, server), run_id)
     check_write(who, document.run.project)
     outcome = await run_in_threadpool(_save, server.store, document, who)
     return JSONResponse({"run_id": run_id, "updated_at": outcome.updated_at, "stored": outcome.stored})
