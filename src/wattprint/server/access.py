@@ -9,11 +9,12 @@ tokens read everything, ``admin`` tokens do everything, managing tokens included
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from wattprint.server.ingest import GroupCommit
 from wattprint.server.problems import forbidden, unauthorised
 from wattprint.server.tokens import ANONYMOUS, Principal, TokenChecker, TokenError
 from wattprint.store.runstore import RunStore
@@ -39,6 +40,11 @@ class ServerState:
     checker: TokenChecker
     host: str
     max_body_bytes: int
+    ingest: GroupCommit = field(init=False)
+    """Saves the runs sent, those sent at the same time together."""
+
+    def __post_init__(self) -> None:
+        self.ingest = GroupCommit(self.store)
 
     @property
     def loopback(self) -> bool:

@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from wattprint.api.records import STATUSES, RunDocument
 from wattprint.core.codec import to_dict
@@ -55,18 +54,15 @@ async def put_run(request: Request, run_id: str = Path(description="the run's id
     server = state(request)
     document = read_document(await read_body(request, server), run_id)
     check_write(who, document.run.project)
-    outcome = await run_in_threadpool(_save, server.store, document, who)
-    return JSONResponse({"run_id": run_id, "updated_at": outcome.updated_at, "stored": outcome.stored})
-
-
-def _save(store: RunStore, document: RunDocument, who: Principal) -> queries.SaveOutcome:
+    save = queries.RunSave(document.run, document.components, document.intervals, document.tasks,
+                           document.request_intervals, project=document.run.project,
+                           check_project=who.scope == "ingest")
     try:
-        return queries.save_document(store, document.run, document.components, document.intervals, document.tasks,
-                                     project=document.run.project, check_project=who.scope == "ingest",
-                                     requests=document.request_intervals)
+        outcome = await server.ingest.save(save)
     except queries.ProjectMismatch as mismatch:
-        raise Problem(403, "forbidden", f"run {document.run.run_id} is stored under project {mismatch.stored!r}; "
+        raise Problem(403, "forbidden", f"run {run_id} is stored under project {mismatch.stored!r}; "
                       f"token {who.token_id} may not write it") from None
+    return JSONResponse({"run_id": run_id, "updated_at": outcome.updated_at, "stored": outcome.stored})
 
 
 def parse_time(value: str | None, name: str) -> float | None:
