@@ -67,7 +67,7 @@ def test_a_bad_send_fails_alone(store: RunStore, batches: list[list[str]]) -> No
     bad = send(run_id(2, 9), status="exploded")
 
     async def main() -> list[object]:
-        commit = GroupCommit(store)
+        commit = GroupCommit(store, batches_at_once=1)  # the first send alone, the other five in one batch
         return await asyncio.gather(*(commit.save(s) for s in [*good[:3], bad, *good[3:]]), return_exceptions=True)
 
     answers = asyncio.run(main())
@@ -101,12 +101,13 @@ def test_a_run_sent_twice_goes_in_two_batches_and_the_newer_state_stays(store: R
     others = [send(run_id(4, i)) for i in range(1, 4)]
 
     async def main() -> list[queries.SaveOutcome]:
-        commit = GroupCommit(store)
+        commit = GroupCommit(store, batches_at_once=1)  # one batch after the other: the newer state goes first
         return await asyncio.gather(*(commit.save(s) for s in [others[0], newer, older, *others[1:]]))
 
     first, after_newer, after_older, *_ = asyncio.run(main())
     assert after_newer.stored and not after_older.stored and after_older.updated_at == newer.run.updated_at
     assert all(len(batch) == len(set(batch)) for batch in batches)
+    assert [batch.count(rid) for batch in batches] == [0, 1, 1]
     assert store.run(rid).status == "finished"
     assert count(store, "SELECT count(*) FROM intervals WHERE run_id = :r", r=rid) == 12  # the older's filled in
 

@@ -129,7 +129,7 @@ class RunStore(RunWriter):
             except BaseException as error:
                 db.abandon(error)
                 raise
-            db.finish()
+            db.commit()
 
     @contextmanager
     def _write(self, lock_timeout_s: float | None = None) -> Iterator[Connection]:
