@@ -1,13 +1,16 @@
 """The team server's speed (issue 15): ingest throughput with concurrent clients, the cost of a token check, list
 and summary latency over many runs, and the server's memory. Prints figures; asserts nothing.
 
-    python bench/bench_server.py [--clients 8] [--runs-per-client 10] [--flushes 5] [--buckets 40]
-                                 [--pg] [--workers 1] [--scale-runs 20000] [--scale-buckets 0]
+    python bench/bench_server.py [--clients 8] [--runs-per-client 10] [--flushes 5] [--buckets 40] [--pg]
+                                 [--no-sqlite] [--httpx] [--workers 1] [--scale-runs 20000] [--scale-buckets 0]
 
 1. Ingest: a real ``wattprint server`` (a child process) over a fresh SQLite store (and a throwaway PostgreSQL
    cluster with ``--pg``); ``--clients`` threads each PUT their runs flush by flush, as the client-side sink does,
-   every flush carrying ``--buckets`` new buckets of 3 devices. Bodies are encoded before the clock starts, so
-   the figure is the server's. Throughput = intervals stored / wall time, checked against the store's count.
+   every flush carrying ``--buckets`` new buckets of 3 devices, each on one keep-alive connection. Bodies are
+   encoded before the clock starts and the clients are plain ``http.client`` senders (``--httpx``: wattprint's
+   own client library, which costs the shared cores about 1.3 ms a send more), so the figure is the server's
+   as far as one machine allows. Throughput = intervals stored / wall time, checked against the store's count; the
+   CPU the server, PostgreSQL and the clients each used over that time (they share the machine's cores).
 2. Token check: ``TokenChecker.check`` on a valid, cached token (one HMAC-SHA256 and a dictionary look-up), timed
    over 200,000 calls; and a check of an unknown token, which reads the store.
 3. Reading at scale: ``--scale-runs`` runs (``--scale-buckets`` buckets x 3 devices each) written straight into
@@ -52,6 +55,38 @@ def memory(pid: int) -> str:
     return f"RSS {fields.get('VmRSS', 0):.0f} MiB (peak {fields.get('VmHWM', 0):.0f} MiB)"
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far, by who: the server's processes (its workers included), PostgreSQL's, and this
+    process (the clients)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[str, str] = {}
+    used_by: dict[str, float] = {}
+    servers, postgres = set(), set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[pid] = fields[1]
+        used_by[pid] = (int(fields[11]) + int(fields[12])) / tick
+        if "-m wattprint server" in command or "wattprint server " in command:
+            servers.add(pid)
+        elif command.startswith("postgres"):
+            postgres.add(pid)
+
+    def under_server(pid: str) -> bool:
+        while pid in parents and pid not in servers:
+            pid = parents[pid]
+        return pid in servers
+
+    times = os.times()
+    return {"server": sum(used for pid, used in used_by.items() if under_server(pid)),
+            "PostgreSQL": sum(used_by[pid] for pid in postgres), "clients": times.user + times.system}
+
+
 def bodies(worker: int, runs: int, flushes: int, buckets: int) -> list[tuple[str, bytes, int]]:
     """(run id, JSON body, intervals in it) for every PUT a client makes, in order."""
     from wattprint.api.codec import to_dict
@@ -73,7 +108,8 @@ def bodies(worker: int, runs: int, flushes: int, buckets: int) -> list[tuple[str
     return out
 
 
-def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: int) -> dict[str, float]:
+def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: int,
+           use_httpx: bool = False) -> dict[str, float]:
     import httpx
 
     work = [bodies(w, runs, flushes, buckets) for w in range(clients)]
@@ -81,7 +117,30 @@ def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: i
     latencies: list[float] = []
     errors: list[str] = []
 
+    def light_client(items: list[tuple[str, bytes, int]]) -> None:
+        """One keep-alive connection of the standard library: a load generator that leaves the cores to the server."""
+        import http.client
+        from urllib.parse import urlsplit
+
+        where = urlsplit(server.url)
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=120)
+        headers = {**server.auth(), "content-type": "application/json"}
+        connection.request("GET", "/api/v1/health")
+        connection.getresponse().read()
+        barrier.wait()
+        for rid, body, _ in items:
+            started = time.perf_counter()
+            connection.request("PUT", f"/api/v1/runs/{rid}", body=body, headers=headers)
+            answer = connection.getresponse()
+            text = answer.read()
+            latencies.append(time.perf_counter() - started)
+            if answer.status != 200:
+                errors.append(text[:200].decode(errors="replace"))
+        connection.close()
+
     def client(items: list[tuple[str, bytes, int]]) -> None:
+        if not use_httpx:
+            return light_client(items)
         with httpx.Client(base_url=server.url, headers={**server.auth(), "content-type": "application/json"},
                           timeout=120) as http:
             http.get("/api/v1/health")
@@ -96,11 +155,13 @@ def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: i
     threads = [threading.Thread(target=client, args=(items,)) for items in work]
     for thread in threads:
         thread.start()
+    before = cpu_seconds()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    cores = {who: (used - before[who]) / wall for who, used in cpu_seconds().items()}
     sent = sum(n for items in work for _, _, n in items)
     from wattprint.store import open_store
 
@@ -116,7 +177,8 @@ def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: i
     return {"wall_s": wall, "puts": len(latencies), "intervals": sent, "stored": stored, "errors": len(errors),
             "intervals_per_s": sent / wall, "puts_per_s": len(latencies) / wall,
             "p50_ms": 1000 * latencies[len(latencies) // 2], "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)],
-            "body_kb": sum(len(b) for items in work for _, b, _ in items) / len(latencies) / 1024}
+            "body_kb": sum(len(b) for items in work for _, b, _ in items) / len(latencies) / 1024,
+            **{f"cores_{who}": value for who, value in cores.items()}}
 
 
 def token_cost(workdir: Path) -> dict[str, float]:
@@ -235,6 +297,8 @@ def report_ingest(label: str, figures: dict[str, float]) -> None:
           f"({figures['puts']:.0f} PUTs of {figures['body_kb']:.0f} kB, {figures['intervals']:,.0f} intervals in "
           f"{figures['wall_s']:.2f} s; stored {figures['stored']:,.0f}; {figures['errors']:.0f} errors); "
           f"PUT latency p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms")
+    print("    CPU while ingesting, in cores: " + ", ".join(
+        f"{name[6:]} {value:.2f}" for name, value in figures.items() if name.startswith("cores_")))
 
 
 def main() -> int:
@@ -244,6 +308,9 @@ def main() -> int:
     parser.add_argument("--flushes", type=int, default=5)
     parser.add_argument("--buckets", type=int, default=40, help="new buckets per flush (x 3 devices)")
     parser.add_argument("--pg", action="store_true", help="also over a throwaway PostgreSQL cluster")
+    parser.add_argument("--no-sqlite", action="store_true", help="leave SQLite out (with --pg: PostgreSQL only)")
+    parser.add_argument("--httpx", action="store_true",
+                        help="clients send with httpx, as wattprint's own client does (heavier on the shared cores)")
     parser.add_argument("--workers", type=int, default=1, help="server processes for the ingest phase")
     parser.add_argument("--scale-runs", type=int, default=20_000, help="runs for the latency phase (0 to skip)")
     parser.add_argument("--scale-buckets", type=int, default=0, help="buckets per run in the latency phase")
@@ -253,7 +320,12 @@ def main() -> int:
     args = parser.parse_args()
     import os
 
-    print(f"wattprint server bench: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    print(f"wattprint server bench: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; this machine's speed "
+          f"now: a 10-million-step Python loop takes {time.perf_counter() - started:.2f} s (shared VMs vary)")
     workdir = Path(tempfile.mkdtemp(prefix="wattprint-bench-server-"))
 
     costs = token_cost(workdir)
@@ -263,7 +335,7 @@ def main() -> int:
     processes = f"{args.workers} server process{'es' if args.workers > 1 else ''}"
     print(f"ingest ({processes}): {args.clients} clients x {args.runs_per_client} runs x {args.flushes} flushes x "
           f"{args.buckets} buckets x 3 devices")
-    targets = [("SQLite", sqlite_url(workdir / "ingest.sqlite"), None)]
+    targets = [] if args.no_sqlite else [("SQLite", sqlite_url(workdir / "ingest.sqlite"), None)]
     pg = None
     if args.pg:
         bindir = find_pg_bin()
@@ -278,7 +350,8 @@ def main() -> int:
             server = TeamServer(url, workdir, args=["--workers", str(args.workers)])
             server.start()
             try:
-                figures = ingest(server, args.clients, args.runs_per_client, args.flushes, args.buckets)
+                figures = ingest(server, args.clients, args.runs_per_client, args.flushes, args.buckets,
+                                 use_httpx=args.httpx)
                 report_ingest(label, figures)
                 assert server.process is not None
                 print(f"    server memory after ingest: {memory(server.process.pid)}")
