@@ -6,7 +6,8 @@ and summary latency over many runs, and the server's memory. Prints figures; ass
 
 1. Ingest: a real ``wattprint server`` (a child process) over a fresh SQLite store (and a throwaway PostgreSQL
    cluster with ``--pg``); ``--clients`` threads each PUT their runs flush by flush, as the client-side sink does,
-   every flush carrying ``--buckets`` new buckets of 3 devices, each on one keep-alive connection. Bodies are
+   every flush carrying ``--buckets`` new buckets of 3 devices, each on one keep-alive connection with an ingest
+   token of its project (4 projects), as a team's machines send. Bodies are
    encoded before the clock starts and the clients are plain ``http.client`` senders (``--httpx``: wattprint's
    own client library, which costs the shared cores about 1.3 ms a send more), so the figure is the server's
    as far as one machine allows. Throughput = intervals stored / wall time, checked against the store's count; the
@@ -87,6 +88,10 @@ def cpu_seconds() -> dict[str, float]:
             "PostgreSQL": sum(used_by[pid] for pid in postgres), "clients": times.user + times.system}
 
 
+def project_of(worker: int) -> str:
+    return f"bench-{worker % 4}"
+
+
 def bodies(worker: int, runs: int, flushes: int, buckets: int) -> list[tuple[str, bytes, int]]:
     """(run id, JSON body, intervals in it) for every PUT a client makes, in order."""
     from wattprint.api.codec import to_dict
@@ -99,7 +104,7 @@ def bodies(worker: int, runs: int, flushes: int, buckets: int) -> list[tuple[str
         rid = run_id(worker, index, salt=7)
         for flush in range(flushes):
             final = flush == flushes - 1
-            run = make_run(rid, project=f"bench-{worker % 4}", status="finished" if final else "running",
+            run = make_run(rid, project=project_of(worker), status="finished" if final else "running",
                            updated_at=1_760_000_000.0 + flush, ended_at=1_760_000_100.0 if final else None)
             part = intervals[flush * per_flush:(flush + 1) * per_flush]
             doc = RunDocument(run=run, components=tuple(make_components()), intervals=tuple(part),
@@ -113,18 +118,24 @@ def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: i
     import httpx
 
     work = [bodies(w, runs, flushes, buckets) for w in range(clients)]
+    tokens = {}  # each client sends with an ingest token of its project, as a team's machines do
+    for project in sorted({project_of(w) for w in range(clients)}):
+        made = httpx.post(f"{server.url}/api/v1/tokens", json={"scope": "ingest", "project": project},
+                          headers=server.auth(), timeout=30)
+        made.raise_for_status()
+        tokens[project] = made.json()["token"]
     barrier = threading.Barrier(clients + 1)
     latencies: list[float] = []
     errors: list[str] = []
 
-    def light_client(items: list[tuple[str, bytes, int]]) -> None:
+    def light_client(items: list[tuple[str, bytes, int]], token: str) -> None:
         """One keep-alive connection of the standard library: a load generator that leaves the cores to the server."""
         import http.client
         from urllib.parse import urlsplit
 
         where = urlsplit(server.url)
         connection = http.client.HTTPConnection(where.hostname, where.port, timeout=120)
-        headers = {**server.auth(), "content-type": "application/json"}
+        headers = {**server.auth(token), "content-type": "application/json"}
         connection.request("GET", "/api/v1/health")
         connection.getresponse().read()
         barrier.wait()
@@ -138,10 +149,10 @@ def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: i
                 errors.append(text[:200].decode(errors="replace"))
         connection.close()
 
-    def client(items: list[tuple[str, bytes, int]]) -> None:
+    def client(items: list[tuple[str, bytes, int]], token: str) -> None:
         if not use_httpx:
-            return light_client(items)
-        with httpx.Client(base_url=server.url, headers={**server.auth(), "content-type": "application/json"},
+            return light_client(items, token)
+        with httpx.Client(base_url=server.url, headers={**server.auth(token), "content-type": "application/json"},
                           timeout=120) as http:
             http.get("/api/v1/health")
             barrier.wait()
@@ -152,7 +163,7 @@ def ingest(server: TeamServer, clients: int, runs: int, flushes: int, buckets: i
                 if answer.status_code != 200:
                     errors.append(answer.text[:200])
 
-    threads = [threading.Thread(target=client, args=(items,)) for items in work]
+    threads = [threading.Thread(target=client, args=(items, tokens[project_of(w)])) for w, items in enumerate(work)]
     for thread in threads:
         thread.start()
     before = cpu_seconds()
