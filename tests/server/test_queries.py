@@ -51,6 +51,8 @@ def seed(url: str) -> list:
             duration_s=100.0 + 37 * (i % 9),
             energy_j=1000.0 * (1 + (i * 7) % 13),
             emissions_g=None if i % 6 == 0 else 0.5 * i,
+            energy_uncertainty_rel=0.02 + 0.01 * (i % 5),
+            emissions_uncertainty_rel=None if i % 6 == 0 else 0.1 + 0.02 * (i % 4),
             location=("FR", "DE", None)[i % 3],
             hardware=HARDWARE[i % len(HARDWARE)],
         ))
@@ -140,9 +142,15 @@ def _totals(group: list) -> dict[str, object]:
     energy = sum(r.energy_j for r in group)
     duration = sum(r.duration_s for r in group)
     emissions = [r.emissions_g for r in group if r.emissions_g is not None]
+    priced = [r for r in group if r.emissions_g is not None]
+    # each total's ± is its runs' relative uncertainties weighted by their energy (emissions)
+    energy_rel = sum(r.energy_j * r.energy_uncertainty_rel for r in group) / energy
+    emissions_rel = (sum(r.emissions_g * r.emissions_uncertainty_rel for r in priced) / sum(emissions)
+                     if emissions and sum(emissions) > 0 else (0.0 if emissions else None))
     return {"runs": len(group), "energy_j": pytest.approx(energy), "duration_s": pytest.approx(duration),
             "emissions_g": pytest.approx(sum(emissions)) if emissions else None,
-            "avg_power_w": pytest.approx(energy / duration)}
+            "avg_power_w": pytest.approx(energy / duration), "energy_uncertainty_rel": pytest.approx(energy_rel),
+            "emissions_uncertainty_rel": None if emissions_rel is None else pytest.approx(emissions_rel)}
 
 
 def check_projects(server: TeamServer, runs: list) -> None:

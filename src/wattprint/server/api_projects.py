@@ -20,7 +20,9 @@ router = APIRouter(prefix="/api/v1", tags=["projects"])
 
 def _totals(totals: queries.Totals) -> dict[str, Any]:
     return {"runs": totals.runs, "energy_j": totals.energy_j, "emissions_g": totals.emissions_g,
-            "duration_s": totals.duration_s, "avg_power_w": totals.avg_power_w}
+            "duration_s": totals.duration_s, "avg_power_w": totals.avg_power_w,
+            "energy_uncertainty_rel": totals.energy_uncertainty_rel,
+            "emissions_uncertainty_rel": totals.emissions_uncertainty_rel}
 
 
 @router.get("/projects", summary="Every project and its totals", name="list_projects", responses=openapi.PROJECTS)

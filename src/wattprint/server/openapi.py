@@ -31,6 +31,9 @@ _TOTALS = {
     "emissions_g": _NUMBER_OR_NULL,
     "duration_s": {"type": "number"},
     "avg_power_w": {**_NUMBER_OR_NULL, "description": "total energy over total time"},
+    "energy_uncertainty_rel": {"type": "number", "description": "the runs' relative standard uncertainties "
+                               "weighted by their energy (a bound: errors all going the same way)"},
+    "emissions_uncertainty_rel": {**_NUMBER_OR_NULL, "description": "the same, weighted by the runs' emissions"},
 }
 
 PUT_RUN: dict[str, Any] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Integer, and_, cast, func, insert, or_, select, update
@@ -227,17 +227,36 @@ class Totals:
     duration_s: float
     first_started_at: float
     last_started_at: float
+    energy_uncertain_j: float = 0.0
+    """Sum over the runs of energy x relative uncertainty (``energy_uncertainty_rel`` divides it by the energy)."""
+    emissions_uncertain_g: float = 0.0
+    """The same for emissions."""
 
     @property
     def avg_power_w(self) -> float | None:
         return self.energy_j / self.duration_s if self.duration_s > 0 else None
+
+    @property
+    def energy_uncertainty_rel(self) -> float:
+        """The runs' relative uncertainties weighted by their energy: a bound on the total's (errors that all go
+        the same way), as the dashboard's project page gives it."""
+        return self.energy_uncertain_j / self.energy_j if self.energy_j > 0 else 0.0
+
+    @property
+    def emissions_uncertainty_rel(self) -> float | None:
+        """The same for emissions, weighted by the runs' emissions; None when nothing is priced."""
+        if self.emissions_g is None:
+            return None
+        return self.emissions_uncertain_g / self.emissions_g if self.emissions_g > 0 else 0.0
 
     def merged(self, other: Totals, key: str | None) -> Totals:
         emissions = None if self.emissions_g is None and other.emissions_g is None else (
             (self.emissions_g or 0.0) + (other.emissions_g or 0.0))
         return Totals(key, self.runs + other.runs, self.energy_j + other.energy_j, emissions,
                       self.duration_s + other.duration_s, min(self.first_started_at, other.first_started_at),
-                      max(self.last_started_at, other.last_started_at))
+                      max(self.last_started_at, other.last_started_at),
+                      self.energy_uncertain_j + other.energy_uncertain_j,
+                      self.emissions_uncertain_g + other.emissions_uncertain_g)
 
 
 def _sums() -> list[Any]:
@@ -249,13 +268,16 @@ def _sums() -> list[Any]:
         func.sum(runs.c.duration_s),
         func.min(runs.c.started_at),
         func.max(runs.c.started_at),
+        func.sum(runs.c.energy_j * runs.c.energy_uncertainty_rel),
+        func.sum(runs.c.emissions_g * runs.c.emissions_uncertainty_rel),
     ]
 
 
 def _totals(key: Any, row: Any) -> Totals:
-    count, energy, emissions, duration, first, last = row
+    count, energy, emissions, duration, first, last, energy_uncertain, emissions_uncertain = row
     return Totals(key, int(count), float(energy or 0.0), None if emissions is None else float(emissions),
-                  float(duration or 0.0), float(first), float(last))
+                  float(duration or 0.0), float(first), float(last), float(energy_uncertain or 0.0),
+                  float(emissions_uncertain or 0.0))
 
 
 def project_totals(store: RunStore, names: Sequence[str] | None = None) -> list[Totals]:
@@ -327,9 +349,7 @@ def project_groups(store: RunStore, project: str, by: str) -> list[Totals]:
     merged: dict[str, Totals] = {}
     for day in rows:
         label = _time_key(int(day.key if day.key is not None else 0), by)
-        merged[label] = merged[label].merged(day, label) if label in merged else Totals(
-            label, day.runs, day.energy_j, day.emissions_g, day.duration_s, day.first_started_at,
-            day.last_started_at)
+        merged[label] = merged[label].merged(day, label) if label in merged else replace(day, key=label)
     return [merged[label] for label in sorted(merged)]
 
 
@@ -352,16 +372,18 @@ def _hardware_groups(store: RunStore, project: str) -> list[Totals]:
 
     runs, projects = schema.runs, schema.projects
     query = (
-        select(runs.c.hardware, runs.c.energy_j, runs.c.emissions_g, runs.c.duration_s, runs.c.started_at)
+        select(runs.c.hardware, runs.c.energy_j, runs.c.emissions_g, runs.c.duration_s, runs.c.started_at,
+               runs.c.energy_uncertainty_rel, runs.c.emissions_uncertainty_rel)
         .select_from(runs.join(projects, runs.c.project_id == projects.c.project_id))
         .where(projects.c.name == project)
     )
     groups: dict[str, Totals] = {}
     with store._read() as conn:  # noqa: SLF001
-        for hardware, energy, emissions, duration, started in conn.execute(query):
+        for hardware, energy, emissions, duration, started, energy_rel, emissions_rel in conn.execute(query):
             key = hardware_key(json.loads(hardware))
             one = Totals(key, 1, float(energy), None if emissions is None else float(emissions), float(duration),
-                         float(started), float(started))
+                         float(started), float(started), float(energy) * float(energy_rel or 0.0),
+                         float(emissions or 0.0) * float(emissions_rel or 0.0))
             groups[key] = groups[key].merged(one, key) if key in groups else one
     return sorted(groups.values(), key=lambda t: (-t.energy_j, t.key or ""))
 

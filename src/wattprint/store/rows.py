@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest schema migration, whose tables these rows fill; a store already at it is opened without Alembic,
 and the recorder writes a SQLite store at it with ``sqlite3`` alone. A migration that adds a revision updates this
 and the column lists below (``tests/store/test_store_sqlite_writer.py`` compares them with the schema)."""

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 """Every migration this version ships, oldest first (the last is ``schema.HEAD_REVISION``)."""
 
 SQLITE_BUSY_TIMEOUT_S = sqlite.BUSY_TIMEOUT_S

@@ -81,7 +81,8 @@ runs = Table(
     CheckConstraint("status IN ('running', 'finished', 'failed', 'killed')", name="ck_runs_status"),
     Index("ix_runs_started_at", "started_at"),
     Index("ix_runs_project_started_at", "project_id", "started_at"),
-    Index("ix_runs_project_totals", "project_id", "started_at", "energy_j", "duration_s", "emissions_g"),
+    Index("ix_runs_project_totals", "project_id", "started_at", "energy_j", "duration_s", "emissions_g",
+          "energy_uncertainty_rel", "emissions_uncertainty_rel"),
     Index("ix_runs_status", "status"),
 )
 

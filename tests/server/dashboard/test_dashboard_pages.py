@@ -28,6 +28,9 @@ def test_overview(filled_server: Filled, browser: Browser) -> None:
     assert total == pytest.approx(sum(emissions.values()), rel=1e-9)
     assert page.locator("#totals").inner_text().count("CO2e") >= 1
     assert "6" in page.locator("#totals .card").nth(1).inner_text()  # runs
+    assert "± 5 %" in page.locator("#total-energy").inner_text()  # every run's energy is ± 5 %
+    assert "± 12 %" in page.locator("#total-emissions").inner_text()
+    assert all("± 5 %" in row for row in page.locator("#projects tbody tr").all_inner_texts())
     page.wait_for_selector("#recent table")
     page.wait_for_selector("#running .empty")
     shot(page, "overview")

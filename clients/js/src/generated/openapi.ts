@@ -1618,6 +1618,10 @@ export interface operations {
                             duration_s: number;
                             /** @description total energy over total time */
                             avg_power_w: number | null;
+                            /** @description the runs' relative standard uncertainties weighted by their energy (a bound: errors all going the same way) */
+                            energy_uncertainty_rel: number;
+                            /** @description the same, weighted by the runs' emissions */
+                            emissions_uncertainty_rel: number | null;
                             first_started_at: number;
                             last_started_at: number;
                         }[];
@@ -1667,6 +1671,10 @@ export interface operations {
                             duration_s: number;
                             /** @description total energy over total time */
                             avg_power_w: number | null;
+                            /** @description the runs' relative standard uncertainties weighted by their energy (a bound: errors all going the same way) */
+                            energy_uncertainty_rel: number;
+                            /** @description the same, weighted by the runs' emissions */
+                            emissions_uncertainty_rel: number | null;
                         }[];
                     };
                 };

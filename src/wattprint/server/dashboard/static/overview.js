@@ -21,17 +21,22 @@
   let projects;
   try { projects = (await request("/projects")).items; } catch (error) { if (error.status !== 401) failure("totals", error); return; }
   const sum = (key) => projects.reduce((a, p) => a + (p[key] || 0), 0);
+  // each project's ± is its runs' relative uncertainties weighted by their energy (emissions): the same over projects
+  const weighted = (key, rel) => { const total = sum(key); return total > 0 ? projects.reduce((a, p) => a + (p[key] || 0) * (p[rel] || 0), 0) / total : null; };
   const priced = projects.some((p) => p.emissions_g !== null);
   const time = sum("duration_s");
+  const energyRel = weighted("energy_j", "energy_uncertainty_rel");
   fill("totals",
     card("projects", String(projects.length)), card("runs", sum("runs").toLocaleString("en")),
-    card("energy", energy(sum("energy_j")), null, "measured or modelled per run: see each run's method"),
-    card("emissions", priced ? emissions(sum("emissions_g")) : "not priced", null, "location-based, each run at its own grid intensity"),
-    card("mean power", power(time ? sum("energy_j") / time : null), null, "total energy over total time"));
+    card("energy", energy(sum("energy_j")), energyRel, "measured or modelled per run: see each run's method; ± weighted by energy", "total-energy"),
+    card("emissions", priced ? emissions(sum("emissions_g")) : "not priced", priced ? weighted("emissions_g", "emissions_uncertainty_rel") : null, "location-based, each run at its own grid intensity", "total-emissions"),
+    card("mean power", power(time ? sum("energy_j") / time : null), energyRel, "total energy over total time"));
   fill("projects", table([
     { label: "project", cell: (p) => projectLink(p.name) }, { label: "runs", num: true, cell: (p) => p.runs },
-    { label: "energy", num: true, cell: (p) => energy(p.energy_j) }, { label: "CO2e", num: true, cell: (p) => emissions(p.emissions_g) },
-    { label: "mean power", num: true, cell: (p) => power(p.avg_power_w) }, { label: "last run", cell: (p) => when(p.last_started_at) },
+    { label: "energy", num: true, cell: (p) => WP.withPm(energy(p.energy_j), p.energy_uncertainty_rel) },
+    { label: "CO2e", num: true, cell: (p) => WP.withPm(emissions(p.emissions_g), p.emissions_uncertainty_rel) },
+    { label: "mean power", num: true, cell: (p) => WP.withPm(power(p.avg_power_w), p.avg_power_w === null ? null : p.energy_uncertainty_rel) },
+    { label: "last run", cell: (p) => when(p.last_started_at) },
   ], projects, { empty: "no runs yet: send some with the server setting (docs/team.md)" }));
 
   request("/runs?limit=10").then((found) => fill("recent", table(runColumns.filter((c) => !["user", "host", "duration"].includes(c.label)), found.items)))
