@@ -169,6 +169,8 @@ def test_static_calculator_page_gives_pythons_figures(static_origin: str, page_f
     assert math.isclose(float(shown.split()[0].replace(",", "")), want["emissions_g"], rel_tol=5e-3), shown  # 3 digits
     table = page.text_content("#regions") or ""
     assert "gcp:europe-west1" in table and "cloud regions compared" in table
+    cells = page.locator("#regions tbody tr").first.locator("td").all_inner_texts()
+    assert "±" in cells[2] and "±" in cells[4], cells  # each region's intensity and emissions with their ±
     assert "Ember" in (page.text_content("#attribution") or "")
     assert not page_factory.errors, page_factory.errors
 

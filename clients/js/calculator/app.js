@@ -40,8 +40,8 @@ function update() {
     const rows = c.regions.slice(0, 10).concat(c.reference && c.reference.rank > 10 ? [c.reference] : []);
     document.getElementById("regions").innerHTML = `<table><thead><tr><th>#</th><th>region</th><th class="n">gCO2e/kWh</th>
       <th class="n">PUE</th><th class="n">emissions, g</th><th class="n">× ${esc(c.ratio_to)}</th></tr></thead><tbody>${rows.map((r) =>
-      `<tr><td>${r.rank ?? ""}</td><td>${esc(r.key)} <small>${esc(r.name)}</small></td><td class="n">${fmt(r.intensity_g_per_kwh)}</td>
-      <td class="n">${r.pue}</td><td class="n">${fmt(r.emissions_g)}</td><td class="n">${r.ratio === null ? "–" : fmt(r.ratio, 2)}${r.comparable ? "" : "*"}</td></tr>`).join("")}
+      `<tr><td>${r.rank ?? ""}</td><td>${esc(r.key)} <small>${esc(r.name)}</small></td><td class="n">${fmt(r.intensity_g_per_kwh)} <small>${pct(r.intensity_uncertainty_rel)}</small></td>
+      <td class="n">${r.pue}</td><td class="n">${fmt(r.emissions_g)} <small>${pct(r.emissions_uncertainty_rel)}</small></td><td class="n">${r.ratio === null ? "–" : fmt(r.ratio, 2)}${r.comparable ? "" : "*"}</td></tr>`).join("")}
       </tbody></table><p><small>${c.regions.length} cloud regions compared; * another basis (lifecycle against direct figures): not like for like.</small></p>`;
   } catch (err) {
     error.textContent = err.message;
