@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.api.test_schema import SAMPLES
+from tests.fakes.wire_samples import SAMPLES
 from wattprint.api.records import RunDocument, RunExtra
 from wattprint.core.codec import from_dict, to_dict
 from wattprint.server.documents import MAX_ERRORS, read_document, read_record
