@@ -399,3 +399,18 @@ def test_a_store_at_an_older_revision_is_migrated_and_keeps_its_runs(tmp_path: P
         assert store.run("b" * 32).project == "legacy"
         assert column_value(store, "SELECT version_num FROM alembic_version") == schema.HEAD_REVISION
         assert {"server_tokens", "server_settings", "sent_runs"} <= set(inspect(store._engine).get_table_names())
+
+
+def test_rows_go_to_postgresql_as_json_that_refuses_non_finite_numbers() -> None:
+    """The rows' JSON (pydantic-core's encoder where installed) reads back as the rows; a NaN or an infinity is
+    refused as json refuses it, and a name that merely spells one is written as it is."""
+    import json
+    import math
+
+    from wattprint.store.writing import rows_json
+
+    rows = [{"run_id": "a" * 32, "energy_j": 0.1 + 0.2, "name": "NaN-Infinity run", "n": 3, "none": None}]
+    assert json.loads(rows_json(rows)) == rows
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(ValueError, match="JSON compliant"):
+            rows_json([{**rows[0], "energy_j": bad}])
